@@ -1,0 +1,416 @@
+/**
+ * The boundary-tag mechanism, written once: block headers and footers, splitting, immediate
+ * coalescing, growing the heap at its top, in-place realloc, aligned allocation, the block walk
+ * and the invariant check (see ./layout.ts for the drawing).
+ *
+ * What it leaves to a policy — the only thing that differs between first fit, next fit, best fit,
+ * segregated fits and TLSF — is the free-block index:
+ *
+ * - `insertFree(u32, block, size)`: a block became free;
+ * - `removeFree(u32, block, size)`: a free block is taken or merged;
+ * - `findFree(u32, size)`: a free block of at least `size` bytes, or 0 (it stays in the index);
+ * - `indexedBlocks()`: every block the index holds, for `check()`.
+ *
+ * Policies keep their index (list heads, bitmaps, rovers) in the region, in the metadata area
+ * that starts at `this.meta`, never in JS fields: a copy of the buffer is a copy of the heap.
+ *
+ * @module
+ */
+import {
+  type Alignment,
+  type AllocatorEngine,
+  alignUp,
+  type BlockInfo,
+  type EngineStats,
+  HeapCorruptionError,
+  type Memory,
+  OutOfMemoryError,
+  type Ptr,
+  type Region,
+  reallocByMoving,
+} from "@heapkit/contract";
+import { ENGINE_HEADER_BYTES, FLAG_MASK, HEADER_BYTES, MAGIC, MIN_BLOCK, PREV_USED, USED } from "./layout.js";
+
+const SIZE_MASK = ~FLAG_MASK;
+
+/** The shared mechanism of boundary-tag strategies; subclasses supply the free-block index. */
+export abstract class BoundaryTagEngine implements AllocatorEngine {
+  /** The strategy's name. */
+  abstract readonly strategy: string;
+  /** The memory the region lives in (read its views afresh after anything that can grow it). */
+  protected readonly memory: Memory;
+  /** The region this engine manages. */
+  protected readonly region: Region;
+  /** Payload alignment. */
+  protected readonly align: Alignment;
+  /** `align − 1`. */
+  protected readonly alignMask: number;
+  /** Offset of the policy's metadata area. */
+  protected readonly meta: number;
+  /** Offset of the first block's header. */
+  protected readonly firstBlock: number;
+  private readonly policyId: number;
+
+  /**
+   * @param region - the region to manage
+   * @param metadataBytes - bytes the policy needs for its index, at `this.meta`
+   * @param policyId - a number identifying the policy and its options, kept in the region so that
+   *   `attach` refuses a region formatted by another policy
+   */
+  constructor(region: Region, metadataBytes: number, policyId: number) {
+    this.region = region;
+    this.memory = region.memory;
+    this.align = region.align;
+    this.alignMask = region.align - 1;
+    this.meta = region.base + ENGINE_HEADER_BYTES;
+    this.firstBlock = alignUp(this.meta + metadataBytes + HEADER_BYTES, region.align) - HEADER_BYTES;
+    this.policyId = policyId;
+  }
+
+  // ------------------------------------------------------------------ the policy's part
+
+  /** A block became free: add it to the index. */
+  protected abstract insertFree(u32: Uint32Array, block: number, size: number): void;
+  /** A free block is being taken or merged: remove it from the index. */
+  protected abstract removeFree(u32: Uint32Array, block: number, size: number): void;
+  /** A free block of at least `size` bytes (block size, header included), or 0. It stays in the index. */
+  protected abstract findFree(u32: Uint32Array, size: number): number;
+  /** Every block the index holds (a block held twice must be yielded twice). */
+  protected abstract indexedBlocks(): Iterable<number>;
+  /** The policy's own figures for `stats().details`. */
+  protected indexDetails(): Record<string, number | string> {
+    return {};
+  }
+  /** Extra structural checks of the index (bitmaps against lists, …); throw `HeapCorruptionError`. */
+  protected checkIndex(): void {}
+
+  // ------------------------------------------------------------------ formatting
+
+  /** Claims the metadata area and writes an empty heap: no blocks, just the epilogue. */
+  format(): this {
+    const region = this.region;
+    const end = this.firstBlock + HEADER_BYTES;
+    if (region.brk !== region.base || region.sbrk(end - region.base) < 0) {
+      throw new OutOfMemoryError(end - region.base, 0, 0, region.limit - region.base);
+    }
+    const u32 = this.memory.u32;
+    this.memory.u8.fill(0, region.base, end);
+    const header = region.base >> 2;
+    u32[header] = MAGIC;
+    u32[header + 1] = this.align;
+    u32[header + 2] = this.firstBlock;
+    u32[header + 3] = this.policyId;
+    u32[this.firstBlock >> 2] = USED | PREV_USED; // the epilogue
+    return this;
+  }
+
+  /** Checks that the region was formatted by this policy with these options. */
+  open(): this {
+    const u32 = this.memory.u32;
+    const header = this.region.base >> 2;
+    if (
+      u32[header] !== MAGIC ||
+      u32[header + 1] !== this.align ||
+      u32[header + 2] !== this.firstBlock ||
+      u32[header + 3] !== this.policyId
+    ) {
+      throw new HeapCorruptionError(
+        this.region.base,
+        `not a region formatted by ${this.strategy} with these options`,
+      );
+    }
+    return this;
+  }
+
+  // ------------------------------------------------------------------ allocation
+
+  /** The block size that holds `size` payload bytes. */
+  protected blockSize(size: number): number {
+    const needed = (size + HEADER_BYTES + this.alignMask) & ~this.alignMask;
+    return Math.max(needed, MIN_BLOCK);
+  }
+
+  malloc(size: number): Ptr {
+    const want = this.blockSize(size);
+    let u32 = this.memory.u32;
+    let block = this.findFree(u32, want);
+    if (block !== 0) {
+      this.removeFree(u32, block, u32[block >> 2] & SIZE_MASK);
+    } else {
+      block = this.extendTop(want);
+      if (block === 0) return 0;
+      u32 = this.memory.u32;
+    }
+    this.place(u32, block, want);
+    return block + HEADER_BYTES;
+  }
+
+  /** Marks a free block (already out of the index) used, splitting off a free remainder that is big enough. */
+  protected place(u32: Uint32Array, block: number, want: number): void {
+    const header = u32[block >> 2];
+    const size = header & SIZE_MASK;
+    const rest = size - want;
+    if (rest >= MIN_BLOCK) {
+      u32[block >> 2] = want | (header & PREV_USED) | USED;
+      const remainder = block + want;
+      u32[remainder >> 2] = rest | PREV_USED;
+      u32[(remainder + rest - HEADER_BYTES) >> 2] = rest;
+      this.insertFree(u32, remainder, rest);
+    } else {
+      u32[block >> 2] = header | USED;
+      u32[(block + size) >> 2] |= PREV_USED;
+    }
+  }
+
+  /**
+   * Grows the heap so that a free block of `want` bytes ends at the break: the last block is
+   * extended when it is free, otherwise a new block is made. Returns it out of the index, or 0.
+   */
+  protected extendTop(want: number): number {
+    const epilogue = this.region.brk - HEADER_BYTES;
+    let u32 = this.memory.u32;
+    const epilogueHeader = u32[epilogue >> 2];
+    if ((epilogueHeader & PREV_USED) === 0) {
+      const lastSize = u32[(epilogue - HEADER_BYTES) >> 2];
+      const last = epilogue - lastSize;
+      const grow = want - lastSize;
+      if (grow > 0 && this.region.sbrk(grow) < 0) return 0;
+      u32 = this.memory.u32;
+      this.removeFree(u32, last, lastSize);
+      if (grow > 0) {
+        u32[last >> 2] = (lastSize + grow) | PREV_USED;
+        u32[(epilogue + grow) >> 2] = USED;
+      }
+      return last;
+    }
+    if (this.region.sbrk(want) < 0) return 0;
+    u32 = this.memory.u32;
+    u32[epilogue >> 2] = want | PREV_USED;
+    u32[(epilogue + want) >> 2] = USED;
+    return epilogue;
+  }
+
+  free(ptr: Ptr): void {
+    const u32 = this.memory.u32;
+    let block = ptr - HEADER_BYTES;
+    const header = u32[block >> 2];
+    let size = header & SIZE_MASK;
+    const next = block + size;
+    const nextHeader = u32[next >> 2];
+    if ((nextHeader & USED) === 0) {
+      const nextSize = nextHeader & SIZE_MASK;
+      this.removeFree(u32, next, nextSize);
+      size += nextSize;
+    }
+    if ((header & PREV_USED) === 0) {
+      const prevSize = u32[(block - HEADER_BYTES) >> 2];
+      block -= prevSize;
+      this.removeFree(u32, block, prevSize);
+      size += prevSize;
+    }
+    u32[block >> 2] = size | PREV_USED;
+    u32[(block + size - HEADER_BYTES) >> 2] = size;
+    u32[(block + size) >> 2] &= ~PREV_USED;
+    this.insertFree(u32, block, size);
+  }
+
+  realloc(ptr: Ptr, size: number): Ptr {
+    let u32 = this.memory.u32;
+    const block = ptr - HEADER_BYTES;
+    const header = u32[block >> 2];
+    const current = header & SIZE_MASK;
+    const want = this.blockSize(size);
+    if (want <= current) {
+      this.shrink(u32, block, want);
+      return ptr;
+    }
+    const next = block + current;
+    const nextHeader = u32[next >> 2];
+    const nextFree = (nextHeader & USED) === 0;
+    const nextSize = nextFree ? nextHeader & SIZE_MASK : 0;
+    if (nextFree && current + nextSize >= want) {
+      this.removeFree(u32, next, nextSize);
+      u32[block >> 2] = (current + nextSize) | (header & FLAG_MASK);
+      u32[(block + current + nextSize) >> 2] |= PREV_USED;
+      this.shrink(u32, block, want);
+      return ptr;
+    }
+    // the block is the last one (perhaps followed by a free block): grow the heap under it
+    const epilogue = this.region.brk - HEADER_BYTES;
+    if (next + nextSize === epilogue) {
+      if (this.region.sbrk(want - current - nextSize) < 0) return 0;
+      u32 = this.memory.u32;
+      if (nextFree) this.removeFree(u32, next, nextSize);
+      u32[block >> 2] = want | (header & FLAG_MASK);
+      u32[(block + want) >> 2] = USED | PREV_USED;
+      return ptr;
+    }
+    return reallocByMoving(this, this.memory, ptr, size);
+  }
+
+  /** Cuts a used block down to `want` bytes, freeing the tail (merged with a free block after it). */
+  protected shrink(u32: Uint32Array, block: number, want: number): void {
+    const header = u32[block >> 2];
+    const current = header & SIZE_MASK;
+    let rest = current - want;
+    if (rest < MIN_BLOCK) return;
+    const next = block + current;
+    const nextHeader = u32[next >> 2];
+    if ((nextHeader & USED) === 0) {
+      const nextSize = nextHeader & SIZE_MASK;
+      this.removeFree(u32, next, nextSize);
+      rest += nextSize;
+    }
+    u32[block >> 2] = want | (header & FLAG_MASK);
+    const tail = block + want;
+    u32[tail >> 2] = rest | PREV_USED;
+    u32[(tail + rest - HEADER_BYTES) >> 2] = rest;
+    u32[(tail + rest) >> 2] &= ~PREV_USED;
+    this.insertFree(u32, tail, rest);
+  }
+
+  memalign(alignment: number, size: number): Ptr {
+    if (size + alignment + MIN_BLOCK > this.region.limit) return 0;
+    const ptr = this.malloc(size + alignment + MIN_BLOCK);
+    if (ptr === 0) return 0;
+    const u32 = this.memory.u32;
+    const want = this.blockSize(size);
+    if ((ptr & (alignment - 1)) === 0) {
+      this.shrink(u32, ptr - HEADER_BYTES, want);
+      return ptr;
+    }
+    // leave a leading gap of at least one minimal block and free it
+    const aligned = alignUp(ptr + MIN_BLOCK, alignment);
+    const block = ptr - HEADER_BYTES;
+    const header = u32[block >> 2];
+    const lead = aligned - ptr;
+    const alignedBlock = aligned - HEADER_BYTES;
+    u32[alignedBlock >> 2] = ((header & SIZE_MASK) - lead) | USED;
+    u32[block >> 2] = lead | (header & PREV_USED) | USED;
+    this.free(ptr);
+    this.shrink(this.memory.u32, alignedBlock, want);
+    return aligned;
+  }
+
+  usableSize(ptr: Ptr): number {
+    return (this.memory.u32[(ptr - HEADER_BYTES) >> 2] & SIZE_MASK) - HEADER_BYTES;
+  }
+
+  isFreeBlock(ptr: Ptr): boolean {
+    const block = ptr - HEADER_BYTES;
+    const end = this.region.brk - HEADER_BYTES;
+    if ((ptr & this.alignMask) !== 0 || block < this.firstBlock || block >= end) return false;
+    const u32 = this.memory.u32;
+    const header = u32[block >> 2];
+    const size = header & SIZE_MASK;
+    if ((header & USED) !== 0 || size < MIN_BLOCK || block + size > end) return false;
+    return u32[(block + size - HEADER_BYTES) >> 2] === size;
+  }
+
+  largestFreePayload(): number {
+    let largest = 0;
+    const u32 = this.memory.u32;
+    for (const block of this.indexedBlocks()) {
+      const size = u32[block >> 2] & SIZE_MASK;
+      if (size > largest) largest = size;
+    }
+    return largest > 0 ? largest - HEADER_BYTES : 0;
+  }
+
+  // ------------------------------------------------------------------ inspection
+
+  *blocks(): IterableIterator<BlockInfo> {
+    const u32 = this.memory.u32;
+    const base = this.region.base;
+    yield { offset: base, size: this.firstBlock - base, state: "meta", ptr: 0, payload: 0 };
+    const end = this.region.brk - HEADER_BYTES;
+    let block = this.firstBlock;
+    while (block < end) {
+      const header = u32[block >> 2];
+      const size = header & SIZE_MASK;
+      if (size === 0) return; // corrupted: check() reports it
+      if ((header & USED) !== 0) {
+        yield { offset: block, size, state: "used", ptr: block + HEADER_BYTES, payload: size - HEADER_BYTES };
+      } else {
+        yield { offset: block, size, state: "free", ptr: 0, payload: 0 };
+      }
+      block += size;
+    }
+    yield { offset: end, size: HEADER_BYTES, state: "meta", ptr: 0, payload: 0 };
+  }
+
+  stats(): EngineStats {
+    const u32 = this.memory.u32;
+    let freeBlocks = 0;
+    let freeBytes = 0;
+    let largestFreeBlock = 0;
+    for (const block of this.indexedBlocks()) {
+      const size = u32[block >> 2] & SIZE_MASK;
+      freeBlocks++;
+      freeBytes += size;
+      if (size > largestFreeBlock) largestFreeBlock = size;
+    }
+    return { freeBlocks, freeBytes, largestFreeBlock, details: this.indexDetails() };
+  }
+
+  check(): void {
+    const u32 = this.memory.u32;
+    const base = this.region.base;
+    if (u32[base >> 2] !== MAGIC)
+      throw new HeapCorruptionError(base, "the region's magic word is overwritten");
+    const end = this.region.brk - HEADER_BYTES;
+    const free = new Set<number>();
+    let prevUsed = true;
+    let block = this.firstBlock;
+    while (block < end) {
+      const header = u32[block >> 2];
+      const size = header & SIZE_MASK;
+      if (size < MIN_BLOCK || (size & this.alignMask) !== 0) {
+        throw new HeapCorruptionError(
+          block,
+          `block size ${size} is not a multiple of ${this.align} of at least ${MIN_BLOCK}`,
+        );
+      }
+      if (block + size > end) {
+        throw new HeapCorruptionError(block, `block of ${size} bytes runs past the epilogue at ${end}`);
+      }
+      if (((header & PREV_USED) !== 0) !== prevUsed) {
+        throw new HeapCorruptionError(
+          block,
+          `PREV_USED bit is ${(header & PREV_USED) !== 0}, but the previous block is ${prevUsed ? "used" : "free"}`,
+        );
+      }
+      const used = (header & USED) !== 0;
+      if (!used) {
+        if (!prevUsed)
+          throw new HeapCorruptionError(block, "two adjacent free blocks: coalescing was missed");
+        const footer = u32[(block + size - HEADER_BYTES) >> 2];
+        if (footer !== size)
+          throw new HeapCorruptionError(block, `free block's footer says ${footer}, its header ${size}`);
+        free.add(block);
+      }
+      prevUsed = used;
+      block += size;
+    }
+    const epilogue = u32[end >> 2];
+    if (
+      (epilogue & SIZE_MASK) !== 0 ||
+      (epilogue & USED) === 0 ||
+      ((epilogue & PREV_USED) !== 0) !== prevUsed
+    ) {
+      throw new HeapCorruptionError(end, "the epilogue header is damaged");
+    }
+    for (const indexed of this.indexedBlocks()) {
+      if (!free.delete(indexed)) {
+        throw new HeapCorruptionError(
+          indexed,
+          "the free index holds a block that is not a free block (or holds it twice)",
+        );
+      }
+    }
+    for (const missing of free) {
+      throw new HeapCorruptionError(missing, "a free block is missing from the free index");
+    }
+    this.checkIndex();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The few runtime helpers every strategy needs.
+ *
+ * @module
+ */
+import type { AllocatorEngine, Memory, Ptr } from "./allocator.js";
+
+/** Rounds `value` up to a multiple of `alignment` (a power of two). */
+export function alignUp(value: number, alignment: number): number {
+  return (value + alignment - 1) & ~(alignment - 1);
+}
+
+/** True if `value` is a power of two (1, 2, 4, …). */
+export function isPowerOfTwo(value: number): boolean {
+  return value > 0 && (value & (value - 1)) === 0;
+}
+
+/**
+ * The realloc every engine can fall back on when a block cannot grow in place: allocate anew,
+ * copy the payload, free the old block. Returns 0 (changing nothing) if the new block does not fit.
+ */
+export function reallocByMoving(engine: AllocatorEngine, memory: Memory, ptr: Ptr, size: number): Ptr {
+  const kept = Math.min(engine.usableSize(ptr), size);
+  const moved = engine.malloc(size);
+  if (moved === 0) return 0;
+  // read the view after malloc: growing a WebAssembly.Memory replaces it
+  memory.u8.copyWithin(moved, ptr, ptr + kept);
+  engine.free(ptr);
+  return moved;
+}

@@ -1,0 +1,37 @@
+/**
+ * `@heapkit/contract` — the shared typed allocator contract: pointers, memory, regions, strategies,
+ * engines, the allocator users hold, its statistics, errors with stable codes, and trace events.
+ * Every other heapkit package depends on this one and on nothing that depends on it.
+ *
+ * @packageDocumentation
+ */
+export type {
+  Alignment,
+  Allocator,
+  AllocatorEngine,
+  BlockInfo,
+  BlockState,
+  EngineStats,
+  HeapEventKind,
+  HeapListener,
+  HeapStats,
+  Memory,
+  MemoryKind,
+  Ptr,
+  Region,
+  Strategy,
+} from "./allocator.js";
+export { NULL_PTR } from "./allocator.js";
+export {
+  DoubleFreeError,
+  HeapCorruptionError,
+  HeapError,
+  type HeapErrorCode,
+  InvalidPointerError,
+  InvalidSizeError,
+  OutOfMemoryError,
+  TraceFormatError,
+  UseAfterFreeError,
+} from "./errors.js";
+export { alignUp, isPowerOfTwo, reallocByMoving } from "./helpers.js";
+export type { AllocEvent, FreeEvent, ReallocEvent, TraceEvent } from "./trace.js";
