@@ -1,0 +1,16 @@
+/**
+ * Every command of the CLI. A command is a module with a `register…(program, io)` function; it joins
+ * the CLI by one line here.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import type { CliIo } from "../io.js";
+import { registerDemo } from "./demo.js";
+import { registerStrategies } from "./strategies.js";
+
+/** Adds a command to the program. */
+export type CommandRegistrar = (program: Command, io: CliIo) => void;
+
+/** The commands, in the order `heapkit --help` lists them. */
+export const commands: readonly CommandRegistrar[] = [registerDemo, registerStrategies];
