@@ -10,9 +10,9 @@ export function alignUp(value: number, alignment: number): number {
   return (value + alignment - 1) & ~(alignment - 1);
 }
 
-/** True if `value` is a power of two (1, 2, 4, …). */
+/** True if `value` is a power of two (1, 2, 4, … up to 2^30). */
 export function isPowerOfTwo(value: number): boolean {
-  return value > 0 && (value & (value - 1)) === 0;
+  return (value | 0) === value && value > 0 && (value & (value - 1)) === 0;
 }
 
 /**

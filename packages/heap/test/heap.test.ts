@@ -1,0 +1,169 @@
+import {
+  DoubleFreeError,
+  type HeapEventKind,
+  InvalidPointerError,
+  InvalidSizeError,
+  OutOfMemoryError,
+} from "@heapkit/contract";
+import { bestFit } from "@heapkit/strategy-best-fit";
+import { firstFit } from "@heapkit/strategy-first-fit";
+import { describe, expect, it } from "vitest";
+import { createHeap } from "../src/index.js";
+
+describe("createHeap", () => {
+  it("runs the README example", () => {
+    const heap = createHeap({ strategy: bestFit(), size: 64 * 1024, maxSize: 16 << 20 });
+    const ptr = heap.malloc(3 * 8);
+    heap.f64(ptr, 3).set([1.5, 2.5, 3.5]);
+    expect(Array.from(new Float64Array(heap.memory.buffer, ptr, 3))).toEqual([1.5, 2.5, 3.5]);
+    heap.free(ptr);
+    expect(() => heap.free(ptr)).toThrow(DoubleFreeError);
+  });
+
+  it("rejects bad options with InvalidSizeError naming the option", () => {
+    expect(() => createHeap({ strategy: firstFit(), align: 4 as 8 })).toThrow(/align/);
+    expect(() => createHeap({ strategy: firstFit(), base: 24 })).toThrow(InvalidSizeError);
+    expect(() => createHeap({ strategy: firstFit(), maxSize: 32 })).toThrow(/maxSize/);
+  });
+
+  it.each([
+    ["array-buffer", () => new ArrayBuffer(8192)],
+    ["resizable-array-buffer", () => new ArrayBuffer(8192, { maxByteLength: 1 << 20 })],
+    ["shared-array-buffer", () => new SharedArrayBuffer(8192, { maxByteLength: 1 << 20 })],
+    ["wasm-memory", () => new WebAssembly.Memory({ initial: 1, maximum: 16 })],
+  ] as const)("manages a given %s", (kind, makeMemory) => {
+    const memory = makeMemory();
+    const heap = createHeap({ strategy: firstFit(), memory });
+    expect(heap.memory.kind).toBe(kind);
+    const ptr = heap.malloc(100);
+    heap.u8(ptr, 100).fill(7);
+    const buffer = memory instanceof WebAssembly.Memory ? memory.buffer : memory;
+    expect(new Uint8Array(buffer, ptr, 100).every((byte) => byte === 7)).toBe(true);
+  });
+
+  it("makes a growable SharedArrayBuffer when asked, for workers", () => {
+    const heap = createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20, shared: true });
+    expect(heap.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    heap.malloc(100_000);
+    expect(heap.memory.byteLength).toBeGreaterThan(100_000);
+  });
+});
+
+describe("C semantics", () => {
+  const heap = () => createHeap({ strategy: firstFit(), size: 64 * 1024 });
+
+  it("calloc zeroes memory that held other bytes", () => {
+    const h = heap();
+    const dirty = h.malloc(256);
+    h.u8(dirty, 256).fill(0xff);
+    h.free(dirty);
+    const clean = h.calloc(32, 8);
+    expect(clean).toBe(dirty);
+    expect(h.u8(clean, 256).every((byte) => byte === 0)).toBe(true);
+  });
+
+  it("realloc(0, n) allocates and realloc(p, 0) frees and returns 0", () => {
+    const h = heap();
+    const ptr = h.realloc(0, 40);
+    expect(h.isLive(ptr)).toBe(true);
+    expect(h.realloc(ptr, 0)).toBe(0);
+    expect(h.isLive(ptr)).toBe(false);
+    expect(h.stats().liveBlocks).toBe(0);
+  });
+
+  it("realloc keeps the payload when it moves", () => {
+    const h = heap();
+    const first = h.malloc(16);
+    h.u8(first, 16).set(Array.from({ length: 16 }, (_, i) => i));
+    h.malloc(16); // a neighbour, so growing in place is impossible
+    const moved = h.realloc(first, 4000);
+    expect(moved).not.toBe(first);
+    expect(Array.from(h.u8(moved, 16))).toEqual(Array.from({ length: 16 }, (_, i) => i));
+  });
+
+  it("free(0) is a no-op", () => {
+    const h = heap();
+    const before = h.snapshot();
+    h.free(0);
+    expect(h.snapshot()).toEqual(before);
+  });
+
+  it("calloc checks count × size against the limit", () => {
+    const h = createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20 });
+    expect(() => h.calloc(1 << 20, 1 << 10)).toThrow(InvalidSizeError);
+  });
+});
+
+describe("views", () => {
+  it("refuse to reach past the block's usable size", () => {
+    const h = createHeap({ strategy: firstFit() });
+    const ptr = h.malloc(16);
+    const usable = h.usableSize(ptr);
+    expect(h.u8(ptr, usable)).toHaveLength(usable);
+    expect(() => h.u8(ptr, usable + 1)).toThrow(InvalidSizeError);
+    expect(() => h.f64(ptr + 8, 1)).toThrow(InvalidPointerError);
+  });
+
+  it("cover every element type", () => {
+    const h = createHeap({ strategy: firstFit() });
+    const ptr = h.malloc(64);
+    expect(h.i8(ptr, 4)).toBeInstanceOf(Int8Array);
+    expect(h.u16(ptr, 4)).toBeInstanceOf(Uint16Array);
+    expect(h.i16(ptr, 4)).toBeInstanceOf(Int16Array);
+    expect(h.u32(ptr, 4)).toBeInstanceOf(Uint32Array);
+    expect(h.i32(ptr, 4)).toBeInstanceOf(Int32Array);
+    expect(h.f32(ptr, 4)).toBeInstanceOf(Float32Array);
+    expect(h.i64(ptr, 4)).toBeInstanceOf(BigInt64Array);
+    expect(h.u64(ptr, 4)).toBeInstanceOf(BigUint64Array);
+  });
+});
+
+describe("stats and events", () => {
+  it("counts mallocs, frees, reallocs, failures and peaks", () => {
+    const h = createHeap({ strategy: firstFit(), size: 4096, maxSize: 4096 });
+    const a = h.malloc(100);
+    const b = h.malloc(200);
+    h.realloc(a, 300);
+    h.free(b);
+    expect(h.tryMalloc(4000)).toBe(0);
+    const stats = h.stats();
+    expect(stats.mallocs).toBe(2);
+    expect(stats.frees).toBe(1);
+    expect(stats.reallocs).toBe(1);
+    expect(stats.failedAllocations).toBe(1);
+    expect(stats.liveBlocks).toBe(1);
+    expect(stats.peakLiveBlocks).toBe(2);
+    expect(stats.peakLiveBytes).toBeGreaterThanOrEqual(300 + 200);
+    expect(stats.heapSize).toBe(stats.liveBytes + stats.freeBytes + stats.overheadBytes);
+  });
+
+  it("reports every operation to the listener", () => {
+    const h = createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20 });
+    const seen: [HeapEventKind, number][] = [];
+    h.onEvent((kind, _ptr, size) => seen.push([kind, size]));
+    const ptr = h.malloc(10);
+    const moved = h.realloc(ptr, 20_000);
+    h.free(moved);
+    const kinds = seen.map(([kind]) => kind);
+    expect(kinds.filter((kind) => kind !== "grow")).toEqual(["malloc", "realloc", "free"]);
+    expect(kinds).toContain("grow");
+    expect(seen.find(([kind]) => kind === "malloc")).toEqual(["malloc", 10]);
+  });
+
+  it("names the figures in OutOfMemoryError, and a size past the limit is an InvalidSizeError", () => {
+    const h = createHeap({ strategy: firstFit(), size: 1024, maxSize: 1024 });
+    h.malloc(500);
+    expect(() => h.malloc(2000)).toThrow(InvalidSizeError);
+    try {
+      h.malloc(1000);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(OutOfMemoryError);
+      const oom = error as OutOfMemoryError;
+      expect(oom.code).toBe("HEAP_OUT_OF_MEMORY");
+      expect(oom.requested).toBe(1000);
+      expect(oom.largestFreeBlock).toBeLessThan(1024);
+      expect(oom.heapLimit).toBeLessThanOrEqual(1024);
+    }
+  });
+});
