@@ -104,7 +104,7 @@ function runDemo(options: DemoOptions, io: CliIo): void {
     io.out(`  [${map}]  ${what}\n`);
     io.out(
       `  ${stats.liveBytes} bytes used in ${stats.liveBlocks} block${stats.liveBlocks === 1 ? "" : "s"}, ` +
-        `${stats.freeBytes} free (largest free block ${stats.largestFreeBlock}), ` +
+        `${stats.freeBytes} free in ${stats.freeBlocks} free block${stats.freeBlocks === 1 ? "" : "s"}, ` +
         `${stats.overheadBytes} header/metadata, heap ${stats.heapSize} of ${stats.heapLimit} bytes\n`,
     );
   };
