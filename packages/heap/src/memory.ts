@@ -22,6 +22,11 @@ export const MAX_MEMORY_BYTES = 0x7fff_0000;
 /** Bytes in a WebAssembly page. */
 export const WASM_PAGE_BYTES = 65536;
 
+/**
+ * The buffers a memory can hold.
+ *
+ * @inline
+ */
 type AnyBuffer = ArrayBuffer | SharedArrayBuffer;
 
 interface GrowableBuffer {
