@@ -86,7 +86,11 @@ const REALLOCS = 7;
 const FAILED = 8;
 const COUNTER_COUNT = 9;
 
-/** Typed-array constructors the view helpers accept. */
+/**
+ * Typed-array constructors the view helpers accept.
+ *
+ * @inline
+ */
 type ViewConstructor<T> = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
   readonly BYTES_PER_ELEMENT: number;

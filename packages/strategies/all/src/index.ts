@@ -7,10 +7,14 @@
  */
 import type { Strategy } from "@heapkit/contract";
 import { bestFit } from "@heapkit/strategy-best-fit";
+import { buddy } from "@heapkit/strategy-buddy";
 import { firstFit } from "@heapkit/strategy-first-fit";
 import { nextFit } from "@heapkit/strategy-next-fit";
+import { pymalloc } from "@heapkit/strategy-pymalloc";
+import { segregated } from "@heapkit/strategy-segregated";
+import { tlsf } from "@heapkit/strategy-tlsf";
 
-export { bestFit, firstFit, nextFit };
+export { bestFit, buddy, firstFit, nextFit, pymalloc, segregated, tlsf };
 
 /** Makes a strategy with its default options. */
 export type StrategyMaker = () => Strategy<unknown>;
@@ -21,6 +25,10 @@ export const strategies: Readonly<Record<string, StrategyMaker>> = {
   "first-fit-lifo": () => firstFit({ order: "lifo" }),
   "next-fit": () => nextFit(),
   "best-fit": () => bestFit(),
+  segregated: () => segregated(),
+  tlsf: () => tlsf(),
+  buddy: () => buddy(),
+  pymalloc: () => pymalloc({ fallback: tlsf() }),
 };
 
 /** The names of every strategy, in the registry's order. */

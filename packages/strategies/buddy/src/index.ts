@@ -1,0 +1,537 @@
+/**
+ * `@heapkit/strategy-buddy` — the binary buddy system (Knowlton 1965; Knuth TAOCP 2.5): every block
+ * is a power of two in size and starts at a multiple of its size; a block of 2^k bytes at address a
+ * has exactly one buddy, at a XOR 2^k. malloc splits a larger block in halves down to the size
+ * asked; free merges a block with its buddy for as long as the buddy is free and whole.
+ *
+ * ```
+ *  region  base                    origin                                               brk
+ *          | header | order lists |  blocks, each 2^k bytes at a multiple of 2^k  …        |
+ *            magic, counters,       (absolute addresses: the buddy of a is a ^ 2^k)
+ *            bitmap of non-empty orders, heads[0..30]
+ *
+ *  block of order k at a (a % 2^k = 0)          H = the heap's align (8 or 16) bytes of header
+ *  a     +-------------------------------+      word 0: "BD" tag (top half: damage shows) | USED |
+ *        | TAG | flags | order k         |              INNER | ALIGNED + log2 alignment | order k
+ *  a+4   | used: bytes asked             |      word 1: used -> the size asked (for the internal
+ *        | free: next free of order k    |              fragmentation figures); free -> next link
+ *  a+8   | free: prev free of order k    |      word 2: free -> prev link
+ *  a+H   | payload: 2^k − H bytes        |
+ *        +-------------------------------+
+ *
+ *  split (malloc 40 B, align 8 -> order 6 = 64 B) from a free 256 B block at 0x100:
+ *    [0x100 ......... 256 ......... ]  ->  [0x100 64 used][0x140 64 free][0x180 ... 128 free ...]
+ *  merge (free 0x100): buddy 0x140 free, order 6 -> [0x100 128]; buddy 0x180 free, order 7
+ *    -> [0x100 256 free]
+ * ```
+ *
+ * Growth: the heap grows at its top like sbrk. A block of order k that does not fit is put at the
+ * next multiple of 2^k at or above the break; the gap below it is cut into the largest aligned
+ * blocks that fit and freed (merging with their buddies). So the heap is a forest of buddy trees of
+ * any size, not one tree that must double, and it grows by what it needs (plus alignment).
+ * A block whose buddy lies below the origin or above the break has no buddy yet.
+ *
+ * `memalign(A, n)` takes a block of 2^k ≥ A + n and puts the payload at block + A, with an INNER
+ * header at payload − H that holds the distance back to the block (free and usableSize follow it).
+ *
+ * Invariants (checked by `check()`):
+ * 1. Blocks tile [origin, brk): each header carries the tag, an order k ≥ the minimum, the block
+ *    starts at a multiple of 2^k and ends at or below the break.
+ * 2. No free block has a free buddy of the same order (merging is immediate).
+ * 3. The list of order k holds exactly the free blocks of order k, each once, with valid prev links;
+ *    bit k of the order bitmap is set exactly when that list is non-empty.
+ * 4. The counters of used blocks, used bytes and bytes asked agree with the blocks.
+ *
+ * Why headers rather than a separate bitmap tree: the buddy address is computed, and a block's
+ * buddy always starts a block (or is split into blocks that start there), so the header found at
+ * the buddy address is always a real header: one word tells "free and of order k". A side tree
+ * would have to be sized for the largest heap up front, or moved as the heap grows.
+ *
+ * @packageDocumentation
+ */
+import {
+  type AllocatorEngine,
+  alignUp,
+  type BlockInfo,
+  type EngineStats,
+  HeapCorruptionError,
+  type Memory,
+  OutOfMemoryError,
+  type Ptr,
+  type Region,
+  reallocByMoving,
+  type Strategy,
+} from "@heapkit/contract";
+
+/** The tag in the top half of every block header ("BD"). */
+export const BUDDY_TAG = 0x4244_0000;
+/** Header flag: the block is in use. */
+export const BUDDY_USED = 0x100;
+/** Header flag: an inner header in front of a memalign payload (word 1 = distance back to the block). */
+export const BUDDY_INNER = 0x200;
+/** Header flag of a memalign block: its payload is at block + 2^(bits 11–15), behind an inner header. */
+export const BUDDY_ALIGNED = 0x400;
+const ALIGN_SHIFT = 11;
+const TAG_MASK = 0xffff_0000;
+const ORDER_MASK = 0x1f;
+/** The largest order: blocks of 1 GiB. */
+export const MAX_ORDER = 30;
+/** "HKbd": the first word of a region formatted by the buddy strategy. */
+const MAGIC = 0x484b_6264;
+
+// header word indices (from base >> 2)
+const H_MAGIC = 0;
+const H_ALIGN = 1;
+const H_ORIGIN = 2;
+const H_BITMAP = 3;
+const H_USED_BLOCKS = 4;
+const H_USED_BYTES = 5; // bytes of used blocks (below 2^31: the heap is smaller)
+const H_ASKED_BYTES = 6; // bytes asked for by the used blocks
+const H_HEADS = 7; // heads[0..MAX_ORDER]
+const HEADER_WORDS = H_HEADS + MAX_ORDER + 1;
+
+/** The order of the smallest block holding `bytes` bytes (at least `minOrder`). */
+export function buddyOrder(bytes: number, minOrder: number): number {
+  const order = bytes <= 1 ? 0 : 32 - Math.clz32(bytes - 1);
+  return Math.max(order, minOrder);
+}
+
+/** The address of the buddy of the block of order `order` at `block`. */
+export function buddyOf(block: number, order: number): number {
+  return block ^ (1 << order);
+}
+
+class BuddyEngine implements AllocatorEngine {
+  readonly strategy = "buddy";
+  private readonly memory: Memory;
+  private readonly region: Region;
+  private readonly base: number;
+  /** Word index of the header. */
+  private readonly hw: number;
+  /** Header bytes in front of every payload (= align). */
+  private readonly hb: number;
+  private readonly minOrder: number;
+  /** The first byte blocks may use. */
+  private readonly origin: number;
+
+  constructor(region: Region) {
+    this.region = region;
+    this.memory = region.memory;
+    this.base = region.base;
+    this.hw = region.base >> 2;
+    this.hb = region.align;
+    this.minOrder = region.align === 8 ? 4 : 5;
+    this.origin = alignUp(region.base + HEADER_WORDS * 4, 1 << this.minOrder);
+  }
+
+  format(): this {
+    const region = this.region;
+    if (region.brk !== region.base || region.sbrk(this.origin - region.base) < 0) {
+      throw new OutOfMemoryError(this.origin - region.base, 0, 0, region.limit - region.base);
+    }
+    const u32 = this.memory.u32;
+    this.memory.u8.fill(0, region.base, this.origin);
+    u32[this.hw + H_MAGIC] = MAGIC;
+    u32[this.hw + H_ALIGN] = region.align;
+    u32[this.hw + H_ORIGIN] = this.origin;
+    return this;
+  }
+
+  open(): this {
+    const u32 = this.memory.u32;
+    if (
+      u32[this.hw + H_MAGIC] !== MAGIC ||
+      u32[this.hw + H_ALIGN] !== this.region.align ||
+      u32[this.hw + H_ORIGIN] !== this.origin
+    ) {
+      throw new HeapCorruptionError(this.base, "not a region formatted by buddy with these options");
+    }
+    return this;
+  }
+
+  // ------------------------------------------------------------------ free lists
+
+  private push(u32: Uint32Array, block: number, order: number): void {
+    const head = this.hw + H_HEADS + order;
+    const first = u32[head];
+    u32[block >> 2] = BUDDY_TAG | order;
+    u32[(block + 4) >> 2] = first;
+    u32[(block + 8) >> 2] = 0;
+    if (first !== 0) u32[(first + 8) >> 2] = block;
+    else u32[this.hw + H_BITMAP] |= 1 << order;
+    u32[head] = block;
+  }
+
+  private unlink(u32: Uint32Array, block: number, order: number): void {
+    const next = u32[(block + 4) >> 2];
+    const prev = u32[(block + 8) >> 2];
+    if (next !== 0) u32[(next + 8) >> 2] = prev;
+    if (prev !== 0) {
+      u32[(prev + 4) >> 2] = next;
+      return;
+    }
+    u32[this.hw + H_HEADS + order] = next;
+    if (next === 0) u32[this.hw + H_BITMAP] &= ~(1 << order);
+  }
+
+  /** Frees the block of `order` at `block`, merging with free buddies; `end` is the break. */
+  private release(u32: Uint32Array, block: number, order: number, end: number): void {
+    const origin = this.origin;
+    while (order < MAX_ORDER) {
+      const size = 1 << order;
+      const buddy = block ^ size;
+      if (buddy < origin || buddy + size > end || u32[buddy >> 2] !== (BUDDY_TAG | order)) break;
+      this.unlink(u32, buddy, order);
+      if (buddy < block) block = buddy;
+      order++;
+    }
+    this.push(u32, block, order);
+  }
+
+  // ------------------------------------------------------------------ allocation
+
+  private count(u32: Uint32Array, blocks: number, bytes: number, asked: number): void {
+    const hw = this.hw;
+    u32[hw + H_USED_BLOCKS] += blocks;
+    u32[hw + H_USED_BYTES] += bytes;
+    u32[hw + H_ASKED_BYTES] += asked;
+  }
+
+  /** A used block of `order` (its header written), or 0. */
+  private take(order: number): number {
+    let u32 = this.memory.u32;
+    const bits = u32[this.hw + H_BITMAP] & (-1 << order);
+    let block: number;
+    if (bits !== 0) {
+      let have = 31 - Math.clz32(bits & -bits);
+      block = u32[this.hw + H_HEADS + have];
+      this.unlink(u32, block, have);
+      while (have > order) {
+        have--;
+        this.push(u32, block + (1 << have), have);
+      }
+    } else {
+      // grow: the block goes at the next multiple of its size at or above the break
+      const end = this.region.brk;
+      const size = 2 ** order;
+      const at = Math.ceil(end / size) * size;
+      if (at + size > this.region.limit || this.region.sbrk(at + size - end) < 0) return 0;
+      u32 = this.memory.u32;
+      block = at;
+      u32[block >> 2] = BUDDY_TAG | BUDDY_USED | order;
+      const newEnd = at + size;
+      let gap = end;
+      while (gap < at) {
+        let gapOrder = 31 - Math.clz32(gap & -gap);
+        while (gap + 2 ** gapOrder > at) gapOrder--;
+        this.release(u32, gap, gapOrder, newEnd);
+        gap += 1 << gapOrder;
+      }
+    }
+    u32[block >> 2] = BUDDY_TAG | BUDDY_USED | order;
+    return block;
+  }
+
+  malloc(size: number): Ptr {
+    const order = buddyOrder(size + this.hb, this.minOrder);
+    if (order > MAX_ORDER) return 0;
+    const block = this.take(order);
+    if (block === 0) return 0;
+    const u32 = this.memory.u32;
+    u32[(block + 4) >> 2] = size;
+    this.count(u32, 1, 1 << order, size);
+    return block + this.hb;
+  }
+
+  free(ptr: Ptr): void {
+    const u32 = this.memory.u32;
+    let block = ptr - this.hb;
+    let header = u32[block >> 2];
+    if ((header & BUDDY_INNER) !== 0) {
+      block -= u32[(block + 4) >> 2];
+      header = u32[block >> 2];
+    }
+    const order = header & ORDER_MASK;
+    this.count(u32, -1, -(1 << order), -u32[(block + 4) >> 2]);
+    this.release(u32, block, order, this.region.brk);
+  }
+
+  realloc(ptr: Ptr, size: number): Ptr {
+    const u32 = this.memory.u32;
+    const block = ptr - this.hb;
+    const header = u32[block >> 2];
+    if ((header & BUDDY_INNER) !== 0) return reallocByMoving(this, this.memory, ptr, size);
+    let order = header & ORDER_MASK;
+    const want = buddyOrder(size + this.hb, this.minOrder);
+    if (want > MAX_ORDER) return 0;
+    const asked = u32[(block + 4) >> 2];
+    if (want <= order) {
+      // shrink in place: give back upper halves (their buddies are this block: no merging)
+      const oldOrder = order;
+      while (order > want) {
+        order--;
+        this.push(u32, block + (1 << order), order);
+      }
+      u32[block >> 2] = BUDDY_TAG | BUDDY_USED | order;
+      u32[(block + 4) >> 2] = size;
+      this.count(u32, 0, (1 << order) - (1 << oldOrder), size - asked);
+      return ptr;
+    }
+    const end = this.region.brk;
+    // at the top of the heap and aligned for the larger order: grow the heap under it
+    if (block + 2 ** order === end && block % 2 ** want === 0) {
+      if (block + 2 ** want > this.region.limit || this.region.sbrk(2 ** want - 2 ** order) < 0) {
+        return reallocByMoving(this, this.memory, ptr, size);
+      }
+      const grown = this.memory.u32;
+      grown[block >> 2] = BUDDY_TAG | BUDDY_USED | want;
+      grown[(block + 4) >> 2] = size;
+      this.count(grown, 0, 2 ** want - 2 ** order, size - asked);
+      return ptr;
+    }
+    // grow in place when every upper buddy on the way up is free and whole
+    let ok = true;
+    for (let k = order; k < want && ok; k++) {
+      const buddy = block + (1 << k);
+      ok = (block & (1 << k)) === 0 && buddy + (1 << k) <= end && u32[buddy >> 2] === (BUDDY_TAG | k);
+    }
+    if (!ok) return reallocByMoving(this, this.memory, ptr, size);
+    for (let k = order; k < want; k++) this.unlink(u32, block + (1 << k), k);
+    u32[block >> 2] = BUDDY_TAG | BUDDY_USED | want;
+    u32[(block + 4) >> 2] = size;
+    this.count(u32, 0, 2 ** want - 2 ** order, size - asked);
+    return ptr;
+  }
+
+  memalign(alignment: number, size: number): Ptr {
+    const order = buddyOrder(alignment + Math.max(size, this.hb), this.minOrder); // a payload, even for 0 bytes
+    if (order > MAX_ORDER) return 0;
+    const block = this.take(order);
+    if (block === 0) return 0;
+    const u32 = this.memory.u32;
+    // block is a multiple of 2^order ≥ alignment > H, so block + alignment is aligned and the
+    // inner header in front of it lies after the block's own header
+    const ptr = block + alignment;
+    u32[block >> 2] =
+      BUDDY_TAG | BUDDY_USED | BUDDY_ALIGNED | ((31 - Math.clz32(alignment)) << ALIGN_SHIFT) | order;
+    u32[(block + 4) >> 2] = size;
+    const inner = ptr - this.hb;
+    u32[inner >> 2] = BUDDY_TAG | BUDDY_USED | BUDDY_INNER;
+    u32[(inner + 4) >> 2] = inner - block;
+    this.count(u32, 1, 2 ** order, size);
+    return ptr;
+  }
+
+  usableSize(ptr: Ptr): number {
+    const u32 = this.memory.u32;
+    let block = ptr - this.hb;
+    const header = u32[block >> 2];
+    if ((header & BUDDY_INNER) !== 0) {
+      block -= u32[(block + 4) >> 2];
+      return block + 2 ** (u32[block >> 2] & ORDER_MASK) - ptr;
+    }
+    return 2 ** (header & ORDER_MASK) - this.hb;
+  }
+
+  isFreeBlock(ptr: Ptr): boolean {
+    const block = ptr - this.hb;
+    if (block < this.origin || block + 16 > this.region.brk || (block & 15) !== 0) return false;
+    const header = this.memory.u32[block >> 2];
+    const order = header & ORDER_MASK;
+    return (
+      (header & TAG_MASK) === BUDDY_TAG &&
+      (header & (BUDDY_USED | BUDDY_INNER)) === 0 &&
+      order >= this.minOrder &&
+      (block & (2 ** order - 1)) === 0
+    );
+  }
+
+  largestFreePayload(): number {
+    const bits = this.memory.u32[this.hw + H_BITMAP];
+    return bits === 0 ? 0 : 2 ** (31 - Math.clz32(bits)) - this.hb;
+  }
+
+  // ------------------------------------------------------------------ inspection
+
+  *blocks(): IterableIterator<BlockInfo> {
+    const u32 = this.memory.u32;
+    yield { offset: this.base, size: this.origin - this.base, state: "meta", ptr: 0, payload: 0 };
+    const end = this.region.brk;
+    let block = this.origin;
+    while (block < end) {
+      const header = u32[block >> 2];
+      const order = header & ORDER_MASK;
+      if ((header & TAG_MASK) !== BUDDY_TAG || order < this.minOrder) return; // check() reports it
+      const size = 2 ** order;
+      if ((header & BUDDY_USED) !== 0) {
+        const ptr =
+          (header & BUDDY_ALIGNED) !== 0 ? block + (1 << ((header >>> ALIGN_SHIFT) & 31)) : block + this.hb;
+        yield { offset: block, size, state: "used", ptr, payload: block + size - ptr };
+      } else {
+        yield { offset: block, size, state: "free", ptr: 0, payload: 0 };
+      }
+      block += size;
+    }
+  }
+
+  stats(): EngineStats {
+    const u32 = this.memory.u32;
+    let freeBlocks = 0;
+    let freeBytes = 0;
+    let largestFreeBlock = 0;
+    for (let order = 0; order <= MAX_ORDER; order++) {
+      let n = 0;
+      for (const _ of this.listOf(u32, order)) n++;
+      freeBlocks += n;
+      freeBytes += n * 2 ** order;
+      if (n > 0) largestFreeBlock = 2 ** order;
+    }
+    const usedBlocks = u32[this.hw + H_USED_BLOCKS];
+    const usedBytes = u32[this.hw + H_USED_BYTES];
+    const asked = u32[this.hw + H_ASKED_BYTES];
+    const headerBytes = usedBlocks * this.hb;
+    const rounding = usedBytes - asked - headerBytes;
+    return {
+      freeBlocks,
+      freeBytes,
+      largestFreeBlock,
+      details: {
+        usedBlocks,
+        usedBlockBytes: usedBytes,
+        requestedBytes: asked,
+        headerBytes,
+        roundingBytes: rounding,
+        internalFragmentation: usedBytes === 0 ? 0 : rounding / usedBytes,
+        orderBitmap: `0x${u32[this.hw + H_BITMAP].toString(16).padStart(8, "0")}`,
+      },
+    };
+  }
+
+  private *listOf(u32: Uint32Array, order: number): Generator<number> {
+    let prev = 0;
+    let block = u32[this.hw + H_HEADS + order];
+    const limit = this.region.brk >> 4;
+    for (let steps = 0; block !== 0 && steps <= limit; steps++) {
+      if (u32[(block + 8) >> 2] !== prev) {
+        throw new HeapCorruptionError(
+          block,
+          `free-list prev link is ${u32[(block + 8) >> 2]}, expected ${prev}`,
+        );
+      }
+      yield block;
+      prev = block;
+      block = u32[(block + 4) >> 2];
+    }
+  }
+
+  check(): void {
+    const u32 = this.memory.u32;
+    if (u32[this.hw + H_MAGIC] !== MAGIC) {
+      throw new HeapCorruptionError(this.base, "the region's magic word is overwritten");
+    }
+    if (u32[this.hw + H_ORIGIN] !== this.origin) {
+      throw new HeapCorruptionError(this.base + H_ORIGIN * 4, "the origin word is damaged");
+    }
+    const end = this.region.brk;
+    const free = new Map<number, number>();
+    let usedBlocks = 0;
+    let usedBytes = 0;
+    let asked = 0;
+    let block = this.origin;
+    while (block < end) {
+      const header = u32[block >> 2];
+      const order = header & ORDER_MASK;
+      if ((header & TAG_MASK) !== BUDDY_TAG) {
+        throw new HeapCorruptionError(block, `block header 0x${header.toString(16)} lacks the buddy tag`);
+      }
+      if (
+        (header & (BUDDY_INNER | 0xe0)) !== 0 ||
+        ((header & BUDDY_ALIGNED) !== 0 && (header & BUDDY_USED) === 0)
+      ) {
+        throw new HeapCorruptionError(block, `block header 0x${header.toString(16)} has unknown flags`);
+      }
+      if (order < this.minOrder) {
+        throw new HeapCorruptionError(block, `block order ${order} is below the minimum ${this.minOrder}`);
+      }
+      const size = 2 ** order;
+      if (block % size !== 0) {
+        throw new HeapCorruptionError(block, `block of order ${order} is not at a multiple of ${size}`);
+      }
+      if (block + size > end) {
+        throw new HeapCorruptionError(block, `block of ${size} bytes runs past the break at ${end}`);
+      }
+      if ((header & BUDDY_USED) !== 0) {
+        if ((header & BUDDY_ALIGNED) !== 0) {
+          const inner = block + (1 << ((header >>> ALIGN_SHIFT) & 31)) - this.hb;
+          if (
+            inner >= block + size ||
+            u32[inner >> 2] !== (BUDDY_TAG | BUDDY_USED | BUDDY_INNER) ||
+            u32[(inner + 4) >> 2] !== inner - block
+          ) {
+            throw new HeapCorruptionError(
+              inner,
+              "the inner header of a memalign block does not point back to it",
+            );
+          }
+        }
+        usedBlocks++;
+        usedBytes += size;
+        asked += u32[(block + 4) >> 2];
+      } else {
+        const buddy = block ^ size;
+        if (order < MAX_ORDER && buddy >= this.origin && buddy + size <= end && u32[buddy >> 2] === header) {
+          throw new HeapCorruptionError(
+            block,
+            `free block and its free buddy ${buddy} (order ${order}) were not merged`,
+          );
+        }
+        free.set(block, order);
+      }
+      block += size;
+    }
+    const bitmap = u32[this.hw + H_BITMAP];
+    for (let order = 0; order <= MAX_ORDER; order++) {
+      const head = u32[this.hw + H_HEADS + order];
+      if ((head !== 0) !== (((bitmap >>> order) & 1) === 1)) {
+        throw new HeapCorruptionError(
+          (this.hw + H_HEADS + order) << 2,
+          `order bitmap bit ${order} disagrees with the free list of order ${order}`,
+        );
+      }
+      for (const listed of this.listOf(u32, order)) {
+        if (free.get(listed) !== order) {
+          throw new HeapCorruptionError(
+            listed,
+            `the free list of order ${order} holds a block that is not a free block of that order (or holds it twice)`,
+          );
+        }
+        free.delete(listed);
+      }
+    }
+    for (const [missing] of free) {
+      throw new HeapCorruptionError(missing, "a free block is missing from its order's free list");
+    }
+    if (
+      usedBlocks !== u32[this.hw + H_USED_BLOCKS] ||
+      usedBytes !== u32[this.hw + H_USED_BYTES] ||
+      asked !== u32[this.hw + H_ASKED_BYTES]
+    ) {
+      throw new HeapCorruptionError(
+        this.base + H_USED_BLOCKS * 4,
+        `counters say ${u32[this.hw + H_USED_BLOCKS]} used blocks, the blocks say ${usedBlocks}`,
+      );
+    }
+  }
+}
+
+/** The binary buddy system: power-of-two blocks, split on malloc, merged with the buddy on free. */
+export function buddy(): Strategy<Record<string, never>> {
+  return {
+    name: "buddy",
+    description:
+      "binary buddy: power-of-two blocks at multiples of their size, split and merged with buddies",
+    options: {},
+    create: (region) => new BuddyEngine(region).format(),
+    attach: (region) => new BuddyEngine(region).open(),
+  };
+}

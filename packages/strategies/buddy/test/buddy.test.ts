@@ -1,0 +1,126 @@
+import { HeapCorruptionError } from "@heapkit/contract";
+import { createHeap } from "@heapkit/heap";
+import { describe, expect, it } from "vitest";
+import { BUDDY_TAG, buddy, buddyOf, buddyOrder } from "../src/index.js";
+
+describe("buddy arithmetic", () => {
+  it("rounds to the next power of two, at least the minimum order", () => {
+    expect(buddyOrder(1, 4)).toBe(4);
+    expect(buddyOrder(16, 4)).toBe(4);
+    expect(buddyOrder(17, 4)).toBe(5);
+    expect(buddyOrder(4096, 4)).toBe(12);
+    expect(buddyOrder(4097, 4)).toBe(13);
+  });
+
+  it("finds the buddy by flipping the order's bit", () => {
+    expect(buddyOf(0x100, 6)).toBe(0x140);
+    expect(buddyOf(0x140, 6)).toBe(0x100);
+    expect(buddyOf(0x100, 8)).toBe(0x000);
+  });
+});
+
+describe("buddy", () => {
+  /** Two used blocks of 40 bytes (order 6) that are each other's buddies. */
+  const buddyPair = (heap: ReturnType<typeof createHeap>): [number, number] => {
+    const ptrs = Array.from({ length: 4 }, () => heap.malloc(40)); // 40 + 8 -> 64 bytes, order 6
+    for (const p of ptrs) {
+      const q = buddyOf(p - 8, 6) + 8;
+      if (ptrs.includes(q)) return p < q ? [p, q] : [q, p];
+    }
+    throw new Error("no buddy pair among four consecutive blocks");
+  };
+
+  it("splits a block in halves and merges buddies back on free", () => {
+    const heap = createHeap({ strategy: buddy() });
+    const [a, b] = buddyPair(heap);
+    expect(heap.usableSize(a)).toBe(56);
+    expect((a - 8) % 128).toBe(0);
+    heap.free(a);
+    expect(heap.isLive(a)).toBe(false);
+    heap.free(b); // merges with a into one block of 128
+    heap.check();
+    expect(heap.malloc(100)).toBe(a); // 108 bytes -> order 7: exactly the merged pair
+    heap.check();
+  });
+
+  it("frees everything back to maximal aligned blocks", () => {
+    const heap = createHeap({ strategy: buddy() });
+    const ptrs = Array.from({ length: 300 }, (_, i) => heap.malloc(1 + ((i * 97) % 2000)));
+    for (const ptr of ptrs.reverse()) heap.free(ptr);
+    heap.check(); // no free block has a free buddy of its order
+    for (const block of heap.blocks()) expect(block.state).not.toBe("used");
+  });
+
+  it("reports rounding (internal fragmentation) apart from headers", () => {
+    const heap = createHeap({ strategy: buddy() });
+    heap.malloc(33); // block of 64: 8 bytes of header, 23 of rounding
+    heap.malloc(1000); // block of 1024: 8 of header, 16 of rounding
+    const details = heap.stats().details;
+    expect(details.requestedBytes).toBe(1033);
+    expect(details.usedBlockBytes).toBe(1088);
+    expect(details.headerBytes).toBe(16);
+    expect(details.roundingBytes).toBe(39);
+    expect(details.internalFragmentation).toBeCloseTo(39 / 1088);
+  });
+
+  it("grows in place when the upper buddies are free, and shrinks by giving halves back", () => {
+    const heap = createHeap({ strategy: buddy() });
+    const a = heap.malloc(2000); // 2048
+    expect(heap.realloc(a, 100)).toBe(a); // 128: the halves above it (1024, 512, 256, 128) are freed
+    expect(heap.usableSize(a)).toBe(120);
+    heap.u8(a, 100).fill(9);
+    const grown = heap.realloc(a, 400); // 512: its upper buddies of 128 and 256 are free
+    expect(grown).toBe(a);
+    expect(heap.usableSize(a)).toBe(504);
+    expect(heap.u8(a, 100).every((byte) => byte === 9)).toBe(true);
+    expect(heap.realloc(a, 20)).toBe(a);
+    expect(heap.usableSize(a)).toBe(24);
+    heap.check();
+  });
+
+  it("aligns memalign payloads, with an inner header that free follows", () => {
+    const heap = createHeap({ strategy: buddy(), align: 16 });
+    const p = heap.memalign(4096, 100);
+    expect(p % 4096).toBe(0);
+    expect(heap.usableSize(p)).toBeGreaterThanOrEqual(100);
+    heap.check();
+    heap.free(p);
+    heap.check();
+  });
+
+  it("grows the heap by what the block needs, not by doubling", () => {
+    const heap = createHeap({ strategy: buddy(), size: 4096, maxSize: 1 << 24 });
+    heap.malloc(3000); // 4096
+    const after = heap.stats().heapSize;
+    heap.malloc(3000);
+    expect(heap.stats().heapSize - after).toBeLessThanOrEqual(4096 + 4096);
+    heap.check();
+  });
+
+  it("reports a block header without the tag as HeapCorruptionError naming the block", () => {
+    const heap = createHeap({ strategy: buddy() });
+    const a = heap.malloc(40);
+    heap.malloc(40);
+    const u32 = heap.memory.u32;
+    expect(u32[(a - 8) >> 2] & 0xffff0000).toBe(BUDDY_TAG);
+    u32[(a - 8) >> 2] = 0x12345;
+    let error: unknown;
+    try {
+      heap.check();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(HeapCorruptionError);
+    expect((error as HeapCorruptionError).offset).toBe(a - 8);
+    expect((error as HeapCorruptionError).invariant).toMatch(/tag/);
+  });
+
+  it("reports a missed merge", () => {
+    const heap = createHeap({ strategy: buddy() });
+    const [a, b] = buddyPair(heap);
+    heap.free(a);
+    // forge b's header as free of the same order: two free buddies side by side
+    heap.memory.u32[(b - 8) >> 2] = BUDDY_TAG | 6;
+    expect(() => heap.check()).toThrow(/not merged/);
+  });
+});

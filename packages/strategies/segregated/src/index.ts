@@ -1,0 +1,184 @@
+/**
+ * `@heapkit/strategy-segregated` — segregated free lists: one list per size class, exact classes
+ * for small blocks and power-of-two ranges above, with boundary-tag coalescing and a good fit
+ * inside a range class.
+ *
+ * ```
+ *  metadata (after the 16-byte engine header of @heapkit/boundary-tags):
+ *  +------------------+--------------------------------------------+
+ *  | bitmap: 3 words  | heads: 96 words (block offset, 0 = empty)  |
+ *  +------------------+--------------------------------------------+
+ *
+ *  class  2   3   4   …  63  |  64          65            66          …  85
+ *  size   16  24  32  … 504  |  [512,1024)  [1024,2048)   [2048,4096) …  [2^30, 2^31)
+ *         exact: 8 bytes apart  |  ranges: one class per power of two
+ *
+ *  bitmap bit c <=> heads[c] is non-empty
+ *
+ *  malloc(n), block size s:
+ *    exact class of s non-empty        -> its first block (an exact fit)
+ *    range class of s non-empty        -> the smallest fitting block among the first `scan` (32) blocks
+ *    otherwise                         -> the next non-empty class (bitmap, clz32), its first block if
+ *                                         exact, else the smallest of its first `scan`: all of them fit
+ * ```
+ *
+ * Splitting, immediate coalescing, growth, in-place realloc and memalign are the shared
+ * boundary-tag mechanism (`@heapkit/boundary-tags`, drawn in its layout.ts).
+ *
+ * Invariants (checked by `check()`, besides the mechanism's):
+ * 1. Every free block is in the list of its own size's class, exactly once.
+ * 2. Bitmap bit c is set exactly when list c is non-empty.
+ *
+ * @packageDocumentation
+ */
+import { BoundaryTagEngine, listBlocks, NEXT, PREV } from "@heapkit/boundary-tags";
+import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
+
+/** Options of {@link segregated}. */
+export interface SegregatedOptions {
+  /** Blocks examined in a range class for the smallest that fits (default 32; 1 = first fit in the class). */
+  scan: number;
+}
+
+/** Block sizes below this have an exact class (one per 8 bytes). */
+export const EXACT_CLASS_LIMIT = 512;
+/** The number of size classes (a multiple of 32; the last one used is 85). */
+export const CLASS_COUNT = 96;
+const BITMAP_WORDS = CLASS_COUNT >> 5;
+const EXACT_CLASSES = EXACT_CLASS_LIMIT >> 3;
+
+/** The size class of a block of `size` bytes (a multiple of 8, at least 16). */
+export function sizeClassOf(size: number): number {
+  if (size < EXACT_CLASS_LIMIT) return size >>> 3;
+  return EXACT_CLASSES + (31 - Math.clz32(size)) - 9;
+}
+
+/** The smallest block size of class `sizeClass`. */
+export function classFloor(sizeClass: number): number {
+  return sizeClass < EXACT_CLASSES ? sizeClass << 3 : 1 << (sizeClass - EXACT_CLASSES + 9);
+}
+
+const POLICY_SEGREGATED = 0x0400_0000;
+
+class SegregatedEngine extends BoundaryTagEngine {
+  readonly strategy = "segregated";
+  private readonly scan: number;
+  /** Word index of bitmap word 0. */
+  private readonly bitmapWord: number;
+  /** Word index of heads[0]. */
+  private readonly headWord: number;
+
+  constructor(region: Region, scan: number) {
+    super(region, (BITMAP_WORDS + CLASS_COUNT) * 4, POLICY_SEGREGATED | scan);
+    this.scan = scan;
+    this.bitmapWord = this.meta >> 2;
+    this.headWord = this.bitmapWord + BITMAP_WORDS;
+  }
+
+  protected insertFree(u32: Uint32Array, block: number, size: number): void {
+    const sizeClass = sizeClassOf(size);
+    const head = this.headWord + sizeClass;
+    const first = u32[head];
+    u32[(block + NEXT) >> 2] = first;
+    u32[(block + PREV) >> 2] = 0;
+    if (first !== 0) u32[(first + PREV) >> 2] = block;
+    else u32[this.bitmapWord + (sizeClass >>> 5)] |= 1 << (sizeClass & 31);
+    u32[head] = block;
+  }
+
+  protected removeFree(u32: Uint32Array, block: number, size: number): void {
+    const next = u32[(block + NEXT) >> 2];
+    const prev = u32[(block + PREV) >> 2];
+    if (next !== 0) u32[(next + PREV) >> 2] = prev;
+    if (prev !== 0) {
+      u32[(prev + NEXT) >> 2] = next;
+      return;
+    }
+    const sizeClass = sizeClassOf(size);
+    u32[this.headWord + sizeClass] = next;
+    if (next === 0) u32[this.bitmapWord + (sizeClass >>> 5)] &= ~(1 << (sizeClass & 31));
+  }
+
+  protected findFree(u32: Uint32Array, size: number): number {
+    let sizeClass = sizeClassOf(size);
+    const own = u32[this.headWord + sizeClass];
+    if (own !== 0) {
+      if (sizeClass < EXACT_CLASSES) return own;
+      const best = this.goodFit(u32, own, size);
+      if (best !== 0) return best;
+    }
+    // the next non-empty class above: any of its blocks fits
+    sizeClass++;
+    let word = sizeClass >>> 5;
+    if (word >= BITMAP_WORDS) return 0;
+    let bits = u32[this.bitmapWord + word] & (-1 << (sizeClass & 31));
+    while (bits === 0) {
+      if (++word >= BITMAP_WORDS) return 0;
+      bits = u32[this.bitmapWord + word];
+    }
+    sizeClass = (word << 5) + (31 - Math.clz32(bits & -bits));
+    const first = u32[this.headWord + sizeClass];
+    // every block there fits; in a range class, the smallest of the first `scan` splits least
+    return sizeClass < EXACT_CLASSES ? first : this.goodFit(u32, first, size);
+  }
+
+  /** The smallest block of at least `size` bytes among the first `scan` blocks of a list, or 0. */
+  private goodFit(u32: Uint32Array, first: number, size: number): number {
+    let best = 0;
+    let bestSize = 0x7fffffff;
+    let block = first;
+    for (let seen = 0; block !== 0 && seen < this.scan; seen++) {
+      const blockSize = u32[block >> 2] & ~7;
+      if (blockSize >= size && blockSize < bestSize) {
+        if (blockSize === size) return block;
+        best = block;
+        bestSize = blockSize;
+      }
+      block = u32[(block + NEXT) >> 2];
+    }
+    return best;
+  }
+
+  protected *indexedBlocks(): Iterable<number> {
+    const u32 = this.memory.u32;
+    for (let c = 0; c < CLASS_COUNT; c++)
+      yield* listBlocks(u32, (this.headWord + c) << 2, this.region.brk >> 4);
+  }
+
+  protected override indexDetails(): Record<string, number | string> {
+    const u32 = this.memory.u32;
+    let nonEmptyClasses = 0;
+    for (let c = 0; c < CLASS_COUNT; c++) if (u32[this.headWord + c] !== 0) nonEmptyClasses++;
+    return { classes: CLASS_COUNT, exactClassLimit: EXACT_CLASS_LIMIT, nonEmptyClasses, scan: this.scan };
+  }
+
+  protected override checkIndex(): void {
+    const u32 = this.memory.u32;
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      const head = (this.headWord + c) << 2;
+      const marked = (u32[this.bitmapWord + (c >>> 5)] & (1 << (c & 31))) !== 0;
+      if ((u32[head >> 2] !== 0) !== marked) {
+        throw new HeapCorruptionError(head, `bitmap bit of size class ${c} disagrees with its list`);
+      }
+      for (const block of listBlocks(u32, head, this.region.brk >> 4)) {
+        if (sizeClassOf(u32[block >> 2] & ~7) !== c)
+          throw new HeapCorruptionError(block, `free block filed in the wrong size class ${c}`);
+      }
+    }
+  }
+}
+
+/** Segregated fits: exact classes below 512 bytes, power-of-two classes above, good fit within a class. */
+export function segregated(options: Partial<SegregatedOptions> = {}): Strategy<SegregatedOptions> {
+  const scan = options.scan ?? 32;
+  if (!Number.isInteger(scan) || scan < 1 || scan > 255) {
+    throw new RangeError(`segregated: scan must be an integer from 1 to 255, got ${scan}`);
+  }
+  return {
+    name: "segregated",
+    description: "segregated free lists: exact small classes, power-of-two ranges, good fit in a class",
+    options: { scan },
+    create: (region) => new SegregatedEngine(region, scan).format(),
+    attach: (region) => new SegregatedEngine(region, scan).open(),
+  };
+}
