@@ -1,0 +1,179 @@
+/**
+ * The oracle's `timing.py` graph in heapkit, and its timing, for the bench package and the tests:
+ * N objects, each holding K references to uniformly random objects of the graph (self-loops and
+ * cycles included), all kept reachable by one root list. Deterministic: the same seed builds the
+ * same graph on every plan and every allocator.
+ *
+ * @module
+ */
+import type { Allocator } from "@heapkit/contract";
+import type { Handle, ManagedHeap } from "./managed.js";
+import { MarkCompact } from "./plans/mark-compact.js";
+import { MarkSweep } from "./plans/mark-sweep.js";
+import { RefcountCycles } from "./plans/refcount-cycles.js";
+import type { ObjectType } from "./types.js";
+
+/** Options of {@link buildBenchmarkGraph}. */
+export interface BenchmarkGraphOptions {
+  /** Objects in the graph (timing.py: 100 000 and 1 000 000). */
+  n: number;
+  /** References per object (timing.py's K, default 2). */
+  k?: number;
+  /** Seed of the generator (default 0). */
+  seed?: number;
+}
+
+/** A built graph. */
+export interface BenchmarkGraph {
+  /** The root list: the only reference JS holds. Release it to make the graph garbage. */
+  root: Handle;
+  /** The type of the graph's objects (K reference slots). */
+  nodeType: ObjectType;
+  /** Objects in the graph (the root list aside). */
+  n: number;
+  /** References per object. */
+  k: number;
+}
+
+/** A small, fast, deterministic generator (mulberry32): floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Builds timing.py's graph in `heap`: `root = [[] for _ in range(n)]`, then every object gets `k`
+ * references to random objects. Build it with automatic collection off (as timing.py does).
+ */
+export function buildBenchmarkGraph(heap: ManagedHeap, options: BenchmarkGraphOptions): BenchmarkGraph {
+  const n = options.n;
+  const k = options.k ?? 2;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`buildBenchmarkGraph: n must be ≥ 1, not ${n}`);
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`buildBenchmarkGraph: k must be ≥ 0, not ${k}`);
+  const rnd = seededRandom(options.seed ?? 0);
+  const nodeType =
+    heap.types.find((t) => t.name === `bench-node-${k}`) ??
+    heap.defineType({ name: `bench-node-${k}`, refs: k });
+  const listType =
+    heap.types.find((t) => t.name === "bench-root") ?? heap.defineType({ name: "bench-root", refs: "list" });
+  const root = heap.new(listType, n);
+  const rootPtr = root.ptr;
+  const nodes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = heap.allocate(nodeType);
+    heap.append(rootPtr, p);
+    heap.releaseRef(p);
+    nodes[i] = p;
+  }
+  for (let i = 0; i < n; i++) {
+    const p = nodes[i];
+    for (let j = 0; j < k; j++) heap.set(p, j, nodes[Math.floor(rnd() * n)]);
+  }
+  return { root, nodeType, n, k };
+}
+
+/** Timings of one graph size, in seconds (medians), as timing.py reports them. */
+export interface CollectTiming {
+  /** Plan measured. */
+  plan: string;
+  /** Objects. */
+  n: number;
+  /** References per object. */
+  k: number;
+  /** The first full collection right after building. */
+  firstCollect: number;
+  /** A full collection while everything is reachable. */
+  reachable: number;
+  /** Releasing the root (refcounting frees what no cycle holds; 0 for tracing plans). */
+  dropRoot: number;
+  /** The full collection after the root is gone. */
+  unreachable: number;
+  /** What those collections returned. */
+  collected: number[];
+}
+
+/**
+ * Times full collections over the graph like timing.py: reachable (median of `repeat`), then, on a
+ * fresh graph per repeat, releasing the root and collecting. `makeAllocator` gives a fresh allocator
+ * big enough for the graph each time.
+ */
+export function timeCollect(
+  plan: "refcount+cycles" | "mark-sweep" | "mark-compact",
+  makeAllocator: () => Allocator,
+  options: BenchmarkGraphOptions & {
+    /** Runs per figure (default 3; the median is reported). */
+    repeat?: number;
+    /** Warm the JIT up on a small graph first (default true). */
+    warmup?: boolean;
+  },
+): CollectTiming {
+  const repeat = options.repeat ?? 3;
+  const warmup = options.warmup ?? true;
+  const make = (): ManagedHeap => {
+    const allocator = makeAllocator();
+    if (plan === "refcount+cycles")
+      return new RefcountCycles(allocator, { checked: false, enabled: false, profile: "plain" });
+    if (plan === "mark-sweep") return new MarkSweep(allocator, { checked: false });
+    return new MarkCompact(allocator, { checked: false });
+  };
+  const now = () => performance.now() / 1000;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  if (warmup) {
+    // CPython's collector is compiled ahead of time; ours is compiled by the JIT while it runs. Two
+    // rounds on a small graph of another seed get the hot loops optimized before anything is timed.
+    for (let round = 0; round < 2; round++) {
+      const small = make();
+      const g = buildBenchmarkGraph(small, {
+        n: Math.min(options.n, 20_000),
+        k: options.k,
+        seed: 1000 + round,
+      });
+      small.collect();
+      small.collect();
+      g.root.release();
+      small.collect();
+    }
+  }
+  let heap = make();
+  let graph = buildBenchmarkGraph(heap, options);
+  let t = now();
+  heap.collect();
+  const firstCollect = now() - t;
+  const reach: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    t = now();
+    const found = heap.collect();
+    reach.push(now() - t);
+    if (found !== 0) throw new Error(`a collection of a reachable graph found ${found} objects`);
+  }
+  graph.root.release();
+  const dels: number[] = [];
+  const unreach: number[] = [];
+  const collected: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    heap = make();
+    graph = buildBenchmarkGraph(heap, { ...options, seed: (options.seed ?? 0) + 1 + r });
+    heap.collect();
+    t = now();
+    graph.root.release();
+    dels.push(now() - t);
+    t = now();
+    collected.push(heap.collect());
+    unreach.push(now() - t);
+  }
+  return {
+    plan,
+    n: options.n,
+    k: options.k ?? 2,
+    firstCollect,
+    reachable: median(reach),
+    dropRoot: median(dels),
+    unreachable: median(unreach),
+    collected,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Where a managed object's fields sit in the heap. Every object is one block of the allocator:
+ * a 32-byte header, then its reference slots (fixed types), then its raw bytes.
+ *
+ * ```
+ *  ptr ─►  word  byte
+ *          0     0   refcount     i32  references held to it (refcount plan; 0 and unused in tracing plans)
+ *          1     4   info         u32  type id (bits 0-15) | generation (bits 16-18) | flags (bits 19-25)
+ *          2     8   next         i32  next object in its list (a generation, or a collector's working list)
+ *          3    12   prev         i32  previous object in that list
+ *          4    16   scratch      i32  gc_refs during a cycle collection, forwarding address in a compaction
+ *          5    20   refs         i32  address of the first reference slot (ptr+32, or a list's item block)
+ *          6    24   nrefs        i32  reference slots in use
+ *          7    28   capacity     i32  reference slots available
+ *          8    32   slot 0 … slot n−1   (fixed types; a list's slots live in a separate block)
+ *                    raw bytes (8-byte aligned), reached through typed views
+ *
+ *  info:  31      26 25  24  23   22   21   20   19  18 16 15            0
+ *         [ unused  |ALV|WKR|MARK|FIN |UNR |COL |   gen  |    type id     ]
+ *          ALV alive (cleared when freed)        gen 0-2 generations, 3 permanent,
+ *          WKR has weak references                   4 on a collector's working list, 7 untracked
+ *          FIN finalizer has run (PEP 442)       COL being collected, UNR found unreachable
+ * ```
+ *
+ * A list head (a generation, a working list) is a 16-byte cell laid out like the first four words of
+ * a header, so the same `next`/`prev` arithmetic walks objects and heads. Pointers are byte offsets
+ * below 2^31 (the heap's limit), so every word is read as `i32[(ptr >> 2) + W_…]`.
+ *
+ * @module
+ */
+
+/** Bytes of an object header. */
+export const HEADER_BYTES = 32;
+/** Word of the reference count. */
+export const W_RC = 0;
+/** Word of the type id, generation and flags. */
+export const W_INFO = 1;
+/** Word of the next object in the object's list. */
+export const W_NEXT = 2;
+/** Word of the previous object in the object's list. */
+export const W_PREV = 3;
+/** Scratch word: gc_refs during a collection, the forwarding address during compaction. */
+export const W_SCRATCH = 4;
+/** Word holding the address of the first reference slot. */
+export const W_REFS = 5;
+/** Word holding the number of reference slots in use. */
+export const W_NREFS = 6;
+/** Word holding the number of reference slots available. */
+export const W_CAP = 7;
+
+/** Mask of the type id in the info word. */
+export const TYPE_MASK = 0xffff;
+/** Shift of the generation field in the info word. */
+export const GEN_SHIFT = 16;
+/** Mask of the generation field (after shifting). */
+export const GEN_MASK = 7 << GEN_SHIFT;
+/** Generation value: the permanent generation (`gc.freeze()`). */
+export const GEN_PERMANENT = 3;
+/** Generation value: on a collector's working list, counted in no generation. */
+export const GEN_WORKING = 4;
+/** Generation value: not tracked by the cycle collector. */
+export const GEN_UNTRACKED = 7;
+/** Flag: in the set being collected (CPython's PREV_MASK_COLLECTING). */
+export const F_COLLECTING = 1 << 19;
+/** Flag: tentatively unreachable (CPython's NEXT_MASK_UNREACHABLE). */
+export const F_UNREACHABLE = 1 << 20;
+/** Flag: its finalizer has run (CPython's _PyGC_PREV_MASK_FINALIZED). */
+export const F_FINALIZED = 1 << 21;
+/** Flag: marked live by a tracing collection. */
+export const F_MARK = 1 << 22;
+/** Flag: some weak reference points at it. */
+export const F_WEAKREFS = 1 << 23;
+/** Flag: the object is alive (cleared when it is freed, for the checked mode). */
+export const F_ALIVE = 1 << 24;
+
+/** Bytes of a list head cell. */
+export const HEAD_BYTES = 16;
