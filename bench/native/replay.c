@@ -1,0 +1,151 @@
+/*
+ * glibc malloc replay for the heapkit bench: reads a workload file written by bench/src/workload.ts
+ * and times only the malloc/free/realloc loop. Built by the bench with the system's C compiler:
+ *
+ *   cc -O2 -fno-builtin-malloc -fno-builtin-free -fno-builtin-realloc -o replay replay.c
+ *
+ *   replay FILE RUNS [MAXOPS]    replay the workload RUNS times (ops [0, MAXOPS) if given)
+ *   replay --pairs COUNT RUNS    malloc(64)+free, COUNT times per run
+ *
+ * Prints one JSON line: {"opsTotal","opsTimed","seconds":[..],"peakHeapBytes","peakLiveBytes"}.
+ * The first pass is untimed: it runs on a fresh process heap and measures the high-water mark of
+ * the heap (brk extent, sampled with sbrk(0) after every op, plus mmapped chunks from mallinfo2()
+ * after big requests), so utilization = peak live payload / that high-water mark. It also warms up.
+ * The program's own buffers come from mmap, so the malloc heap holds only the workload's blocks.
+ */
+#define _GNU_SOURCE
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC 0x4c574b48
+#define VERSION 1
+#define BIG 65536 /* requests below 128 KiB are never mmapped by glibc; 64 KiB leaves a margin */
+
+static void *map(size_t bytes) {
+  void *p = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    perror("mmap");
+    exit(1);
+  }
+  return p;
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "replay: %s\n", what);
+  exit(1);
+}
+
+static void *volatile sink;
+
+int main(int argc, char **argv) {
+  if (argc >= 4 && strcmp(argv[1], "--pairs") == 0) {
+    long count = atol(argv[2]);
+    int runs = atoi(argv[3]);
+    for (long i = 0; i < count / 10; i++) {
+      sink = malloc(64);
+      free(sink);
+    }
+    printf("{\"opsTotal\":%ld,\"opsTimed\":%ld,\"seconds\":[", count * 2, count * 2);
+    for (int r = 0; r < runs; r++) {
+      double t0 = now();
+      for (long i = 0; i < count; i++) {
+        sink = malloc(64);
+        free(sink);
+      }
+      printf("%s%.9f", r ? "," : "", now() - t0);
+    }
+    printf("]}\n");
+    return 0;
+  }
+  if (argc < 3) die("usage: replay FILE RUNS [MAXOPS] | replay --pairs COUNT RUNS");
+  FILE *f = fopen(argv[1], "rb");
+  if (!f) die("cannot open the workload file");
+  int32_t header[8];
+  if (fread(header, 4, 8, f) != 8 || header[0] != MAGIC || header[1] != VERSION) die("not a workload file");
+  long n = header[2];
+  long slots = header[3] > 0 ? header[3] : 1;
+  double peakLive = (double)(uint32_t)header[4] + (double)header[5] * 4294967296.0;
+  int32_t *ops = map((size_t)n * 4);
+  int32_t *sizes = map((size_t)n * 4);
+  if ((long)fread(ops, 4, (size_t)n, f) != n || (long)fread(sizes, 4, (size_t)n, f) != n) die("short file");
+  fclose(f);
+  int runs = atoi(argv[2]);
+  long timed = argc >= 4 ? atol(argv[3]) : n;
+  if (timed > n || timed <= 0) timed = n;
+  void **ptrs = map((size_t)slots * sizeof(void *));
+  int32_t *slotSize = map((size_t)slots * 4);
+  unsigned char *live = map((size_t)slots);
+
+  /* pass 1: high-water mark (untimed) */
+  /* the heap starts where the main arena starts (its first bytes may predate this pass) */
+  struct mallinfo2 info0 = mallinfo2();
+  char *start = (char *)sbrk(0) - info0.arena;
+  size_t mmapped0 = info0.hblkhd;
+  size_t mmapped = 0, peak = 0;
+  for (long i = 0; i < n; i++) {
+    int32_t op = ops[i];
+    int kind = op & 3;
+    uint32_t slot = (uint32_t)op >> 2;
+    int big = 0;
+    if (kind == 0) {
+      ptrs[slot] = malloc((size_t)sizes[i]);
+      if (!ptrs[slot]) die("out of memory");
+      slotSize[slot] = sizes[i];
+      big = sizes[i] >= BIG;
+    } else if (kind == 1) {
+      big = slotSize[slot] >= BIG;
+      free(ptrs[slot]);
+    } else {
+      big = slotSize[slot] >= BIG || sizes[i] >= BIG;
+      ptrs[slot] = realloc(ptrs[slot], (size_t)sizes[i]);
+      if (!ptrs[slot]) die("out of memory");
+      slotSize[slot] = sizes[i];
+    }
+    if (big) mmapped = mallinfo2().hblkhd - mmapped0;
+    size_t cur = (size_t)((char *)sbrk(0) - start) + mmapped;
+    if (cur > peak) peak = cur;
+  }
+
+  /* timed runs */
+  printf("{\"opsTotal\":%ld,\"opsTimed\":%ld,\"seconds\":[", n, timed);
+  for (int r = 0; r < runs; r++) {
+    double t0 = now();
+    for (long i = 0; i < timed; i++) {
+      int32_t op = ops[i];
+      int kind = op & 3;
+      uint32_t slot = (uint32_t)op >> 2;
+      if (kind == 0) {
+        ptrs[slot] = malloc((size_t)sizes[i]);
+      } else if (kind == 1) {
+        free(ptrs[slot]);
+      } else {
+        ptrs[slot] = realloc(ptrs[slot], (size_t)sizes[i]);
+      }
+    }
+    double t = now() - t0;
+    if (timed < n) { /* free what the prefix left live, untimed */
+      memset(live, 0, (size_t)slots);
+      for (long i = 0; i < timed; i++) {
+        int32_t op = ops[i];
+        if ((op & 3) != 2) live[(uint32_t)op >> 2] = (op & 3) == 0;
+      }
+      for (long s = 0; s < slots; s++)
+        if (live[s]) free(ptrs[s]);
+    }
+    printf("%s%.9f", r ? "," : "", t);
+  }
+  printf("],\"peakHeapBytes\":%zu,\"peakLiveBytes\":%.0f}\n", peak, peakLive);
+  return 0;
+}

@@ -1,0 +1,469 @@
+/**
+ * One measurement cell, run in a child process of its own (`node --expose-gc dist/cell.js SPEC`):
+ * one implementation on one workload. A fresh process per cell keeps every call site monomorphic
+ * (the heap's call into its engine sees one strategy only), starts each cell with a clean JS heap,
+ * and makes RSS figures mean something. It prints one JSON {@link CellResult} line on stdout.
+ *
+ * Protocol: a warm-up run, which also finds how many operations fit the time budget (a slow
+ * implementation is measured on a prefix of the workload, and says so; when the warm-up was cut, a
+ * second, warm run finds the prefix again; a short workload is warmed up for up to 300 ms); then `runs` timed runs, each on a fresh allocator, with a
+ * full GC before each run and outside its timing. For `uint8array` the warm-up also samples process
+ * memory (utilization is then over the warm-up's prefix).
+ *
+ * @module
+ */
+import { buildBenchmarkGraph, createPlan } from "@heapkit/gc";
+import { createHeap, type Heap } from "@heapkit/heap";
+import { strategyByName } from "@heapkit/strategies";
+import { MemPool } from "@thi.ng/malloc";
+import { OP_ALLOC, OP_FREE, readWorkload, type Workload } from "./workload.js";
+
+/** What the parent asks a cell to measure. */
+export interface CellSpec {
+  /** A strategy name, `thi.ng` or `uint8array`. */
+  impl: string;
+  /** The workload's name in the results. */
+  workload: string;
+  /** `replay` a workload file, time malloc+free `pairs` of 64 bytes, or time full collections of a `gc` graph. */
+  kind: "replay" | "pairs" | "gc";
+  /** The workload file (kind `replay`). */
+  file?: string;
+  /** Pairs to run (kind `pairs`). */
+  pairs?: number;
+  /** Objects in the graph (kind `gc`). */
+  objects?: number;
+  /** Also time dropping the root and collecting the garbage (kind `gc`). */
+  unreachable?: boolean;
+  /** Timed runs after the warm-up. */
+  runs: number;
+  /** Time budget of one run in ms: a run that would take longer is cut to the prefix that fits. */
+  budgetMs: number;
+}
+
+/** What a cell reports. */
+export interface CellResult {
+  /** The implementation measured. */
+  impl: string;
+  /** The workload's name. */
+  workload: string;
+  /** Operations in the whole workload (allocations, frees and reallocs each count one). */
+  opsTotal: number;
+  /** Operations each timed run replayed (a prefix when the budget cut it). */
+  opsTimed: number;
+  /** Seconds of each timed run. */
+  seconds: number[];
+  /** Peak live payload (as asked) / high-water of the memory the implementation took; null if unknown. */
+  utilization: number | null;
+  /** Implementation-specific figures. */
+  extra: Record<string, number | string>;
+}
+
+const CHUNK = 4096;
+
+/** An implementation as the cell drives it: a fresh allocator per run, and a replay of [from, to). */
+interface Driver {
+  /** Makes a fresh allocator for one run. */
+  reset(): void;
+  /** Replays operations [from, to) of the workload. */
+  replay(w: Workload, from: number, to: number): void;
+  /** malloc+free of 64 bytes, `count` times. */
+  pairs(count: number): void;
+  /** Frees what a prefix run left live (untimed). */
+  finish(): void;
+  /** Bytes of memory the last run took at its peak; null if unknown. */
+  highWater(): number | null;
+  /** Extra figures after the last run. */
+  extra(): Record<string, number | string>;
+  /** Starts sampling process memory during replays (the warm-up of `uint8array`). */
+  startSampling?(): void;
+  /** Stops sampling. */
+  stopSampling?(): void;
+}
+
+// ------------------------------------------------------------------ heapkit
+
+function heapDriver(strategy: string, slots: number): Driver {
+  let heap: Heap = makeHeap(strategy);
+  const ptrs = new Int32Array(Math.max(1, slots));
+  return {
+    reset() {
+      heap = makeHeap(strategy);
+    },
+    replay(w, from, to) {
+      const ops = w.ops;
+      const sizes = w.sizes;
+      const h = heap;
+      for (let i = from; i < to; i++) {
+        const op = ops[i];
+        const kind = op & 3;
+        const slot = op >>> 2;
+        if (kind === OP_ALLOC) {
+          const p = h.tryMalloc(sizes[i]);
+          if (p === 0) throw new Error(`${strategy}: out of memory at op ${i} (size ${sizes[i]})`);
+          ptrs[slot] = p;
+        } else if (kind === OP_FREE) {
+          h.free(ptrs[slot]);
+        } else {
+          ptrs[slot] = h.realloc(ptrs[slot], sizes[i]);
+        }
+      }
+    },
+    pairs(count) {
+      const h = heap;
+      for (let i = 0; i < count; i++) {
+        const p = h.tryMalloc(64);
+        h.free(p);
+      }
+    },
+    finish() {},
+    highWater() {
+      return heap.stats().peakHeapSize;
+    },
+    extra() {
+      const s = heap.stats();
+      return { peakHeapBytes: s.peakHeapSize, peakUsableBytes: s.peakLiveBytes };
+    },
+  };
+}
+
+function makeHeap(strategy: string): Heap {
+  return createHeap({ strategy: strategyByName(strategy), maxSize: 0x7fff_0000 });
+}
+
+// ------------------------------------------------------------------ @thi.ng/malloc
+
+interface PoolInternals {
+  readonly top: number;
+}
+
+function thingDriver(poolBytes: number, slots: number): Driver {
+  let pool = new MemPool({ size: poolBytes });
+  let initialTop = (pool as unknown as PoolInternals).top;
+  let peakTop = initialTop;
+  const ptrs = new Int32Array(Math.max(1, slots));
+  return {
+    reset() {
+      pool = new MemPool({ size: poolBytes });
+      initialTop = (pool as unknown as PoolInternals).top;
+      peakTop = initialTop;
+    },
+    replay(w, from, to) {
+      const ops = w.ops;
+      const sizes = w.sizes;
+      const p = pool;
+      const internals = p as unknown as PoolInternals;
+      let peak = peakTop;
+      for (let i = from; i < to; i++) {
+        const op = ops[i];
+        const kind = op & 3;
+        const slot = op >>> 2;
+        if (kind === OP_ALLOC) {
+          const ptr = p.malloc(sizes[i]);
+          if (ptr === 0) throw new Error(`thi.ng: out of memory at op ${i} (pool of ${poolBytes} bytes)`);
+          ptrs[slot] = ptr;
+          const top = internals.top;
+          if (top > peak) peak = top;
+        } else if (kind === OP_FREE) {
+          p.free(ptrs[slot]);
+        } else {
+          const ptr = p.realloc(ptrs[slot], sizes[i]);
+          if (ptr === 0) throw new Error(`thi.ng: realloc failed at op ${i}`);
+          ptrs[slot] = ptr;
+          const top = internals.top;
+          if (top > peak) peak = top;
+        }
+      }
+      peakTop = peak;
+    },
+    pairs(count) {
+      const p = pool;
+      for (let i = 0; i < count; i++) {
+        const ptr = p.malloc(64);
+        p.free(ptr);
+      }
+    },
+    finish() {},
+    highWater() {
+      return peakTop - initialTop;
+    },
+    extra() {
+      return { poolBytes, peakTopBytes: peakTop - initialTop };
+    },
+  };
+}
+
+// ------------------------------------------------------------------ new Uint8Array(n) per block
+
+function uint8Driver(slots: number): Driver {
+  let blocks: (Uint8Array | null)[] = new Array(Math.max(1, slots)).fill(null);
+  let sampling = false;
+  let baseArrayBuffers = 0;
+  let baseHeapUsed = 0;
+  let baseRss = 0;
+  let peakHeld = 0;
+  let peakRss = 0;
+  let peakArrayBuffers = 0;
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    const ab = m.arrayBuffers - baseArrayBuffers;
+    const held = ab + Math.max(0, m.heapUsed - baseHeapUsed);
+    if (held > peakHeld) peakHeld = held;
+    if (ab > peakArrayBuffers) peakArrayBuffers = ab;
+    if (m.rss - baseRss > peakRss) peakRss = m.rss - baseRss;
+  };
+  return {
+    reset() {
+      blocks = new Array(blocks.length).fill(null);
+    },
+    replay(w, from, to) {
+      const ops = w.ops;
+      const sizes = w.sizes;
+      const b = blocks;
+      if (sampling) {
+        for (let i = from; i < to; i++) {
+          step(b, ops[i], sizes[i]);
+          if ((i & 1023) === 0) sample();
+        }
+        sample();
+        return;
+      }
+      for (let i = from; i < to; i++) step(b, ops[i], sizes[i]);
+    },
+    pairs(count) {
+      const b = blocks;
+      for (let i = 0; i < count; i++) {
+        b[0] = new Uint8Array(64);
+        b[0] = null;
+      }
+    },
+    finish() {
+      blocks.fill(null);
+    },
+    highWater() {
+      return peakHeld > 0 ? peakHeld : null;
+    },
+    extra() {
+      return {
+        peakArrayBuffersBytes: peakArrayBuffers,
+        peakHeldBytes: peakHeld,
+        peakRssGrowthBytes: peakRss,
+      };
+    },
+    // the memory pass: sampled during the warm-up only, so timed runs carry no sampling cost
+    startSampling() {
+      gcNow();
+      const m = process.memoryUsage();
+      baseArrayBuffers = m.arrayBuffers;
+      baseHeapUsed = m.heapUsed;
+      baseRss = m.rss;
+      sampling = true;
+    },
+    stopSampling() {
+      sampling = false;
+    },
+  };
+}
+
+function step(b: (Uint8Array | null)[], op: number, size: number): void {
+  const kind = op & 3;
+  const slot = op >>> 2;
+  if (kind === OP_ALLOC) {
+    b[slot] = new Uint8Array(size);
+  } else if (kind === OP_FREE) {
+    b[slot] = null;
+  } else {
+    const old = b[slot] as Uint8Array;
+    const moved = new Uint8Array(size);
+    moved.set(old.length <= size ? old : old.subarray(0, size));
+    b[slot] = moved;
+  }
+}
+
+// ------------------------------------------------------------------ the protocol
+
+function gcNow(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g !== undefined) g();
+}
+
+function peakLiveOfPrefix(w: Workload, count: number): number {
+  if (count >= w.ops.length) return w.peakLiveBytes;
+  const sizeOf = new Int32Array(w.slots);
+  let live = 0;
+  let peak = 0;
+  for (let i = 0; i < count; i++) {
+    const op = w.ops[i];
+    const kind = op & 3;
+    const slot = op >>> 2;
+    if (kind === OP_FREE) {
+      live -= sizeOf[slot];
+      sizeOf[slot] = 0;
+    } else {
+      live += w.sizes[i] - sizeOf[slot];
+      sizeOf[slot] = w.sizes[i];
+      if (live > peak) peak = live;
+    }
+  }
+  return peak;
+}
+
+function makeDriver(impl: string, w: Workload | null): Driver {
+  const slots = w?.slots ?? 1;
+  if (impl === "thi.ng") {
+    // a fixed pool (it cannot grow): room for 3× the peak live payload plus headers, at least 1 MiB
+    const peak = w?.peakLiveBytes ?? 0;
+    const bytes =
+      Math.min(0x7fff_0000, Math.max(1 << 20, Math.ceil(peak * 3 + slots * 16 + (16 << 20)))) & ~4095;
+    return thingDriver(bytes, slots);
+  }
+  if (impl === "uint8array") return uint8Driver(slots);
+  return heapDriver(impl, slots);
+}
+
+/**
+ * The gc-* workloads: the oracle's timing.py graph (`objects` lists, 2 references each to random
+ * objects, one root list) built by @heapkit/gc over a heap of this strategy, under the
+ * refcount+cycles plan (CPython's design) with automatic collection off; then timed full collections
+ * while everything is reachable (the compared figure: objects traced per second), printed at once;
+ * then, if asked, the root is dropped (reference counting frees what no cycle holds) and one more
+ * collection frees the cycles, and the result is printed again with those times.
+ */
+function measureGc(spec: CellSpec): void {
+  const n = spec.objects ?? 100_000;
+  const heap = makeHeap(spec.impl);
+  const gc = createPlan("refcount+cycles", heap, { checked: false, enabled: false, profile: "plain" });
+  const time = (f: () => void): number => {
+    const t0 = process.hrtime.bigint();
+    f();
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+  };
+  let graph: ReturnType<typeof buildBenchmarkGraph> | undefined;
+  const build = time(() => {
+    graph = buildBenchmarkGraph(gc, { n, k: 2, seed: 0 });
+  });
+  const first = time(() => gc.collect());
+  const seconds: number[] = [];
+  for (let r = 0; r < spec.runs; r++) {
+    let found = 0;
+    seconds.push(time(() => (found = gc.collect())));
+    if (found !== 0) throw new Error(`a collection of the reachable graph found ${found} objects`);
+  }
+  const result: CellResult = {
+    impl: spec.impl,
+    workload: spec.workload,
+    opsTotal: n,
+    opsTimed: n,
+    seconds,
+    utilization: null,
+    extra: {
+      plan: "refcount+cycles",
+      buildSeconds: build,
+      firstCollectSeconds: first,
+      graphHeapBytes: heap.stats().peakHeapSize,
+    },
+  };
+  // the compared figures are out: print them now, so a parent that stops a slow unreachable phase keeps them
+  print(result);
+  if (spec.unreachable === true) {
+    const dropRoot = time(() => graph?.root.release());
+    let collected = 0;
+    const unreachable = time(() => (collected = gc.collect()));
+    result.extra.dropRootSeconds = dropRoot;
+    result.extra.unreachableCollectSeconds = unreachable;
+    result.extra.collected = collected;
+    print(result);
+  }
+}
+
+function print(result: CellResult): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function measure(spec: CellSpec): CellResult {
+  const w = spec.kind === "replay" ? readWorkload(spec.file as string, spec.workload) : null;
+  const driver = makeDriver(spec.impl, w);
+  const budgetNs = BigInt(Math.round(spec.budgetMs * 1e6));
+  const seconds: number[] = [];
+  if (w === null) {
+    // pairs: warm-up on a tenth, then the timed runs
+    const count = spec.pairs ?? 1_000_000;
+    driver.pairs(Math.max(1000, Math.floor(count / 10)));
+    for (let r = 0; r < spec.runs; r++) {
+      driver.reset();
+      gcNow();
+      const t0 = process.hrtime.bigint();
+      driver.pairs(count);
+      seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    return {
+      impl: spec.impl,
+      workload: spec.workload,
+      opsTotal: count * 2,
+      opsTimed: count * 2,
+      seconds,
+      utilization: null,
+      extra: driver.extra(),
+    };
+  }
+  const total = w.ops.length;
+  // warm-up, which also finds the prefix that fits the budget
+  const fits = (): number => {
+    const start = process.hrtime.bigint();
+    for (let from = 0; from < total; from += CHUNK) {
+      const to = Math.min(total, from + CHUNK);
+      driver.replay(w, from, to);
+      if (process.hrtime.bigint() - start > budgetNs && to < total) return to;
+    }
+    return total;
+  };
+  // uint8array samples process memory during the warm-up: the first run of a fresh process, so RSS means something
+  driver.startSampling?.();
+  let timed = fits();
+  driver.stopSampling?.();
+  driver.finish();
+  const sampled = timed;
+  const sampledHighWater = driver.highWater();
+  if (timed < total) {
+    // the warm-up ran partly unoptimized code: measure what fits again, now that the JIT is warm
+    driver.reset();
+    gcNow();
+    timed = Math.max(timed, fits());
+    driver.finish();
+  } else {
+    // a short workload (a small trace) warms the JIT too little in one pass: repeat it for up to 300 ms
+    const warmUntil = process.hrtime.bigint() + BigInt(Math.min(300, spec.budgetMs) * 1e6);
+    for (let i = 0; i < 50 && process.hrtime.bigint() < warmUntil; i++) {
+      driver.reset();
+      driver.replay(w, 0, total);
+      driver.finish();
+    }
+  }
+  for (let r = 0; r < spec.runs; r++) {
+    driver.reset();
+    gcNow();
+    const t0 = process.hrtime.bigint();
+    driver.replay(w, 0, timed);
+    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    driver.finish();
+  }
+  const highWater = driver.startSampling !== undefined ? sampledHighWater : driver.highWater();
+  const peakLive = peakLiveOfPrefix(w, driver.startSampling !== undefined ? sampled : timed);
+  return {
+    impl: spec.impl,
+    workload: spec.workload,
+    opsTotal: total,
+    opsTimed: timed,
+    seconds,
+    utilization: highWater === null || highWater <= 0 ? null : peakLive / highWater,
+    extra: { ...driver.extra(), peakLiveBytes: peakLive },
+  };
+}
+
+const arg = process.argv[2];
+if (arg === undefined) {
+  process.stderr.write("usage: node --expose-gc dist/cell.js '<CellSpec JSON>'\n");
+  process.exit(2);
+}
+const spec = JSON.parse(arg) as CellSpec;
+if (spec.kind === "gc") measureGc(spec);
+else print(measure(spec));

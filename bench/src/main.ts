@@ -1,0 +1,243 @@
+/**
+ * `pnpm bench [--quick] [--json]`: every heapkit strategy and every peer on every workload, each
+ * cell in a child process of its own, ratios from the same run; a table in the terminal (or one
+ * JSON array on stdout with `--json`), bench/results/latest.json, and the docs site's results page.
+ *
+ * Options:
+ *   --quick               W-100, W, W-100k, pairs (200 k) and gc-100k, with a time budget of 100 ms per run (slow
+ *                         implementations measure a shorter prefix): under a minute on an idle machine
+ *   --json                one JSON array of rows on stdout; the table goes to stderr
+ *   --runs N              timed runs per cell after the warm-up (default 5, at least 5 for published figures)
+ *   --budget MS           time budget per run before a cell is cut to a prefix (default 2000; 100 with --quick)
+ *   --impl a,b            only these implementations (strategy names and peers)
+ *   --workload a,b        only these workloads
+ *   --no-page             do not write the docs page
+ *   --from FILE           measure nothing: render the table and the page again from a results file (latest.json)
+ *
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { strategyNames } from "@heapkit/strategies";
+import type { CellResult, CellSpec } from "./cell.js";
+import { gcWorkloads } from "./gc.js";
+import { describeMachine } from "./machine.js";
+import { buildReplay, runGlibc } from "./native.js";
+import { markdownPage, type RunMeta, terminalTable } from "./report.js";
+import { addRatios, type Row, rowFromRuns } from "./stats.js";
+import { type PreparedWorkload, prepareWorkloads } from "./workloads.js";
+
+/** Parsed command-line options. */
+export interface BenchOptions {
+  /** Shorter budget, fewer workloads: under a minute. */
+  quick: boolean;
+  /** JSON array on stdout. */
+  json: boolean;
+  /** Timed runs per cell. */
+  runs: number;
+  /** Budget of one run in ms. */
+  budgetMs: number;
+  /** Only these implementations, or all. */
+  impls: Set<string> | null;
+  /** Only these workloads, or all. */
+  workloads: Set<string> | null;
+  /** Write the docs page. */
+  page: boolean;
+  /** Re-render the table and page from this results file (bench/results/latest.json) instead of measuring. */
+  from: string | null;
+}
+
+/** Parses `process.argv`-style arguments. */
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const o: BenchOptions = {
+    quick: false,
+    json: false,
+    runs: 5,
+    budgetMs: 0,
+    impls: null,
+    workloads: null,
+    page: true,
+    from: null,
+  };
+  const list = (v: string | undefined): Set<string> => new Set((v ?? "").split(",").filter((s) => s !== ""));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--quick") o.quick = true;
+    else if (a === "--json") o.json = true;
+    else if (a === "--no-page") o.page = false;
+    else if (a === "--from") o.from = argv[++i];
+    else if (a === "--runs") o.runs = Math.max(1, Number(argv[++i]));
+    else if (a === "--budget") o.budgetMs = Number(argv[++i]);
+    else if (a === "--impl") o.impls = list(argv[++i]);
+    else if (a === "--workload") o.workloads = list(argv[++i]);
+    else if (a === "--") continue;
+    else throw new Error(`unknown option ${a}: see bench/README.md`);
+  }
+  if (o.budgetMs <= 0) o.budgetMs = o.quick ? 100 : 2000;
+  return o;
+}
+
+/** What --quick measures (any workload can still be picked with --workload). */
+export const QUICK_WORKLOADS = ["W-100", "W", "W-100k", "pairs", "gc-100k"];
+
+const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = resolve(benchDir, "..");
+const cacheDir = join(benchDir, ".cache");
+const cellJs = join(benchDir, "dist", "cell.js");
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+/**
+ * Runs one cell in a child process. With `timeoutMs`, a child still running then is stopped and its
+ * last complete result line is kept (the gc cells print their main figures before a slow extra phase).
+ */
+function runCell(spec: CellSpec, timeoutMs?: number): CellResult {
+  const out = spawnSync(process.execPath, ["--expose-gc", cellJs, JSON.stringify(spec)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 64 << 20,
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+  });
+  const lines = (out.stdout ?? "").split("\n").filter((l) => l.startsWith("{"));
+  const stopped = out.status === null && lines.length > 0;
+  if (out.status !== 0 && !stopped)
+    throw new Error(`cell ${spec.impl} × ${spec.workload} exited with ${out.status}`);
+  const result = JSON.parse(lines[lines.length - 1]) as CellResult;
+  if (stopped)
+    result.extra.stopped = `after ${((timeoutMs ?? 0) / 1000).toFixed(0)} s, in its untimed extra phase`;
+  return result;
+}
+
+/** What bench/results/latest.json holds. */
+interface ResultsFile extends RunMeta {
+  rows: Row[];
+}
+
+function rerender(o: BenchOptions, file: string, workloads: readonly PreparedWorkload[]): void {
+  const saved = JSON.parse(readFileSync(file, "utf8")) as ResultsFile;
+  const present = workloads.filter((w) => saved.rows.some((r) => r.workload === w.name));
+  const table = terminalTable(saved.rows, present);
+  if (o.json) {
+    process.stderr.write(table);
+    process.stdout.write(`${JSON.stringify(saved.rows, null, 1)}\n`);
+  } else process.stdout.write(table);
+  if (o.page) {
+    const page = join(repoRoot, "apps", "docs", "results", "index.md");
+    writeFileSync(page, markdownPage(saved.rows, present, saved));
+    log(`wrote ${page} from ${file}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  mkdirSync(cacheDir, { recursive: true });
+  const machine = describeMachine();
+  log(
+    `heapkit bench${o.quick ? " --quick" : ""}: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}`,
+  );
+  const notes: string[] = [];
+  const all: PreparedWorkload[] = [
+    ...(await prepareWorkloads({ cacheDir, repoRoot, quick: o.quick, log })),
+    ...gcWorkloads(o.quick, join(benchDir, "native", "gc_timing.py"), runCell),
+  ];
+  const workloads = all.filter((w) =>
+    o.workloads !== null ? o.workloads.has(w.name) : !o.quick || QUICK_WORKLOADS.includes(w.name),
+  );
+  if (o.from !== null) {
+    rerender(o, o.from, workloads);
+    return;
+  }
+  const replay = buildReplay(join(benchDir, "native", "replay.c"), cacheDir);
+  if (replay.binary === null) {
+    notes.push(`glibc skipped: ${replay.message}`);
+    log(`glibc: skipped (${replay.message})`);
+  }
+  const want = (impl: string): boolean => o.impls === null || o.impls.has(impl);
+  const jsImpls = [...strategyNames, "thi.ng", "uint8array"].filter(want);
+  const rows: Row[] = [];
+  const cells = workloads.reduce(
+    (n, w) => n + (w.kind === "gc" ? strategyNames.filter(want).length + 1 : jsImpls.length + 1),
+    0,
+  );
+  let done = 0;
+  let lastReport = Date.now();
+  const report = (row: Row): void => {
+    const took = ((Date.now() - lastReport) / 1000).toFixed(1);
+    lastReport = Date.now();
+    rows.push(row);
+    done++;
+    const util = row.utilization === null ? "" : `, util ${row.utilization.toFixed(3)}`;
+    const prefix = row.opsTimed < row.opsTotal ? ` (prefix ${row.opsTimed} of ${row.opsTotal} ops)` : "";
+    log(
+      `[${done}/${cells}] ${row.workload} · ${row.impl}: ${(row.opsPerSecond / 1e6).toFixed(3)} M ops/s${util}${prefix} [${took} s]`,
+    );
+  };
+  for (const w of workloads) {
+    if (w.kind === "gc") {
+      for (const row of w.run({ runs: o.runs, want, log })) report(row);
+      continue;
+    }
+    if (replay.binary !== null && want("glibc")) {
+      try {
+        report(runGlibc(replay.binary, w, o.runs));
+      } catch (e) {
+        done++;
+        log(`glibc × ${w.name}: ${(e as Error).message}`);
+      }
+    }
+    for (const impl of jsImpls) {
+      const spec: CellSpec =
+        w.kind === "pairs"
+          ? { impl, workload: w.name, kind: "pairs", pairs: w.pairs, runs: o.runs, budgetMs: o.budgetMs }
+          : { impl, workload: w.name, kind: "replay", file: w.file, runs: o.runs, budgetMs: o.budgetMs };
+      try {
+        const r = runCell(spec);
+        report(rowFromRuns(r.impl, r.workload, r.opsTimed, r.opsTotal, r.seconds, r.utilization, r.extra));
+      } catch (e) {
+        done++;
+        notes.push(`${impl} × ${w.name} failed: ${(e as Error).message}`);
+        log(`${impl} × ${w.name}: ${(e as Error).message}`);
+      }
+    }
+  }
+  addRatios(rows);
+  const seconds = (Date.now() - started) / 1000;
+  const table = terminalTable(rows, workloads);
+  if (o.json) {
+    process.stderr.write(table);
+    process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
+  } else {
+    process.stdout.write(table);
+  }
+  const meta = {
+    date: new Date().toISOString(),
+    machine,
+    quick: o.quick,
+    runs: o.runs,
+    budgetMs: o.budgetMs,
+    seconds,
+  };
+  mkdirSync(join(benchDir, "results"), { recursive: true });
+  writeFileSync(
+    join(benchDir, "results", "latest.json"),
+    `${JSON.stringify({ ...meta, notes, rows }, null, 1)}\n`,
+  );
+  if (o.page) {
+    const page = join(repoRoot, "apps", "docs", "results", "index.md");
+    mkdirSync(dirname(page), { recursive: true });
+    writeFileSync(page, markdownPage(rows, workloads, { ...meta, notes }));
+    log(`wrote ${page}`);
+  }
+  log(`done in ${seconds.toFixed(1)} s`);
+}
+
+main().catch((e: unknown) => {
+  log(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exit(1);
+});

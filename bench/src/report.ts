@@ -1,0 +1,328 @@
+/**
+ * The terminal table, the targets of issues 3 and 7, and the markdown results page for the docs site.
+ *
+ * @module
+ */
+import type { Machine } from "./machine.js";
+import { formatOps, formatRate, formatRatio, formatUtil, PEERS, type Row } from "./stats.js";
+
+/** A workload as the report names and describes it. */
+export interface WorkloadInfo {
+  /** Its name. */
+  readonly name: string;
+  /** One line on what it is. */
+  readonly description: string;
+}
+
+/** What the page says about the run. */
+export interface RunMeta {
+  /** ISO date of the run. */
+  date: string;
+  /** The machine. */
+  machine: Machine;
+  /** Whether it was a --quick run. */
+  quick: boolean;
+  /** Timed runs per cell. */
+  runs: number;
+  /** Budget per run in ms. */
+  budgetMs: number;
+  /** Wall time of the whole bench in seconds. */
+  seconds: number;
+  /** Skipped peers, failures. */
+  notes: string[];
+}
+
+/** One target of the issues, checked against a run. */
+export interface TargetCheck {
+  /** What is asked. */
+  target: string;
+  /** What was measured. */
+  measured: string;
+  /** Met, missed, or not measured in this run. */
+  status: "met" | "missed" | "n/a";
+}
+
+const isPeer = (impl: string): boolean => (PEERS as readonly string[]).includes(impl);
+/** Strategies whose cost is allowed to grow with the live set: their algorithm walks a list of free blocks. */
+export const LINEAR_STRATEGIES = ["first-fit", "first-fit-lifo", "next-fit"];
+
+function find(rows: readonly Row[], impl: string, workload: string): Row | undefined {
+  return rows.find((r) => r.impl === impl && r.workload === workload);
+}
+
+/** Checks the targets of issues 3 and 7 on a run's rows. */
+export function checkTargets(rows: readonly Row[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const onW = rows.filter((r) => r.workload === "W" && !isPeer(r.impl));
+  const best = onW.reduce<Row | undefined>(
+    (b, r) => (b === undefined || r.opsPerSecond > b.opsPerSecond ? r : b),
+    undefined,
+  );
+  const glibc = find(rows, "glibc", "W");
+  const thing = find(rows, "thi.ng", "W");
+  const na = (target: string): TargetCheck => ({
+    target,
+    measured: "not measured in this run",
+    status: "n/a",
+  });
+  if (best !== undefined && glibc !== undefined) {
+    const x = best.opsPerSecond / glibc.opsPerSecond;
+    out.push({
+      target: "best strategy ≥ 0.5× glibc on W",
+      measured: `${best.impl} ${formatRate(best.opsPerSecond)} ops/s vs glibc ${formatRate(glibc.opsPerSecond)}: ${formatRatio(x)}`,
+      status: x >= 0.5 ? "met" : "missed",
+    });
+  } else out.push(na("best strategy ≥ 0.5× glibc on W"));
+  if (onW.length > 0 && thing !== undefined) {
+    const worst = onW.reduce((b, r) => (r.opsPerSecond < b.opsPerSecond ? r : b));
+    const x = (best as Row).opsPerSecond / thing.opsPerSecond;
+    out.push({
+      target: "best strategy ≥ 1000× @thi.ng/malloc on W",
+      measured: `${formatRatio(x)} (thi.ng ${formatRate(thing.opsPerSecond)} ops/s over ${formatOps(thing)} ops); slowest strategy, ${worst.impl}: ${formatRatio(worst.opsPerSecond / thing.opsPerSecond)}`,
+      status: x >= 1000 ? "met" : "missed",
+    });
+  } else out.push(na("best strategy ≥ 1000× @thi.ng/malloc on W"));
+  const utils = onW.filter((r) => r.utilization !== null);
+  if (utils.length > 0) {
+    const bestUtil = utils.reduce((b, r) => ((r.utilization as number) > (b.utilization as number) ? r : b));
+    out.push({
+      target: "utilization ≥ 0.92 on W",
+      measured: `best ${bestUtil.impl} ${formatUtil(bestUtil.utilization)}; ${utils.map((r) => `${r.impl} ${formatUtil(r.utilization)}`).join(", ")}`,
+      status: (bestUtil.utilization as number) >= 0.92 ? "met" : "missed",
+    });
+  } else out.push(na("utilization ≥ 0.92 on W"));
+  const g100 = find(rows, "glibc", "W-100");
+  const g100k = find(rows, "glibc", "W-100k");
+  if (g100 !== undefined && g100k !== undefined) {
+    out.push({
+      target:
+        "reference: glibc's cost per op at 100 k live vs 100 live (caches: 65 MB of blocks instead of 65 kB)",
+      measured: formatRatio(g100.opsPerSecond / g100k.opsPerSecond),
+      status: "n/a",
+    });
+  }
+  const strategies = [...new Set(rows.filter((r) => !isPeer(r.impl)).map((r) => r.impl))];
+  for (const s of strategies) {
+    const small = find(rows, s, "W-100");
+    const large = find(rows, s, "W-100k");
+    const target = `${s}: cost per op at 100 k live ≤ 2× that at 100 live${LINEAR_STRATEGIES.includes(s) ? " (exempt: linear search)" : ""}`;
+    if (small === undefined || large === undefined) {
+      out.push(na(target));
+      continue;
+    }
+    const x = small.opsPerSecond / large.opsPerSecond;
+    const prefix = large.opsTimed < large.opsTotal ? ` (W-100k: first ${formatOps(large)} ops)` : "";
+    out.push({
+      target,
+      measured: `${formatRatio(x)}${prefix}`,
+      status: x <= 2 ? "met" : LINEAR_STRATEGIES.includes(s) ? "n/a" : "missed",
+    });
+  }
+  return out;
+}
+
+function sortRows(rows: readonly Row[], workload: string): Row[] {
+  return rows.filter((r) => r.workload === workload).sort((a, b) => b.opsPerSecond - a.opsPerSecond);
+}
+
+function peersIn(rows: readonly Row[]): string[] {
+  return PEERS.filter((p) => rows.some((r) => r.impl === p));
+}
+
+function pad(cells: string[][]): string {
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  return cells
+    .map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "))
+    .join("\n");
+}
+
+/** The terminal table: one block per workload, fastest first, then the targets. */
+export function terminalTable(rows: readonly Row[], workloads: readonly WorkloadInfo[]): string {
+  const parts: string[] = [];
+  for (const w of workloads) {
+    const list = sortRows(rows, w.name);
+    if (list.length === 0) continue;
+    const peers = peersIn(list);
+    const head = ["impl", "ops/s", "min", "max", "ops timed", "util", ...peers.map((p) => `×${p}`)];
+    const body = list.map((r) => [
+      r.impl,
+      formatRate(r.opsPerSecond),
+      formatRate(r.opsPerSecondMin),
+      formatRate(r.opsPerSecondMax),
+      formatOps(r),
+      formatUtil(r.utilization),
+      ...peers.map((p) => (p === r.impl ? "" : formatRatio(r.ratios[p]))),
+    ]);
+    parts.push(`\n${w.name}: ${w.description}\n${pad([head, ...body])}\n`);
+  }
+  const checks = checkTargets(rows);
+  parts.push(`\ntargets\n${checks.map((c) => `  [${c.status}] ${c.target}: ${c.measured}`).join("\n")}\n`);
+  return parts.join("");
+}
+
+function mdTable(head: string[], body: string[][]): string {
+  const esc = (s: string): string => s.replace(/\|/g, "\\|");
+  return [
+    `| ${head.map(esc).join(" | ")} |`,
+    `| ${head.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`,
+    ...body.map((r) => `| ${r.map(esc).join(" | ")} |`),
+  ].join("\n");
+}
+
+/** A horizontal bar chart (log scale) of ops/s on one workload, as inline SVG. */
+export function barChart(rows: readonly Row[], workload: string): string {
+  const list = sortRows(rows, workload);
+  if (list.length === 0) return "";
+  const lo = Math.floor(Math.log10(Math.min(...list.map((r) => r.opsPerSecond))));
+  const hi = Math.ceil(Math.log10(Math.max(...list.map((r) => r.opsPerSecond))));
+  const left = 120;
+  const width = 560;
+  const bar = 18;
+  const gap = 6;
+  const height = list.length * (bar + gap) + 30;
+  const x = (v: number): number => left + ((Math.log10(v) - lo) / Math.max(1, hi - lo)) * (width - left - 80);
+  const lines: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="ops per second on ${workload}, log scale" style="font: 12px sans-serif">`,
+  ];
+  for (let d = lo; d <= hi; d++) {
+    const gx = x(10 ** d).toFixed(1);
+    lines.push(
+      `<line x1="${gx}" y1="0" x2="${gx}" y2="${height - 20}" stroke="#8884" /><text x="${gx}" y="${height - 6}" text-anchor="middle" fill="currentColor">${formatRate(10 ** d)}</text>`,
+    );
+  }
+  list.forEach((r, i) => {
+    const y = i * (bar + gap);
+    const w = Math.max(1, x(r.opsPerSecond) - left);
+    const color = isPeer(r.impl) ? "#e8a33d" : "#3d8be8";
+    lines.push(
+      `<text x="${left - 6}" y="${y + 13}" text-anchor="end" fill="currentColor">${r.impl}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${color}" /><text x="${(left + w + 4).toFixed(1)}" y="${y + 13}" fill="currentColor">${formatRate(r.opsPerSecond)}</text>`,
+    );
+  });
+  lines.push("</svg>");
+  return lines.join("\n");
+}
+
+/** The docs site's results page (apps/docs/results/index.md). */
+export function markdownPage(
+  rows: readonly Row[],
+  workloads: readonly WorkloadInfo[],
+  meta: RunMeta,
+): string {
+  const m = meta.machine;
+  const out: string[] = [];
+  out.push("# Benchmark results", "");
+  out.push(
+    "<!-- Written by `pnpm bench` (bench/src/report.ts): edits here are overwritten by the next run. -->",
+    "",
+  );
+  out.push(
+    `Measured ${meta.date.replace("T", " ").slice(0, 16)} UTC with \`pnpm bench${meta.quick ? " --quick" : ""}\` ` +
+      `in ${meta.seconds.toFixed(0)} s.`,
+    "",
+  );
+  out.push(
+    mdTable(
+      ["machine", ""],
+      [
+        ["OS", m.os],
+        ["CPU", `${m.cpu}, ${m.cores} logical cores, ${m.memoryGiB} GiB`],
+        ["node", m.node],
+        ["C library / compiler", `${m.libc ?? "–"} / ${m.cc ?? "none: glibc peer skipped"}`],
+        ["python", m.python ?? "none: cpython peer skipped"],
+      ],
+    ),
+    "",
+  );
+  if (meta.quick) {
+    out.push(
+      "::: warning Quick run",
+      `This page comes from a \`--quick\` run: each run had a ${meta.budgetMs} ms budget, so slower implementations were measured on a shorter prefix of each workload (see *ops timed*). Run \`pnpm bench\` for the published figures.`,
+      ":::",
+      "",
+    );
+  }
+  out.push("## What the numbers mean", "");
+  out.push(
+    "- **ops/s** — allocations, frees and reallocs per second, each call counting one, median of " +
+      `${meta.runs} timed runs after a warm-up run; **min** and **max** are the slowest and fastest run. ` +
+      "Every run starts from a fresh allocator (a new heap, pool or process heap), and each implementation " +
+      "runs in a process of its own. The workload is pre-generated into typed arrays, so the loop allocates " +
+      "no JS objects of its own. For gc-* rows, ops/s is objects traced per second by one full collection.",
+    "- **ops timed** — a slow implementation that would take more than " +
+      `${meta.budgetMs} ms per run is measured on the prefix of the workload that fits, and says so here ` +
+      '("N of M"). A prefix starts with the live set still filling, so it flatters the slow implementation.',
+    "- **util** — utilization as malloc-lab defines it: the peak of live payload *as requested* divided by the " +
+      "high-water mark of the memory the allocator took (heapkit: its heap break; @thi.ng/malloc: its `top`; " +
+      "glibc: the `brk` extent plus mmapped chunks, sampled after every op in an untimed pass; Uint8Array: " +
+      "`process.memoryUsage()` `arrayBuffers` plus JS heap growth, sampled every 1024 ops). 1.0 would mean no " +
+      "headers, padding or fragmentation at all.",
+    "- **×peer** — this row's ops/s divided by the peer's on the same workload, measured in the same run.",
+    "",
+  );
+  out.push("Peers:", "");
+  out.push(
+    "- **glibc** — the system malloc, driven by a small C replay program (bench/native/replay.c, `cc -O2`) " +
+      "reading the same workload file; it times only the malloc/free loop.",
+    "- **thi.ng** — [@thi.ng/malloc](https://www.npmjs.com/package/@thi.ng/malloc), first fit over an " +
+      "ArrayBuffer; its free and used lists are walked on every call, so it is measured on a prefix.",
+    "- **uint8array** — `new Uint8Array(n)` per block and dropping the reference to free it: what JS does " +
+      "with no allocator; V8's GC does the freeing, inside the timed loop.",
+    "- **cpython** — python3's `gc.collect()` over the same object graph as the gc-* workloads.",
+    "",
+  );
+  out.push("## Targets", "");
+  out.push(
+    mdTable(
+      ["target", "measured", "status"],
+      checkTargets(rows).map((c) => [c.target, c.measured, c.status]),
+    ),
+    "",
+  );
+  out.push(
+    "First fit and next fit walk a list of free blocks on every malloc, and that list grows with the live " +
+      "set (every live block can leave a hole behind it), so their cost per op grows with it; that is their " +
+      "algorithm, not a defect. Best fit, segregated fits, TLSF, buddy and pymalloc find a block through " +
+      "size-indexed bins or bitmaps.",
+    "",
+  );
+  const chartOn = rows.some((r) => r.workload === "W") ? "W" : undefined;
+  if (chartOn !== undefined) {
+    out.push(
+      `## ops/s on ${chartOn} (log scale; blue: heapkit, orange: peers)`,
+      "",
+      barChart(rows, chartOn),
+      "",
+    );
+  }
+  out.push("## Every workload", "");
+  for (const w of workloads) {
+    const list = sortRows(rows, w.name);
+    if (list.length === 0) continue;
+    const peers = peersIn(list);
+    out.push(`### ${w.name}`, "", w.description, "");
+    out.push(
+      mdTable(
+        ["impl", "ops/s", "min", "max", "ops timed", "util", ...peers.map((p) => `×${p}`)],
+        list.map((r) => [
+          isPeer(r.impl) ? `*${r.impl}*` : `**${r.impl}**`,
+          formatRate(r.opsPerSecond),
+          formatRate(r.opsPerSecondMin),
+          formatRate(r.opsPerSecondMax),
+          formatOps(r),
+          formatUtil(r.utilization),
+          ...peers.map((p) => (p === r.impl ? "" : formatRatio(r.ratios[p]))),
+        ]),
+      ),
+      "",
+    );
+  }
+  if (meta.notes.length > 0) {
+    out.push("## Notes", "", ...meta.notes.map((n) => `- ${n}`), "");
+  }
+  out.push(
+    "Raw rows: `pnpm bench --json`, or bench/results/latest.json after any run. How the workloads are made: " +
+      "bench/README.md.",
+    "",
+  );
+  return out.join("\n");
+}

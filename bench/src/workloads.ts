@@ -1,0 +1,105 @@
+/**
+ * The bench's workloads, prepared once into bench/.cache (binary files both the JS cells and the C
+ * replay read), and described for the table and the results page.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Row } from "./stats.js";
+import { traceWorkloads } from "./traces.js";
+import { generateRandom, validateWorkload, writeWorkload } from "./workload.js";
+
+/** Context a GC workload gets to run its cells. */
+export interface GcRunContext {
+  /** Timed runs per cell. */
+  runs: number;
+  /** Whether an implementation was asked for. */
+  want(impl: string): boolean;
+  /** Progress to stderr. */
+  log(msg: string): void;
+}
+
+/** A workload ready to measure. */
+export type PreparedWorkload =
+  | {
+      /** What the cells do with it. */
+      readonly kind: "replay";
+      /** Its name in the results. */
+      readonly name: string;
+      /** One line on what it is. */
+      readonly description: string;
+      /** The binary workload file. */
+      readonly file: string;
+    }
+  | {
+      /** What the cells do with it. */
+      readonly kind: "pairs";
+      /** Its name in the results. */
+      readonly name: string;
+      /** One line on what it is. */
+      readonly description: string;
+      /** malloc+free pairs per run. */
+      readonly pairs: number;
+    }
+  | {
+      /** What the cells do with it. */
+      readonly kind: "gc";
+      /** Its name in the results. */
+      readonly name: string;
+      /** One line on what it is. */
+      readonly description: string;
+      /** Measures every implementation on this workload. */
+      run(ctx: GcRunContext): Row[];
+    };
+
+/** Where {@link prepareWorkloads} works. */
+export interface PrepareOptions {
+  /** Directory for generated files. */
+  cacheDir: string;
+  /** The repository's root (the traces are in ../shared/traces/real beside it). */
+  repoRoot: string;
+  /** The --quick selection. */
+  quick: boolean;
+  /** Progress to stderr. */
+  log(msg: string): void;
+}
+
+/** Workload W's operation count, and its seed (fixed: every run and machine sees the same W). */
+export const W_OPS = 1_000_000;
+/** Seed of workload W and its variants. */
+export const W_SEED = 20260601;
+/** The live-set caps of W and its variants. */
+export const W_CAPS: readonly (readonly [string, number])[] = [
+  ["W-100", 100],
+  ["W-1k", 1000],
+  ["W", 10_000],
+  ["W-100k", 100_000],
+];
+
+/** Generates (or finds in the cache) every workload. */
+export async function prepareWorkloads(o: PrepareOptions): Promise<PreparedWorkload[]> {
+  const out: PreparedWorkload[] = [];
+  for (const [name, cap] of W_CAPS) {
+    const file = join(o.cacheDir, `${name}-v1-${W_OPS}-${W_SEED}.bin`);
+    if (!existsSync(file)) {
+      o.log(`generating ${name} (${W_OPS} ops, ≤ ${cap} live) into ${file}`);
+      writeWorkload(file, validateWorkload(generateRandom({ name, ops: W_OPS, maxLive: cap, seed: W_SEED })));
+    }
+    out.push({
+      kind: "replay",
+      name,
+      file,
+      description: `${W_OPS.toLocaleString("en-US")} ops, ≤ ${cap.toLocaleString("en-US")} live blocks, sizes log-uniform 8..4096, random frees, seed ${W_SEED}`,
+    });
+  }
+  const pairs = o.quick ? 200_000 : 10_000_000;
+  out.push({
+    kind: "pairs",
+    name: "pairs",
+    pairs,
+    description: `malloc(64) then free, ${pairs.toLocaleString("en-US")} times (each call counts as one op)`,
+  });
+  out.push(...(await traceWorkloads(o)));
+  return out;
+}
