@@ -6,11 +6,26 @@
  */
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
+import { registerCompare } from "./compare.js";
 import { registerDemo } from "./demo.js";
+import { registerGc } from "./gc.js";
+import { registerMap } from "./map.js";
+import { registerRecord } from "./record.js";
+import { registerReplay } from "./replay.js";
+import { registerStats } from "./stats.js";
 import { registerStrategies } from "./strategies.js";
 
 /** Adds a command to the program. */
 export type CommandRegistrar = (program: Command, io: CliIo) => void;
 
 /** The commands, in the order `heapkit --help` lists them. */
-export const commands: readonly CommandRegistrar[] = [registerDemo, registerStrategies];
+export const commands: readonly CommandRegistrar[] = [
+  registerDemo,
+  registerStrategies,
+  registerReplay,
+  registerCompare,
+  registerRecord,
+  registerMap,
+  registerStats,
+  registerGc,
+];

@@ -1,0 +1,194 @@
+/**
+ * `heapkit compare TRACE... [--strategies a,b|all] [--html report.html] [--json]` — every strategy on
+ * every trace, run in worker threads: a table with the best of each column coloured, JSON, and a
+ * self-contained HTML report with charts and a heap map per strategy at the peak.
+ *
+ * @module
+ */
+import { writeFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { malLabScore, type ReplayResult } from "@heapkit/trace";
+import Table from "cli-table3";
+import type { Command } from "commander";
+import { type CliIo, colorsFor, parseCount } from "../io.js";
+import { renderReport } from "./html-report.js";
+import { runPool } from "./pool.js";
+import {
+  count,
+  formatBytes,
+  type JobResult,
+  Progress,
+  parseMaxHeap,
+  parseStrategies,
+  percent,
+  type ReplayJob,
+  withoutSeries,
+} from "./trace-run.js";
+
+interface CompareOptions {
+  strategies?: string;
+  html?: string;
+  json?: boolean;
+  lenient?: boolean;
+  maxHeap?: string;
+  jobs?: string;
+  referenceOps: string;
+}
+
+/** Map cells of each strategy's picture in the HTML report. */
+export const REPORT_MAP_COLUMNS = 192;
+/** Rows of those pictures. */
+export const REPORT_MAP_ROWS = 48;
+
+/** Registers `heapkit compare`. */
+export function registerCompare(program: Command, io: CliIo): void {
+  program
+    .command("compare")
+    .description("replay every trace with every strategy (in worker threads) and compare the figures")
+    .argument("<traces...>", "trace files (.rep, mtrace or .jsonl, optionally .gz)")
+    .option("--strategies <names>", 'strategies separated by commas, or "all"', "all")
+    .option("--html <file>", "also write a self-contained HTML report with charts and heap maps")
+    .option("--json", "print one JSON object: every result and each strategy's malloc-lab score")
+    .option("--lenient", "skip and count malformed lines")
+    .option("--max-heap <bytes>", "each heap's limit, like 256m or 1g", "1g")
+    .option("--jobs <n>", "worker threads (default: one per core; 1 runs in this thread)")
+    .option(
+      "--reference-ops <n>",
+      "ops per second that earns the malloc-lab score's full throughput share",
+      "1000000",
+    )
+    .action((traces: string[], options: CompareOptions) => runCompare(traces, options, io));
+}
+
+/** A strategy's malloc-lab score over the traces. */
+interface StrategyScore {
+  strategy: string;
+  score: number;
+  meanUtilization: number;
+  throughput: number;
+  worstFragmentation: number;
+}
+
+async function runCompare(traces: string[], options: CompareOptions, io: CliIo): Promise<void> {
+  const strategies = parseStrategies(options.strategies);
+  const maxHeap = parseMaxHeap(options.maxHeap);
+  const reference = parseCount("--reference-ops", options.referenceOps, 1);
+  const threads = options.jobs === undefined ? undefined : parseCount("--jobs", options.jobs, 1, 64);
+  const mapCells = options.html ? REPORT_MAP_COLUMNS * REPORT_MAP_ROWS : 0;
+  const jobs: ReplayJob[] = traces.flatMap((trace) =>
+    strategies.map((strategy) => ({ trace, strategy, maxHeap, lenient: options.lenient === true, mapCells })),
+  );
+  const progress = new Progress(io, options.json === true);
+  const started = performance.now();
+  let run: Awaited<ReturnType<typeof runPool>>;
+  try {
+    run = await runPool(
+      jobs,
+      (index, fraction) =>
+        progress.update(`${jobs[index].strategy} on ${basename(jobs[index].trace)}`, fraction),
+      threads,
+    );
+  } finally {
+    progress.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const results = run.results;
+  const scores: StrategyScore[] = strategies.map((strategy) => {
+    const mine = results.filter((r) => r.result.strategy === strategy).map((r) => r.result);
+    const score = malLabScore(mine, reference);
+    return {
+      strategy,
+      score: score.score,
+      meanUtilization: score.meanUtilization,
+      throughput: score.throughput,
+      worstFragmentation: Math.max(...mine.map((r) => r.fragmentation)),
+    };
+  });
+  if (options.html) {
+    await writeFile(
+      options.html,
+      renderReport(results, scores, { reference, seconds, threads: run.threads }),
+    );
+  }
+  if (options.json) {
+    io.out(
+      `${JSON.stringify({
+        results: results.map((r) => withoutSeries(r.result)),
+        scores,
+        referenceOpsPerSecond: reference,
+        seconds,
+        threads: run.threads,
+        ...(options.html ? { html: options.html } : {}),
+      })}\n`,
+    );
+    return;
+  }
+  printTable(results, scores, io);
+  io.out(
+    `${results.length} runs in ${seconds.toFixed(1)} s ${run.threads > 0 ? `on ${run.threads} worker threads` : "in this thread"}` +
+      (options.html ? `; report written to ${options.html}` : "") +
+      "\n",
+  );
+}
+
+/** Columns of the table: label, value, format, and whether lower is better. */
+const COLUMNS: [string, (r: ReplayResult) => number, (v: number) => string, boolean][] = [
+  ["utilization", (r) => r.utilization, percent, false],
+  ["fragmentation", (r) => r.fragmentation, percent, true],
+  ["high-water", (r) => r.heapHighWaterBytes, formatBytes, true],
+  ["overhead", (r) => r.overheadBytes, formatBytes, true],
+  ["failed", (r) => r.failedAllocations, count, true],
+  ["ops/s", (r) => r.opsPerSecond, count, false],
+];
+
+function printTable(results: JobResult[], scores: StrategyScore[], io: CliIo): void {
+  const c = colorsFor(io);
+  const traces = [...new Set(results.map((r) => r.result.trace))];
+  for (const trace of traces) {
+    const rows = results.map((r) => r.result).filter((r) => r.trace === trace);
+    const first = rows[0];
+    io.out(
+      `${c.bold(basename(trace))}: ${count(first.ops)} ops, peak live ${formatBytes(first.peakLiveBytes)}` +
+        (first.summary && first.summary.unknownFrees > 0
+          ? `, ${count(first.summary.unknownFrees)} unknown frees`
+          : "") +
+        "\n",
+    );
+    const table = new Table({
+      head: ["strategy", ...COLUMNS.map(([label]) => label)],
+      style: { head: io.color ? ["cyan"] : [], border: io.color ? ["grey"] : [] },
+      colAligns: ["left", ...COLUMNS.map(() => "right" as const)],
+    });
+    const best = COLUMNS.map(([, value, , lower]) => {
+      const values = rows.map(value);
+      return lower ? Math.min(...values) : Math.max(...values);
+    });
+    for (const row of rows) {
+      table.push([
+        row.strategy,
+        ...COLUMNS.map(([, value, format], k) => {
+          const text = format(value(row));
+          return value(row) === best[k] && rows.length > 1 ? c.green(c.bold(text)) : text;
+        }),
+      ]);
+    }
+    io.out(`${table.toString()}\n\n`);
+  }
+  const table = new Table({
+    head: ["strategy", "malloc-lab score", "mean utilization", "worst fragmentation", "throughput ops/s"],
+    style: { head: io.color ? ["cyan"] : [], border: io.color ? ["grey"] : [] },
+    colAligns: ["left", "right", "right", "right", "right"],
+  });
+  const bestScore = Math.max(...scores.map((s) => s.score));
+  for (const s of scores) {
+    const score = s.score.toFixed(1);
+    table.push([
+      s.strategy,
+      s.score === bestScore && scores.length > 1 ? c.green(c.bold(score)) : score,
+      percent(s.meanUtilization),
+      percent(s.worstFragmentation),
+      count(s.throughput),
+    ]);
+  }
+  io.out(`${c.bold("over all traces")}\n${table.toString()}\n`);
+}

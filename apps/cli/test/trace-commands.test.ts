@@ -1,0 +1,251 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { strategyNames } from "@heapkit/strategies";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findCompiler, findMallocDebug } from "../src/commands/record.js";
+import { run } from "./run.js";
+
+const GCC_AS = "/work/shared/traces/real/gcc-as.rep.gz";
+let dir = "";
+let tiny = "";
+let bad = "";
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "heapkit-cli-"));
+  tiny = join(dir, "tiny.rep");
+  // a 0 100 | a 1 50 | f 0 | a 2 30 | r 1 70 | f 1 | f 2: peak live 150 bytes after op 2
+  writeFileSync(tiny, "150\n3\n7\n1\na 0 100\na 1 50\nf 0\na 2 30\nr 1 70\nf 1\nf 2\n");
+  bad = join(dir, "bad.rep");
+  writeFileSync(bad, "150\n3\n7\n1\na 0 100\nq 1 50\n");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("heapkit replay", () => {
+  it("prints one JSON object with the figures", async () => {
+    const { code, out, err } = await run("replay", tiny, "--strategy", "best-fit", "--json");
+    expect(code).toBe(0);
+    expect(err).toBe("");
+    const result = JSON.parse(out);
+    expect(result).toMatchObject({
+      strategy: "best-fit",
+      ops: 7,
+      peakLiveBytes: 150,
+      peakLiveOp: 2,
+      failedAllocations: 0,
+    });
+    for (const field of [
+      "heapHighWaterBytes",
+      "utilization",
+      "fragmentation",
+      "opsPerSecond",
+      "overheadBytes",
+    ]) {
+      expect(typeof result[field]).toBe("number");
+    }
+    expect(result.utilization).toBeCloseTo(150 / result.heapHighWaterBytes, 12);
+    expect(result.series).toBeUndefined();
+  });
+
+  it("prints a readable summary", async () => {
+    const { code, out } = await run("replay", tiny, "--strategy", "first-fit");
+    expect(code).toBe(0);
+    expect(out).toContain("first-fit on");
+    expect(out).toMatch(/peak live payload +150 bytes/);
+    expect(out).toMatch(/utilization +\d+\.\d\d %/);
+  });
+
+  it("fails with exit 1 and one line naming file:line for a malformed trace", async () => {
+    const { code, out, err } = await run("replay", bad, "--strategy", "first-fit");
+    expect(code).toBe(1);
+    expect(out).toBe("");
+    expect(err).toBe(`heapkit: ${bad}:6: expected an op "a id bytes", "r id bytes" or "f id", not "q"\n`);
+  });
+
+  it("skips bad lines with --lenient and says so", async () => {
+    const { code, out } = await run("replay", bad, "--lenient", "--json");
+    expect(code).toBe(0);
+    expect(JSON.parse(out).summary).toMatchObject({ skippedLines: 1, liveAtEnd: 1 });
+  });
+
+  it("exits 2 for an unknown strategy or a bad --max-heap, 1 for a missing file", async () => {
+    expect((await run("replay", tiny, "--strategy", "worst-fit")).code).toBe(2);
+    const heap = await run("replay", tiny, "--max-heap", "lots");
+    expect(heap.code).toBe(2);
+    expect(heap.err).toContain("--max-heap expects bytes");
+    const missing = await run("replay", join(dir, "nope.rep"));
+    expect(missing.code).toBe(1);
+    expect(missing.err).toBe(`heapkit: cannot read the trace ${join(dir, "nope.rep")}: no such file\n`);
+  });
+});
+
+describe("heapkit compare", () => {
+  it("runs every strategy on every trace and writes a self-contained HTML report", async () => {
+    const html = join(dir, "report.html");
+    const tiny2 = join(dir, "tiny2.rep");
+    writeFileSync(tiny2, readFileSync(tiny));
+    const { code, out } = await run(
+      "compare",
+      tiny,
+      tiny2,
+      "--strategies",
+      "first-fit,best-fit",
+      "--html",
+      html,
+      "--json",
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(out);
+    expect(report.results).toHaveLength(4);
+    expect(report.results.map((r: { strategy: string }) => r.strategy)).toEqual([
+      "first-fit",
+      "best-fit",
+      "first-fit",
+      "best-fit",
+    ]);
+    expect(report.scores.map((s: { strategy: string }) => s.strategy)).toEqual(["first-fit", "best-fit"]);
+    expect(report.threads).toBe(0); // from TypeScript source the runs stay in this thread
+    const page = readFileSync(html, "utf8");
+    expect(page.startsWith("<!doctype html>")).toBe(true);
+    expect(page).not.toMatch(/<script|<link|src="http/);
+    expect(page).toContain("Live bytes and heap size over the trace");
+    expect(page).toContain("Utilization (peak live payload / heap high-water)");
+    expect(page.match(/(at|near) the peak of live bytes/g)?.length).toBe(4);
+    expect(page.match(/<svg /g)?.length).toBe(2 * (4 + 2)); // per trace: 4 charts + 2 maps
+  });
+
+  it("prints a table with every strategy and the scores", async () => {
+    const { code, out } = await run("compare", tiny, "--strategies", "first-fit,next-fit");
+    expect(code).toBe(0);
+    expect(out).toContain("tiny.rep: 7 ops, peak live 150 B");
+    expect(out).toMatch(/│ first-fit +│/);
+    expect(out).toMatch(/│ next-fit +│/);
+    expect(out).toContain("malloc-lab score");
+    expect(out).toMatch(/2 runs in [\d.]+ s in this thread/);
+  });
+
+  it("exits 2 for an unknown strategy in the list", async () => {
+    const { code, err } = await run("compare", tiny, "--strategies", "first-fit,nope");
+    expect(code).toBe(2);
+    expect(err).toMatch(/^heapkit: unknown strategy "nope"/);
+  });
+
+  const pool = new URL("../dist/commands/pool.js", import.meta.url).href;
+  const worker = fileURLToPath(new URL("../dist/commands/compare-worker.js", import.meta.url));
+  it.skipIf(!existsSync(worker))(
+    "runs jobs in worker threads from the built files (needs a build first)",
+    () => {
+      const script =
+        `const { runPool } = await import(${JSON.stringify(pool)});` +
+        `const jobs = ["first-fit", "best-fit", "first-fit"].map((strategy) => ({ trace: ${JSON.stringify(tiny)}, strategy, maxHeap: 1 << 24, lenient: false, mapCells: 64 }));` +
+        "const run = await runPool(jobs, () => {});" +
+        "console.log(JSON.stringify({ threads: run.threads, peaks: run.results.map((r) => r.result.peakLiveBytes), cells: run.results.map((r) => r.picture.cells.length), strategies: run.results.map((r) => r.result.strategy) }));";
+      const file = join(dir, "pool-check.mjs");
+      writeFileSync(file, script);
+      const result = spawnSync(process.execPath, [file], { encoding: "utf8" });
+      expect(result.stderr).toBe("");
+      expect(JSON.parse(result.stdout)).toEqual({
+        threads: 2,
+        peaks: [150, 150, 150],
+        cells: [64, 64, 64],
+        strategies: ["first-fit", "best-fit", "first-fit"],
+      });
+    },
+  );
+});
+
+describe("heapkit map", () => {
+  it("writes an SVG of the heap at the peak, with a legend and figures", async () => {
+    const svg = join(dir, "map.svg");
+    const { code, out } = await run(
+      "map",
+      GCC_AS,
+      "--strategy",
+      "first-fit",
+      "--at",
+      "peak",
+      "--svg",
+      svg,
+      "--json",
+    );
+    expect(code).toBe(0);
+    const figures = JSON.parse(out);
+    expect(figures).toMatchObject({ strategy: "first-fit", op: 10595 });
+    const picture = readFileSync(svg, "utf8");
+    expect(picture.startsWith("<svg")).toBe(true);
+    for (const label of ["used payload", "headers, metadata, padding", "free", "after op 10,595"]) {
+      expect(picture).toContain(label);
+    }
+    expect(picture).toContain("at the peak of live bytes");
+  });
+
+  it("draws the heap after a given op", async () => {
+    const svg = join(dir, "op.svg");
+    const { code, out } = await run("map", tiny, "--at", "2", "--svg", svg);
+    expect(code).toBe(0);
+    expect(out).toContain(`wrote ${svg}: first-fit after 2 ops`);
+    expect(readFileSync(svg, "utf8")).toContain("2 live blocks");
+  });
+
+  it("needs --svg and a valid --at", async () => {
+    expect((await run("map", tiny)).code).toBe(2);
+    const at = await run("map", tiny, "--at", "soon", "--svg", join(dir, "x.svg"));
+    expect(at.code).toBe(2);
+    expect(at.err).toContain("--at expects a whole number");
+  });
+});
+
+describe("heapkit stats", () => {
+  it("says clearly when a strategy has no report of its own", async () => {
+    const { code, err } = await run("stats", tiny, "--strategy", "first-fit");
+    expect(code).toBe(1);
+    expect(err).toMatch(/^heapkit: the first-fit strategy has no report of its own; /);
+    expect(err.trim().split("\n")).toHaveLength(1);
+  });
+
+  it.skipIf(!strategyNames.includes("pymalloc"))("prints pymalloc's own report at the peak", async () => {
+    const { code, out } = await run("stats", tiny, "--strategy", "pymalloc");
+    expect(code).toBe(0);
+    expect(out).toMatch(/^# pymalloc on .* after 2 of the trace's ops \(the peak of live bytes\)/);
+    expect(out.split("\n").length).toBeGreaterThan(3);
+  });
+});
+
+describe("heapkit record", () => {
+  const ready =
+    process.platform === "linux" && findCompiler() !== undefined && findMallocDebug() !== undefined;
+  if (!ready)
+    console.warn("skipping the record test: it needs Linux, glibc's libc_malloc_debug.so.0 and a C compiler");
+
+  it.skipIf(!ready)("records /bin/ls under mtrace and the trace replays", async () => {
+    const out = join(dir, "ls.mtrace");
+    const recorded = await run("record", "--out", out, "--", "/bin/ls", "-d", "/");
+    expect(recorded.code).toBe(0);
+    expect(recorded.err).toMatch(/ran in [\d.]+ s under mtrace \(glibc [\d.]+\); 1 process wrote traces/);
+    expect(recorded.out).toMatch(new RegExp(`^${out} {2}pid \\d+ \\(/bin/ls .*\\): [\\d,]+ allocs`));
+    expect(readFileSync(out, "utf8").startsWith("= Start")).toBe(true);
+    const replayed = await run("replay", out, "--strategy", "first-fit", "--json");
+    expect(replayed.code).toBe(0);
+    expect(JSON.parse(replayed.out).allocs).toBeGreaterThan(10);
+  });
+
+  it.skipIf(!ready)("exits 1 and says so when the program fails", async () => {
+    const { code, err } = await run("record", "--out", join(dir, "false.mtrace"), "--", "/bin/false");
+    expect(code).toBe(1);
+    expect(err).toContain("/bin/false exited with code 1 (its trace was written all the same)");
+  });
+
+  it("exits 2 without a command", async () => {
+    expect((await run("record", "--out", join(dir, "x.mtrace"))).code).toBe(2);
+  });
+});
+
+describe("help", () => {
+  it.each(["replay", "compare", "record", "map", "stats"])("heapkit %s --help", async (command) => {
+    const { code, out } = await run(command, "--help");
+    expect(code).toBe(0);
+    expect(out).toContain(`Usage: heapkit ${command}`);
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * `@heapkit/trace` — allocation traces: streaming readers and writers for CS:APP malloc-lab `.rep`,
+ * glibc `mtrace` and heapkit JSON Lines (`.gz` transparently), a replay engine that drives any
+ * `Allocator` of the contract, checks every payload and measures utilization, fragmentation and
+ * speed, and the malloc-lab score.
+ *
+ * @packageDocumentation
+ */
+export { BATCH_EVENTS, createBatch, type EventBatch, Op } from "./batch.js";
+export type { RepHeader, TraceFormat, TraceSummary } from "./parsers.js";
+export {
+  eventAt,
+  formatFromName,
+  type ReadTraceOptions,
+  readTrace,
+  type TraceData,
+  TraceReader,
+  type TraceSource,
+} from "./reader.js";
+export {
+  type AllocatorInput,
+  ReplayError,
+  type ReplayInput,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplaySeries,
+  replay,
+  replayFile,
+} from "./replay.js";
+export { type MalLabScore, malLabScore, UTIL_WEIGHT } from "./score.js";
+export { createTraceWriter, TraceWriter, type WriteTraceOptions, writeTrace } from "./writer.js";

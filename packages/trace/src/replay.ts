@@ -1,0 +1,520 @@
+/**
+ * The replay engine: drives any `Allocator` of the contract through a trace and measures it.
+ *
+ * The hot loop reads typed-array columns of an {@link EventBatch}; a block's pointer and size live in
+ * Float64Arrays indexed by the event's slot (dense, so the tables stay as small as the most blocks live
+ * at once). While replaying it checks that every payload survives: each block gets a tag derived from
+ * its id in its first and last bytes, checked on free and realloc, so a strategy that overlaps or
+ * corrupts blocks shows up as a {@link ReplayError} naming the trace line, never as a wrong figure.
+ *
+ * @module
+ */
+import { type Allocator, InvalidSizeError, OutOfMemoryError, type TraceEvent } from "@heapkit/contract";
+import { BATCH_EVENTS, BatchBuilder, type EventBatch, LiveTable, Op } from "./batch.js";
+import type { TraceSummary } from "./parsers.js";
+import { type ReadTraceOptions, readTrace, type TraceReader, type TraceSource } from "./reader.js";
+
+/** Columns of figures sampled every few ops while replaying (for charts). */
+export interface ReplaySeries {
+  /** Ops done at each sample. */
+  op: number[];
+  /** Payload bytes asked for and live. */
+  liveBytes: number[];
+  /** Usable bytes of the live blocks (≥ live bytes: rounding inside blocks). */
+  usableBytes: number[];
+  /** The heap's size (its break) at the sample. */
+  heapBytes: number[];
+  /** Bytes in free blocks. */
+  freeBytes: number[];
+  /** Headers, tables and padding: heap − usable − free. */
+  overheadBytes: number[];
+  /** External fragmentation at the sample: 1 − largest free block / free bytes. */
+  externalFragmentation: number[];
+}
+
+/** What a replay measured. */
+export interface ReplayResult {
+  /** The allocator's strategy. */
+  strategy: string;
+  /** The trace's name. */
+  trace: string;
+  /** The trace's format. */
+  format: string | undefined;
+  /** Events replayed (allocs + frees + reallocs). */
+  ops: number;
+  /** Allocations replayed. */
+  allocs: number;
+  /** Frees replayed. */
+  frees: number;
+  /** Reallocs replayed. */
+  reallocs: number;
+  /** The most payload bytes live at once (sizes as asked, as malloc-lab counts them). */
+  peakLiveBytes: number;
+  /** Ops done when the live payload first reached its peak. */
+  peakLiveOp: number;
+  /** The heap's high-water mark: its largest size (break − base), metadata included. */
+  heapHighWaterBytes: number;
+  /** Peak live payload / high-water mark (malloc-lab's utilization); 0 for an empty trace. */
+  utilization: number;
+  /** High-water / peak live − 1 (Johnstone and Wilson's fragmentation); 0 for an empty trace. */
+  fragmentation: number;
+  /**
+   * Headers, tables and padding (`heap − usable − free`) at the sample with the most live payload:
+   * what the strategy spends on its own bookkeeping near the peak.
+   */
+  overheadBytes: number;
+  /** Usable − asked bytes at that sample: rounding inside blocks (internal fragmentation). */
+  internalFragmentationBytes: number;
+  /** The largest external fragmentation seen at a sample. */
+  peakExternalFragmentation: number;
+  /** Allocations and reallocs the allocator could not satisfy (the replay goes on without them). */
+  failedAllocations: number;
+  /** Ops per second of the replay loop alone (allocator calls, payload checks, bookkeeping; not parsing or sampling). */
+  opsPerSecond: number;
+  /** Ops per second end to end: reading, parsing, replaying and measuring. */
+  endToEndOpsPerSecond: number;
+  /** Wall seconds end to end. */
+  seconds: number;
+  /** Seconds in the replay loop alone. */
+  replaySeconds: number;
+  /** Figures sampled along the way. */
+  series: ReplaySeries;
+  /** What reading the trace found (unknown frees, blocks live at the end, lines skipped). */
+  summary: TraceSummary | undefined;
+  /** The op after which the replay stopped, when `stopAfter` was given; undefined if it ran to the end. */
+  stoppedAfter?: number;
+}
+
+/** Options of {@link replay}. */
+export interface ReplayOptions extends ReadTraceOptions {
+  /** Check payloads (write tags on allocation, check them on free and realloc). Default true. */
+  verify?: boolean;
+  /** About how many samples the series keeps (default 200, at most twice that; each sample calls `stats()`, which may walk the free lists); 0 samples only at the start and the end, for speed. */
+  samples?: number;
+  /** Stop after this many ops (to look at the heap at that point, with `onStop`). */
+  stopAfter?: number;
+  /** Called with the allocator when the replay stops after `stopAfter` ops, or at the end. */
+  onStop?: (allocator: Allocator, opsDone: number) => void;
+  /**
+   * Called at each sample of the series with the allocator, the ops done and the live payload bytes
+   * (to look at the heap along the way without a second replay).
+   */
+  onSample?: (allocator: Allocator, opsDone: number, liveBytes: number) => void;
+  /** Called after each batch with the ops done and the fraction of the input read (NaN if unknown). */
+  onProgress?: (opsDone: number, fraction: number) => void;
+  /** The trace's name in results, for events given as an iterable (default "events"). */
+  name?: string;
+}
+
+/** A replay stopped: the allocator misbehaved at an op of the trace. */
+export class ReplayError extends Error {
+  /** A stable code. */
+  readonly code = "TRACE_REPLAY" as const;
+  /** The trace. */
+  readonly trace: string;
+  /** The 1-based line of the op in the trace (for events without lines, the op's index + 1). */
+  readonly line: number;
+  /** The op (`alloc`, `free`, `realloc`). */
+  readonly op: string;
+  /** The block's id in the trace. */
+  readonly id: number;
+
+  constructor(trace: string, line: number, op: string, id: number, what: string, cause?: unknown) {
+    super(`${trace}:${line}: ${op} of id ${id}: ${what}`, cause === undefined ? undefined : { cause });
+    this.name = "ReplayError";
+    this.trace = trace;
+    this.line = line;
+    this.op = op;
+    this.id = id;
+  }
+}
+
+/** An allocator, or a function that makes a fresh one. */
+export type AllocatorInput = Allocator | (() => Allocator);
+
+/** Events to replay: a trace source (read streaming), a reader, or events (objects) in memory or streamed. */
+export type ReplayInput = TraceSource | TraceReader | Iterable<TraceEvent> | AsyncIterable<TraceEvent>;
+
+const OP_NAMES = ["alloc", "free", "realloc"];
+
+/** The tag of a block: a mix of its id, so nearby ids differ in every byte. */
+function tagOf(id: number): number {
+  return Math.imul((id % 0x100000000) | 0, 0x9e3779b1) ^ 0x5bd1e995;
+}
+
+/**
+ * Replays a trace against an allocator and measures it. `input` is a file path, in-memory trace data,
+ * a {@link TraceReader}, or trace events; `allocator` an `Allocator` or a factory for a fresh one.
+ * Malformed input throws `TraceFormatError`; an allocator that loses a payload or throws anything but
+ * out-of-memory throws {@link ReplayError}.
+ *
+ * @example
+ * ```ts
+ * const result = await replay("gcc-as.rep.gz", createHeap({ strategy: tlsf(), maxSize: 1 << 30 }));
+ * console.log(result.utilization, result.opsPerSecond);
+ * ```
+ */
+export async function replay(
+  input: ReplayInput,
+  allocator: AllocatorInput,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
+  const started = performance.now();
+  const heap = typeof allocator === "function" ? allocator() : allocator;
+  const { batches, reader, name } = batchesOf(input, options);
+  const verify = options.verify ?? true;
+  const targetSamples =
+    options.samples === 0 ? Number.POSITIVE_INFINITY : Math.max(8, options.samples ?? 200);
+  const stopAfter = options.stopAfter ?? Number.POSITIVE_INFINITY;
+
+  let ptrs = new Float64Array(1024);
+  let sizes = new Float64Array(1024);
+  let tags = new Int32Array(1024);
+  let ops = 0;
+  let allocs = 0;
+  let frees = 0;
+  let reallocs = 0;
+  let live = 0;
+  let peakLive = 0;
+  let peakLiveOp = 0;
+  let failed = 0;
+  let loopMs = 0;
+  let sampleEvery = Number.isFinite(targetSamples) ? 256 : Number.POSITIVE_INFINITY;
+  let nextSample = sampleEvery;
+  let sampleMs = 0;
+  let sized = false;
+  let stoppedAfter: number | undefined;
+  let bestSampleLive = -1;
+  let overheadAtPeak = 0;
+  let internalAtPeak = 0;
+  let peakExternal = 0;
+  const series: ReplaySeries = {
+    op: [],
+    liveBytes: [],
+    usableBytes: [],
+    heapBytes: [],
+    freeBytes: [],
+    overheadBytes: [],
+    externalFragmentation: [],
+  };
+  const sample = () => {
+    const t = performance.now();
+    const stats = heap.stats();
+    series.op.push(ops);
+    series.liveBytes.push(live);
+    series.usableBytes.push(stats.liveBytes);
+    series.heapBytes.push(stats.heapSize);
+    series.freeBytes.push(stats.freeBytes);
+    series.overheadBytes.push(stats.overheadBytes);
+    series.externalFragmentation.push(stats.externalFragmentation);
+    if (stats.externalFragmentation > peakExternal) peakExternal = stats.externalFragmentation;
+    if (live > bestSampleLive) {
+      bestSampleLive = live;
+      overheadAtPeak = stats.overheadBytes;
+      internalAtPeak = stats.liveBytes - live;
+    }
+    if (series.op.length >= 2 * targetSamples) {
+      for (const column of Object.values(series) as number[][]) {
+        let k = 0;
+        for (let j = 1; j < column.length; j += 2) column[k++] = column[j];
+        column.length = k;
+      }
+      sampleEvery *= 2;
+    }
+    nextSample = ops + sampleEvery;
+    options.onSample?.(heap, ops, live);
+    sampleMs += performance.now() - t;
+  };
+
+  const fail = (batch: EventBatch, i: number, what: string, cause?: unknown): never => {
+    const line = batch.line[i];
+    throw new ReplayError(name, line, OP_NAMES[batch.op[i]], batch.id[i], what, cause);
+  };
+  const mismatch = (batch: EventBatch, i: number, ptr: number, where: string): never =>
+    fail(
+      batch,
+      i,
+      `the payload at ${ptr} was overwritten (its ${where} bytes no longer hold the block's tag): ` +
+        `the ${heap.strategy} allocator let another block or its metadata overlap this one`,
+    );
+
+  sample();
+  outer: for await (const batch of batches) {
+    if (!sized) {
+      // a .rep header tells the length: sample evenly from the start
+      sized = true;
+      const header = reader?.summary.header;
+      if (header !== undefined && header.ops > 0 && Number.isFinite(targetSamples)) {
+        sampleEvery = Math.max(1, Math.ceil(header.ops / targetSamples));
+        nextSample = ops + sampleEvery;
+      }
+    }
+    sampleMs = 0;
+    const t0 = performance.now();
+    const n = batch.length;
+    const opCol = batch.op;
+    const slotCol = batch.slot;
+    const sizeCol = batch.size;
+    const idCol = batch.id;
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        if (ops >= stopAfter) {
+          stoppedAfter = ops;
+          loopMs += performance.now() - t0 - sampleMs;
+          break outer;
+        }
+        const op = opCol[i];
+        const slot = slotCol[i];
+        if (slot >= ptrs.length) {
+          const capacity = Math.max(slot + 1, ptrs.length * 2);
+          ptrs = growF64(ptrs, capacity);
+          sizes = growF64(sizes, capacity);
+          const larger = new Int32Array(capacity);
+          larger.set(tags);
+          tags = larger;
+        }
+        if (op === Op.Alloc) {
+          const size = sizeCol[i];
+          let ptr = 0;
+          try {
+            ptr = heap.tryMalloc(size);
+          } catch (error) {
+            if (!(error instanceof InvalidSizeError)) throw error;
+          }
+          allocs++;
+          ptrs[slot] = ptr;
+          sizes[slot] = size;
+          if (ptr === 0) {
+            failed++;
+          } else {
+            live += size;
+            if (live > peakLive) {
+              peakLive = live;
+              peakLiveOp = ops + 1;
+            }
+            if (verify && size > 0) {
+              const tag = tagOf(idCol[i]);
+              tags[slot] = tag;
+              writeTag(heap.memory.u8, ptr, size, tag);
+            }
+          }
+        } else if (op === Op.Free) {
+          const ptr = ptrs[slot];
+          frees++;
+          if (ptr !== 0) {
+            const size = sizes[slot];
+            if (verify && size > 0) {
+              const where = checkTag(heap.memory.u8, ptr, size, tags[slot]);
+              if (where !== null) mismatch(batch, i, ptr, where);
+            }
+            heap.free(ptr);
+            live -= size;
+            ptrs[slot] = 0;
+          }
+        } else {
+          const size = sizeCol[i];
+          const ptr = ptrs[slot];
+          const oldSize = sizes[slot];
+          reallocs++;
+          if (ptr === 0) {
+            // the block's allocation failed earlier: try again, as C's realloc(NULL, n) would
+            let fresh = 0;
+            try {
+              fresh = heap.tryMalloc(size);
+            } catch (error) {
+              if (!(error instanceof InvalidSizeError)) throw error;
+            }
+            if (fresh === 0) failed++;
+            else {
+              ptrs[slot] = fresh;
+              sizes[slot] = size;
+              live += size;
+              if (verify && size > 0) {
+                tags[slot] = tagOf(idCol[i]);
+                writeTag(heap.memory.u8, fresh, size, tags[slot]);
+              }
+            }
+          } else {
+            const tag = tags[slot];
+            if (verify && oldSize > 0) {
+              const where = checkTag(heap.memory.u8, ptr, oldSize, tag);
+              if (where !== null) mismatch(batch, i, ptr, where);
+            }
+            let moved = -1;
+            try {
+              moved = heap.realloc(ptr, size);
+            } catch (error) {
+              if (!(error instanceof OutOfMemoryError || error instanceof InvalidSizeError)) throw error;
+              failed++;
+            }
+            if (moved >= 0) {
+              ptrs[slot] = moved;
+              sizes[slot] = size;
+              live += size - oldSize;
+              if (moved !== 0 && verify && size > 0) {
+                const u8 = heap.memory.u8;
+                const kept = Math.min(size, oldSize);
+                if (kept > 0 && u8[moved] !== (tag & 0xff)) mismatch(batch, i, moved, "first");
+                if (size >= oldSize && oldSize >= 2 && u8[moved + oldSize - 1] !== tag >>> 24) {
+                  mismatch(batch, i, moved, "last (copied by realloc)");
+                }
+                tags[slot] = tag;
+                writeTag(u8, moved, size, tag);
+              }
+            }
+          }
+          if (live > peakLive) {
+            peakLive = live;
+            peakLiveOp = ops + 1;
+          }
+        }
+        ops++;
+        if (ops >= nextSample) sample();
+      }
+    } catch (error) {
+      if (error instanceof ReplayError) throw error;
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      fail(batch, i, `the allocator threw ${message}`, error);
+    }
+    loopMs += performance.now() - t0 - sampleMs;
+    options.onProgress?.(ops, reader ? reader.bytesRead / reader.totalBytes : Number.NaN);
+  }
+  if (series.op[series.op.length - 1] !== ops) sample();
+  options.onStop?.(heap, ops);
+  const stats = heap.stats();
+  const seconds = (performance.now() - started) / 1000;
+  const replaySeconds = loopMs / 1000;
+  const highWater = stats.peakHeapSize;
+  return {
+    strategy: heap.strategy,
+    trace: name,
+    format: reader?.format,
+    ops,
+    allocs,
+    frees,
+    reallocs,
+    peakLiveBytes: peakLive,
+    peakLiveOp,
+    heapHighWaterBytes: highWater,
+    utilization: highWater > 0 ? peakLive / highWater : 0,
+    fragmentation: peakLive > 0 ? highWater / peakLive - 1 : 0,
+    overheadBytes: overheadAtPeak,
+    internalFragmentationBytes: internalAtPeak,
+    peakExternalFragmentation: peakExternal,
+    failedAllocations: failed,
+    opsPerSecond: replaySeconds > 0 ? ops / replaySeconds : 0,
+    endToEndOpsPerSecond: seconds > 0 ? ops / seconds : 0,
+    seconds,
+    replaySeconds,
+    series,
+    summary: reader?.summary,
+    ...(stoppedAfter === undefined ? {} : { stoppedAfter }),
+  };
+}
+
+/**
+ * Replays a trace file against a fresh allocator from `makeAllocator` (so several runs never share a
+ * heap). The same as `replay(file, makeAllocator, options)`.
+ */
+export function replayFile(
+  file: TraceSource,
+  makeAllocator: () => Allocator,
+  options?: ReplayOptions,
+): Promise<ReplayResult> {
+  return replay(file, makeAllocator, options);
+}
+
+function growF64(array: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
+  const larger = new Float64Array(capacity);
+  larger.set(array);
+  return larger;
+}
+
+/**
+ * Writes the tag: its 4 bytes at the start and again at the end of blocks of 8 bytes or more; for
+ * smaller blocks its low byte first and its high byte last.
+ */
+function writeTag(u8: Uint8Array, ptr: number, size: number, tag: number): void {
+  if (size >= 8) {
+    u8[ptr] = tag;
+    u8[ptr + 1] = tag >>> 8;
+    u8[ptr + 2] = tag >>> 16;
+    u8[ptr + 3] = tag >>> 24;
+    const end = ptr + size;
+    u8[end - 4] = tag;
+    u8[end - 3] = tag >>> 8;
+    u8[end - 2] = tag >>> 16;
+    u8[end - 1] = tag >>> 24;
+  } else {
+    u8[ptr] = tag;
+    if (size >= 2) u8[ptr + size - 1] = tag >>> 24;
+  }
+}
+
+/** Checks a tag written by {@link writeTag}: null if intact, else "first" or "last". */
+function checkTag(u8: Uint8Array, ptr: number, size: number, tag: number): string | null {
+  if (size >= 8) {
+    if (u8[ptr] !== (tag & 0xff) || u8[ptr + 1] !== ((tag >>> 8) & 0xff)) return "first";
+    if (u8[ptr + 2] !== ((tag >>> 16) & 0xff) || u8[ptr + 3] !== tag >>> 24) return "first";
+    const end = ptr + size;
+    if (u8[end - 4] !== (tag & 0xff) || u8[end - 3] !== ((tag >>> 8) & 0xff)) return "last";
+    if (u8[end - 2] !== ((tag >>> 16) & 0xff) || u8[end - 1] !== tag >>> 24) return "last";
+    return null;
+  }
+  if (u8[ptr] !== (tag & 0xff)) return "first";
+  if (size >= 2 && u8[ptr + size - 1] !== tag >>> 24) return "last";
+  return null;
+}
+
+/** Batches from any replay input; for events in memory, ids are mapped to dense slots here. */
+function batchesOf(
+  input: ReplayInput,
+  options: ReplayOptions,
+): { batches: AsyncIterable<EventBatch>; reader: TraceReader | undefined; name: string } {
+  if (
+    typeof input === "string" ||
+    (typeof input === "object" && input !== null && "data" in input && "name" in input)
+  ) {
+    const reader = readTrace(input as TraceSource, options);
+    return { batches: reader.batches(), reader, name: reader.name };
+  }
+  if (input instanceof Object && "batches" in input && typeof (input as TraceReader).batches === "function") {
+    const reader = input as TraceReader;
+    return { batches: reader.batches(), reader, name: reader.name };
+  }
+  return {
+    batches: eventBatches(input as Iterable<TraceEvent>),
+    reader: undefined,
+    name: options.name ?? "events",
+  };
+}
+
+async function* eventBatches(
+  events: Iterable<TraceEvent> | AsyncIterable<TraceEvent>,
+): AsyncGenerator<EventBatch> {
+  const out = new BatchBuilder(BATCH_EVENTS);
+  const live = new LiveTable();
+  let index = 0;
+  for await (const event of events) {
+    index++;
+    const known = live.get(event.id);
+    const where = `events[${index - 1}] (${event.op} of id ${event.id})`;
+    if (event.op === "alloc") {
+      if (known >= 0)
+        throw new ReplayError("events", index, "alloc", event.id, `${where}: the id is still live`);
+      out.push(Op.Alloc, event.id, live.add(event.id, event.id, event.size), event.size, index, event.time);
+    } else if (known < 0) {
+      throw new ReplayError("events", index, event.op, event.id, `${where}: the id is not live`);
+    } else if (event.op === "free") {
+      live.remove(event.id, known);
+      out.push(Op.Free, event.id, known, 0, index, event.time);
+    } else {
+      live.rekey(event.id, event.id, known, event.size);
+      out.push(Op.Realloc, event.id, known, event.size, index, event.time);
+    }
+    if (out.full.length > 0) yield* out.full.splice(0);
+  }
+  out.flush();
+  yield* out.full.splice(0);
+}

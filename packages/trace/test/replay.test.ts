@@ -1,0 +1,153 @@
+import { createHeap } from "@heapkit/heap";
+import { strategyByName, strategyNames } from "@heapkit/strategies";
+import { describe, expect, it } from "vitest";
+import { malLabScore, ReplayError, replay, replayFile } from "../src/index.js";
+import { bumpAllocator, fixture } from "./helpers.js";
+
+describe("replay", () => {
+  it("measures a tiny trace exactly as computed by hand", async () => {
+    // a 0 100 | a 1 50 | f 0 | a 2 30 | r 1 70 | f 1 | f 2 on a bump allocator (8-byte rounding):
+    // live 100, 150, 50, 80, 100, 30, 0 → peak 150 after op 2;
+    // break: 104, 160, 160, 192, 264 (the realloc moves to the break) → high-water 264
+    const result = await replay(fixture("tiny.rep"), bumpAllocator());
+    expect(result).toMatchObject({
+      strategy: "bump",
+      format: "rep",
+      ops: 7,
+      allocs: 3,
+      frees: 3,
+      reallocs: 1,
+      peakLiveBytes: 150,
+      peakLiveOp: 2,
+      heapHighWaterBytes: 264,
+      failedAllocations: 0,
+    });
+    expect(result.utilization).toBeCloseTo(150 / 264, 12);
+    expect(result.fragmentation).toBeCloseTo(264 / 150 - 1, 12);
+    expect(result.series.op[0]).toBe(0);
+    expect(result.series.op.at(-1)).toBe(7);
+    expect(result.series.liveBytes.at(-1)).toBe(0);
+    expect(result.opsPerSecond).toBeGreaterThan(0);
+    expect(result.seconds).toBeGreaterThanOrEqual(result.replaySeconds);
+  });
+
+  it("replays the same figures from every format and from events in memory", async () => {
+    const fromRep = await replay(fixture("tiny.rep"), bumpAllocator());
+    const fromJsonl = await replay(fixture("tiny.jsonl"), bumpAllocator());
+    const fromEvents = await replay(
+      [
+        { op: "alloc", id: 0, size: 100 },
+        { op: "alloc", id: 1, size: 50 },
+        { op: "free", id: 0 },
+        { op: "alloc", id: 2, size: 30 },
+        { op: "realloc", id: 1, size: 70 },
+        { op: "free", id: 1 },
+        { op: "free", id: 2 },
+      ],
+      bumpAllocator,
+      { name: "in memory" },
+    );
+    for (const result of [fromJsonl, fromEvents]) {
+      expect(result.peakLiveBytes).toBe(fromRep.peakLiveBytes);
+      expect(result.heapHighWaterBytes).toBe(fromRep.heapHighWaterBytes);
+    }
+    expect(fromEvents.trace).toBe("in memory");
+  });
+
+  it("catches an allocator that overlaps blocks, naming the op's line", async () => {
+    const data = "64\n2\n4\n1\na 0 16\na 1 16\nf 0\nf 1\n";
+    const error = await replay({ name: "overlap.rep", data }, bumpAllocator({ overlap: true })).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ReplayError);
+    expect(error.line).toBe(7);
+    expect(error.op).toBe("free");
+    expect(error.message).toMatch(/^overlap\.rep:7: free of id 0: the payload at 16 was overwritten/);
+    expect(error.message).toContain(
+      "the broken allocator let another block or its metadata overlap this one",
+    );
+  });
+
+  it("catches a lost payload in a realloc and tiny blocks too", async () => {
+    const data = "64\n2\n3\n1\na 0 3\na 1 2\nr 0 5\n";
+    const error = await replay({ name: "small.rep", data }, bumpAllocator({ overlap: true })).catch((e) => e);
+    expect(error).toBeInstanceOf(ReplayError);
+    expect(error.line).toBe(7);
+    expect(error.op).toBe("realloc");
+  });
+
+  it("turns an allocator's unexpected exception into a ReplayError naming the op", async () => {
+    const broken = bumpAllocator();
+    broken.free = () => {
+      throw new Error("boom");
+    };
+    const error = await replay(fixture("tiny.rep"), broken).catch((e) => e);
+    expect(error).toBeInstanceOf(ReplayError);
+    expect(error.message).toMatch(/tiny\.rep:7: free of id 0: the allocator threw Error: boom/);
+  });
+
+  it("counts failed allocations and goes on", async () => {
+    const data = "0\n3\n5\n1\na 0 100\na 1 999999\nr 0 888888\nf 1\nf 0\n";
+    const heap = createHeap({ strategy: strategyByName("first-fit"), size: 4096, maxSize: 64 * 1024 });
+    const result = await replay({ name: "big.rep", data }, heap);
+    expect(result.failedAllocations).toBe(2);
+    expect(result.ops).toBe(5);
+    expect(heap.stats().liveBlocks).toBe(0);
+  });
+
+  it("stops after a given op and hands over the allocator", async () => {
+    let seen = -1;
+    const result = await replay(fixture("tiny.rep"), bumpAllocator(), {
+      stopAfter: 3,
+      onStop: (_allocator, ops) => {
+        seen = ops;
+      },
+    });
+    expect(result.stoppedAfter).toBe(3);
+    expect(result.ops).toBe(3);
+    expect(seen).toBe(3);
+  });
+
+  const GCC_AS = "/work/shared/traces/real/gcc-as.rep.gz";
+
+  it.each(strategyNames)(
+    "replays the first 3000 ops of the real gcc-as trace with %s, payloads intact",
+    async (name) => {
+      const result = await replayFile(
+        GCC_AS,
+        () => createHeap({ strategy: strategyByName(name), size: 1 << 20, maxSize: 1 << 30 }),
+        { samples: 16, stopAfter: 3000 },
+      );
+      expect(result.ops).toBe(3000);
+      expect(result.failedAllocations).toBe(0);
+      expect(result.utilization).toBeGreaterThan(0);
+      expect(result.utilization).toBeLessThanOrEqual(1);
+    },
+  );
+
+  it("replays the whole real gcc-as trace: peak live bytes as its header says", async () => {
+    const name = strategyNames.includes("tlsf") ? "tlsf" : "first-fit";
+    const result = await replayFile(GCC_AS, () =>
+      createHeap({ strategy: strategyByName(name), size: 1 << 20, maxSize: 1 << 30 }),
+    );
+    expect(result.ops).toBe(16454);
+    expect(result.peakLiveBytes).toBe(2222095); // line 1 of the header
+    expect(result.summary?.header?.ops).toBe(16454);
+    expect(result.failedAllocations).toBe(0);
+  });
+});
+
+describe("malLabScore", () => {
+  it("weighs utilization 0.6 and throughput 0.4, capped at the reference", () => {
+    const results = [
+      { ops: 1000, utilization: 0.9, replaySeconds: 0.001 },
+      { ops: 3000, utilization: 0.7, replaySeconds: 0.003 },
+    ];
+    // mean util 0.8; throughput 4000 / 0.004 = 1e6 ops/s
+    expect(malLabScore(results, 2e6).score).toBeCloseTo(100 * (0.6 * 0.8 + 0.4 * 0.5), 10);
+    expect(malLabScore(results, 5e5).score).toBeCloseTo(100 * (0.6 * 0.8 + 0.4), 10);
+    expect(malLabScore(results, 2e6).throughput).toBeCloseTo(1e6, 6);
+    expect(() => malLabScore([], 1)).toThrow(RangeError);
+    expect(() => malLabScore(results, 0)).toThrow(RangeError);
+  });
+});
