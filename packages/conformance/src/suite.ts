@@ -215,7 +215,7 @@ export function expectSameHeap(heap: Heap, before: HeapSnapshot): void {
 
 /** Options that shape the suite for a strategy. */
 export interface SuiteOptions {
-  /** fast-check runs per property (default 40). */
+  /** fast-check runs per property (default 100, or the HEAPKIT_PROPERTY_RUNS environment variable). */
   runs?: number;
 }
 
@@ -225,7 +225,7 @@ export function describeStrategy(
   make: () => Strategy<unknown>,
   options: SuiteOptions = {},
 ): void {
-  const runs = options.runs ?? 40;
+  const runs = options.runs ?? (Number(process.env.HEAPKIT_PROPERTY_RUNS) || 100);
   const heapOf = (align: Alignment = 8, maxSize = 1 << 20, size = 4096): Heap =>
     createHeap({ strategy: make(), size, maxSize, align });
 
