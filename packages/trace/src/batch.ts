@@ -33,7 +33,7 @@ export interface EventBatch {
   readonly time: Float64Array;
 }
 
-/** A new, empty batch with room for `capacity` events. */
+/** A new, empty batch with room for `capacity` events (their times NaN until set). */
 export function createBatch(capacity = BATCH_EVENTS): EventBatch {
   return {
     length: 0,
@@ -42,7 +42,7 @@ export function createBatch(capacity = BATCH_EVENTS): EventBatch {
     slot: new Int32Array(capacity),
     size: new Float64Array(capacity),
     line: new Float64Array(capacity),
-    time: new Float64Array(capacity),
+    time: new Float64Array(capacity).fill(Number.NaN),
   };
 }
 
@@ -53,11 +53,14 @@ export function createBatch(capacity = BATCH_EVENTS): EventBatch {
 export class BatchBuilder {
   /** Batches that are full and not yet handed on. */
   readonly full: EventBatch[] = [];
-  private current: EventBatch;
+  /** The batch being filled (parsers with a fast path write its columns directly, then call {@link BatchBuilder.next}). */
+  current: EventBatch;
+  /** Batches handed back for reuse (see {@link BatchBuilder.recycle}). */
+  private readonly spare: EventBatch[] = [];
   /** Events pushed so far. */
   events = 0;
 
-  constructor(private readonly capacity = BATCH_EVENTS) {
+  constructor(readonly capacity = BATCH_EVENTS) {
     this.current = createBatch(capacity);
   }
 
@@ -73,18 +76,26 @@ export class BatchBuilder {
     batch.time[i] = time;
     batch.length = i + 1;
     this.events++;
-    if (batch.length === this.capacity) {
-      this.full.push(batch);
-      this.current = createBatch(this.capacity);
-    }
+    if (batch.length === this.capacity) this.next();
+  }
+
+  /** Queues the current batch (full, or filled as far as wanted) and starts a new one. */
+  next(): EventBatch {
+    this.full.push(this.current);
+    const spare = this.spare.pop();
+    if (spare !== undefined) spare.length = 0;
+    this.current = spare ?? createBatch(this.capacity);
+    return this.current;
+  }
+
+  /** Hands a batch back once its reader is done with it, to be filled again instead of a new one. */
+  recycle(batch: EventBatch): void {
+    if (batch.op.length === this.capacity && this.spare.length < 4) this.spare.push(batch);
   }
 
   /** Moves a partly filled batch to {@link BatchBuilder.full} (at the end of the input). */
   flush(): void {
-    if (this.current.length > 0) {
-      this.full.push(this.current);
-      this.current = createBatch(this.capacity);
-    }
+    if (this.current.length > 0) this.next();
   }
 }
 
@@ -103,10 +114,12 @@ export class LiveTable {
   sizes = new Float64Array(64);
   /** Payload bytes live now. */
   liveBytes = 0;
+  /** Blocks live now. */
+  count = 0;
 
   /** Blocks live now. */
   get size(): number {
-    return this.slotOf.size;
+    return this.count;
   }
 
   /** The number of slots ever used (≥ the most blocks live at once). */
@@ -114,13 +127,23 @@ export class LiveTable {
     return this.nextSlot;
   }
 
-  /** The slot of a live key, or -1. */
+  /** The slot of a live key, or -1 (for tables keyed by {@link LiveTable.add}). */
   get(key: number): number {
     return this.slotOf.get(key);
   }
 
   /** Makes `key` live with a block of `size` bytes, named `id`; returns its slot. */
   add(key: number, id: number, size: number): number {
+    const slot = this.take(id, size);
+    this.slotOf.set(key, slot);
+    return slot;
+  }
+
+  /**
+   * A slot for a new live block named `id` of `size` bytes, without recording a key (for callers
+   * that map their keys to slots themselves, like the `.rep` parser's {@link IdSlotMap}).
+   */
+  take(id: number, size: number): number {
     let slot: number;
     if (this.freeCount > 0) slot = this.freeSlots[--this.freeCount];
     else {
@@ -130,10 +153,10 @@ export class LiveTable {
         this.sizes = grow(this.sizes, slot + 1);
       }
     }
-    this.slotOf.set(key, slot);
     this.ids[slot] = id;
     this.sizes[slot] = size;
     this.liveBytes += size;
+    this.count++;
     return slot;
   }
 
@@ -143,6 +166,11 @@ export class LiveTable {
       this.slotOf.delete(from);
       this.slotOf.set(to, slot);
     }
+    this.resize(slot, size);
+  }
+
+  /** Sets the size of the live block in `slot`. */
+  resize(slot: number, size: number): void {
     this.liveBytes += size - this.sizes[slot];
     this.sizes[slot] = size;
   }
@@ -150,13 +178,97 @@ export class LiveTable {
   /** Frees the live block at `key` (whose slot is `slot`). */
   remove(key: number, slot: number): void {
     this.slotOf.delete(key);
+    this.release(slot);
+  }
+
+  /** Frees the live block in `slot` (its key, if any, is the caller's to forget). */
+  release(slot: number): void {
     this.liveBytes -= this.sizes[slot];
+    this.count--;
     if (this.freeCount === this.freeSlots.length) {
       const larger = new Int32Array(this.freeSlots.length * 2);
       larger.set(this.freeSlots);
       this.freeSlots = larger;
     }
     this.freeSlots[this.freeCount++] = slot;
+  }
+}
+
+const PAGE_BITS = 8;
+const PAGE_IDS = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_IDS - 1;
+
+/**
+ * Slots of live `.rep` ids (non-negative integers below 2^31) without hashing: ids are cut into pages
+ * of 256; a page of slots exists only while one of its ids is live and goes back to a pool when its
+ * last one is freed. A lookup is two array reads. Memory follows the pages with a live id (for the
+ * usual traces, whose ids are handed out in order, a few pages around the newest ids and the
+ * long-lived blocks) plus one int per 256 ids of the page directory — flat in the trace's length
+ * to within 1/64 of a table indexed by id.
+ */
+export class IdSlotMap {
+  /** Per page of ids: the offset of its slots in {@link IdSlotMap.pool}, or -1. */
+  private pageAt = new Int32Array(256).fill(-1);
+  /** Pages of slots (-1: not live). */
+  private pool = new Int32Array(16 * PAGE_IDS).fill(-1);
+  /** Live ids per pool page. */
+  private liveIn = new Int32Array(16);
+  private freePages = new Int32Array(16);
+  private freePageCount = 0;
+  private poolPages = 0;
+
+  /** The slot of live `id`, or -1. */
+  get(id: number): number {
+    const page = id >>> PAGE_BITS;
+    if (page >= this.pageAt.length) return -1;
+    const at = this.pageAt[page];
+    return at < 0 ? -1 : this.pool[at + (id & PAGE_MASK)];
+  }
+
+  /** Records that `id` (not live) now lives in `slot`. */
+  set(id: number, slot: number): void {
+    const page = id >>> PAGE_BITS;
+    if (page >= this.pageAt.length) {
+      const larger = new Int32Array(Math.max(page + 1, this.pageAt.length * 2)).fill(-1);
+      larger.set(this.pageAt);
+      this.pageAt = larger;
+    }
+    let at = this.pageAt[page];
+    if (at < 0) {
+      at = this.newPage();
+      this.pageAt[page] = at;
+    }
+    this.pool[at + (id & PAGE_MASK)] = slot;
+    this.liveIn[at >>> PAGE_BITS]++;
+  }
+
+  /** Forgets live `id`. */
+  delete(id: number): void {
+    const page = id >>> PAGE_BITS;
+    const at = this.pageAt[page];
+    this.pool[at + (id & PAGE_MASK)] = -1;
+    if (--this.liveIn[at >>> PAGE_BITS] === 0) {
+      this.pageAt[page] = -1;
+      this.freePages[this.freePageCount++] = at;
+    }
+  }
+
+  private newPage(): number {
+    if (this.freePageCount > 0) return this.freePages[--this.freePageCount];
+    const index = this.poolPages++;
+    if (index >= this.liveIn.length) {
+      const pages = this.liveIn.length * 2;
+      const pool = new Int32Array(pages * PAGE_IDS).fill(-1);
+      pool.set(this.pool);
+      this.pool = pool;
+      const liveIn = new Int32Array(pages);
+      liveIn.set(this.liveIn);
+      this.liveIn = liveIn;
+      const freePages = new Int32Array(pages);
+      freePages.set(this.freePages);
+      this.freePages = freePages;
+    }
+    return index << PAGE_BITS;
   }
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type BatchBuilder, type LiveTable, Op } from "./batch.js";
+import { type BatchBuilder, IdSlotMap, type LiveTable, NumberMap, Op } from "./batch.js";
 
 /** The trace formats heapkit reads and writes. */
 export type TraceFormat = "rep" | "mtrace" | "jsonl";
@@ -102,6 +102,15 @@ export interface LineParser {
   line(bytes: Uint8Array, start: number, end: number, line: number): void;
   /** The input ended after `lines` lines; throws if the trace is incomplete. */
   end(lines: number): void;
+  /**
+   * A fast path, where the format has one: parses the whole lines of `bytes[start, stop)` (`stop` is
+   * just after a newline) that it can, the first numbered `line`, and returns where it stopped (the
+   * start of a line it left for {@link LineParser.line}, or `stop`); {@link LineParser.fastLines} says
+   * how many lines it read.
+   */
+  fast?(bytes: Uint8Array, start: number, stop: number, line: number): number;
+  /** Lines the last {@link LineParser.fast} call read. */
+  fastLines?: number;
 }
 
 /** Where parsers put what they find. */
@@ -180,6 +189,9 @@ function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
 // ------------------------------------------------------------------------------------------ .rep
 
 const A = 97;
+const NEWLINE = 10;
+/** Ids up to this go to the {@link IdSlotMap}; larger ones (allowed up to 2^53) to a hash map. */
+const MAX_SMALL_ID = 0x7fffffff;
 const F = 102;
 const R = 114;
 const F_ID = '"f id": the id';
@@ -193,6 +205,11 @@ export class RepParser implements LineParser {
   private headerValues: number[] = [];
   private inOps = false;
   private ops = 0;
+  /** Slots of live ids below 2^31 (all of them in practice), and of larger ones. */
+  private readonly slots = new IdSlotMap();
+  private readonly bigSlots = new NumberMap();
+  /** Lines the last {@link RepParser.fast} call read. */
+  fastLines = 0;
   /** The header, once read. */
   header: RepHeader | undefined;
 
@@ -241,6 +258,10 @@ export class RepParser implements LineParser {
     }
   }
 
+  private slotOf(id: number): number {
+    return id <= MAX_SMALL_ID ? this.slots.get(id) : this.bigSlots.get(id);
+  }
+
   private opLine(bytes: Uint8Array, start: number, end: number, line: number): void {
     const context = this.context;
     const live = context.live;
@@ -256,31 +277,143 @@ export class RepParser implements LineParser {
     const summary = context.summary;
     if (op === F) {
       expectLineEnd(bytes, pos, end, "f id");
-      const slot = live.get(id);
+      const slot = this.slotOf(id);
       if (slot < 0)
         throw new LineProblem(`a live id to free: id ${id} is not live (freed twice, or never allocated)`);
-      live.remove(id, slot);
+      if (id <= MAX_SMALL_ID) this.slots.delete(id);
+      else this.bigSlots.delete(id);
+      live.release(slot);
       context.out.push(Op.Free, id, slot, 0, line);
       summary.frees++;
     } else {
       const size = decimal(bytes, pos, end, op === A ? A_SIZE : R_SIZE);
       expectLineEnd(bytes, pos, end, "the size");
-      let slot = live.get(id);
+      let slot = this.slotOf(id);
       if (op === A) {
         if (slot >= 0) throw new LineProblem(`an id that is not live to allocate: id ${id} is still live`);
-        slot = live.add(id, id, size);
-        if (live.size > summary.peakLiveBlocks) summary.peakLiveBlocks = live.size;
+        slot = live.take(id, size);
+        if (id <= MAX_SMALL_ID) this.slots.set(id, slot);
+        else this.bigSlots.set(id, slot);
+        if (live.count > summary.peakLiveBlocks) summary.peakLiveBlocks = live.count;
         context.out.push(Op.Alloc, id, slot, size, line);
         summary.allocs++;
       } else {
         if (slot < 0) throw new LineProblem(`a live id to realloc: id ${id} is not live`);
-        live.rekey(id, id, slot, size);
+        live.resize(slot, size);
         context.out.push(Op.Realloc, id, slot, size, line);
         summary.reallocs++;
       }
     }
     this.ops++;
     summary.events++;
+  }
+
+  /**
+   * The fast path: whole lines `a ID SIZE`, `r ID SIZE`, `f ID` with single spaces (and an optional
+   * CR), checked and written straight into the batch's columns. Anything else — a blank line, tabs,
+   * an error — stops it at that line's start, for {@link RepParser.line} to read (and to report).
+   */
+  fast(bytes: Uint8Array, start: number, stop: number, line: number): number {
+    this.fastLines = 0;
+    if (!this.inOps) return start;
+    const context = this.context;
+    const out = context.out;
+    const live = context.live;
+    const slots = this.slots;
+    const summary = context.summary;
+    const maxId = (this.header as RepHeader).ids;
+    const capacity = out.capacity;
+    let batch = out.current;
+    let opCol = batch.op;
+    let idCol = batch.id;
+    let slotCol = batch.slot;
+    let sizeCol = batch.size;
+    let lineCol = batch.line;
+    let n = batch.length;
+    let peakBlocks = summary.peakLiveBlocks;
+    let allocs = 0;
+    let frees = 0;
+    let reallocs = 0;
+    let done = start;
+    let at = line;
+    while (done < stop) {
+      let p = done;
+      const c = bytes[p];
+      let kind: number;
+      if (c === A) kind = Op.Alloc;
+      else if (c === F) kind = Op.Free;
+      else if (c === R) kind = Op.Realloc;
+      else break;
+      if (bytes[p + 1] !== SPACE) break;
+      p += 2;
+      let d = bytes[p] - ZERO;
+      if (d < 0 || d > 9) break;
+      const idStart = p;
+      let id = 0;
+      do {
+        id = id * 10 + d;
+        d = bytes[++p] - ZERO;
+      } while (d >= 0 && d <= 9);
+      if (p - idStart > 9) break;
+      let size = 0;
+      if (kind !== Op.Free) {
+        if (bytes[p] !== SPACE) break;
+        d = bytes[++p] - ZERO;
+        if (d < 0 || d > 9) break;
+        const sizeStart = p;
+        do {
+          size = size * 10 + d;
+          d = bytes[++p] - ZERO;
+        } while (d >= 0 && d <= 9);
+        if (p - sizeStart > 15) break;
+      }
+      if (bytes[p] === CR) p++;
+      if (bytes[p] !== NEWLINE || id >= maxId) break;
+      let slot = slots.get(id);
+      if (kind === Op.Alloc) {
+        if (slot >= 0) break;
+        slot = live.take(id, size);
+        slots.set(id, slot);
+        if (live.count > peakBlocks) peakBlocks = live.count;
+        allocs++;
+      } else if (slot < 0) {
+        break;
+      } else if (kind === Op.Free) {
+        slots.delete(id);
+        live.release(slot);
+        frees++;
+      } else {
+        live.resize(slot, size);
+        reallocs++;
+      }
+      opCol[n] = kind;
+      idCol[n] = id;
+      slotCol[n] = slot;
+      sizeCol[n] = size;
+      lineCol[n] = at++; // (the time column stays NaN: batches are made so, and a .rep has no times)
+      done = p + 1;
+      if (++n === capacity) {
+        batch.length = n;
+        batch = out.next();
+        opCol = batch.op;
+        idCol = batch.id;
+        slotCol = batch.slot;
+        sizeCol = batch.size;
+        lineCol = batch.line;
+        n = 0;
+      }
+    }
+    batch.length = n;
+    const events = allocs + frees + reallocs;
+    this.fastLines = events;
+    this.ops += events;
+    out.events += events;
+    summary.events += events;
+    summary.allocs += allocs;
+    summary.frees += frees;
+    summary.reallocs += reallocs;
+    summary.peakLiveBlocks = peakBlocks;
+    return done;
   }
 
   end(lines: number): void {

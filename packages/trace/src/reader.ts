@@ -54,6 +54,8 @@ export function formatFromName(name: string): TraceFormat | undefined {
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 const NEWLINE = 10;
+/** Bytes read (and gunzipped) at a time. */
+const CHUNK_BYTES = 1 << 18;
 
 /**
  * A trace being read. Iterate it for {@link TraceEvent}s, or call {@link TraceReader.batches} for the
@@ -99,10 +101,15 @@ export class TraceReader implements AsyncIterable<TraceEvent> {
     return this.summary.format;
   }
 
-  /** The events in batches; each batch is a fresh object that the caller may keep. */
-  async *batches(): AsyncGenerator<EventBatch, void, undefined> {
+  /**
+   * The events in batches. Each batch is a fresh object that the caller may keep — unless
+   * `recycle` is set: then a batch is filled again once the caller asks for the next one (what the
+   * replay does; it saves allocating and collecting the columns).
+   */
+  async *batches(options: { recycle?: boolean } = {}): AsyncGenerator<EventBatch, void, undefined> {
     if (this.started) throw new Error(`the trace ${this.name} is being read already: make a new reader`);
     this.started = true;
+    const recycle = options.recycle === true;
     const { lenient = false } = this.options;
     const summary = this.summary;
     const out = new BatchBuilder(this.options.batchSize ?? BATCH_EVENTS);
@@ -139,28 +146,37 @@ export class TraceReader implements AsyncIterable<TraceEvent> {
     try {
       for await (const chunk of this.chunks()) {
         let start = 0;
-        let newline = chunk.indexOf(NEWLINE, 0);
+        const last = chunk.lastIndexOf(NEWLINE);
+        if (last < 0) {
+          carry = carry === null ? Buffer.from(chunk) : Buffer.concat([carry, chunk]);
+          continue;
+        }
         if (carry !== null) {
-          if (newline < 0) {
-            carry = Buffer.concat([carry, chunk]);
-            continue;
-          }
+          const newline = chunk.indexOf(NEWLINE, 0);
           const joined: Buffer = Buffer.concat([carry, chunk.subarray(0, newline)]);
           carry = null;
           parseLine(joined, 0, joined.length);
           start = newline + 1;
-          newline = chunk.indexOf(NEWLINE, start);
         }
-        while (newline >= 0) {
+        const stop = last + 1;
+        while (start < stop) {
+          if (parser?.fast !== undefined) {
+            start = parser.fast(chunk, start, stop, line + 1);
+            line += parser.fastLines ?? 0;
+            if (start >= stop) break;
+          }
+          const newline = chunk.indexOf(NEWLINE, start);
           parseLine(chunk, start, newline);
           start = newline + 1;
-          newline = chunk.indexOf(NEWLINE, start);
         }
-        if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
+        if (stop < chunk.length) carry = Buffer.from(chunk.subarray(stop));
         if (out.full.length > 0) {
           summary.lines = line;
           const ready = out.full.splice(0);
-          for (const batch of ready) yield batch;
+          for (const batch of ready) {
+            yield batch;
+            if (recycle) out.recycle(batch);
+          }
         }
       }
     } catch (error) {
@@ -244,7 +260,7 @@ export class TraceReader implements AsyncIterable<TraceEvent> {
     };
     const raw: AsyncIterable<Buffer> =
       typeof source === "string"
-        ? counted(createReadStream(source, { highWaterMark: 1 << 18 }))
+        ? counted(createReadStream(source, { highWaterMark: CHUNK_BYTES }))
         : counted(toStream(source.data));
     return gunzipIfNeeded(raw);
   }
@@ -276,7 +292,7 @@ async function* gunzipIfNeeded(raw: AsyncIterable<Buffer>): AsyncGenerator<Buffe
     yield* rest;
     return;
   }
-  const gunzip = pipeline(Readable.from(rest), createGunzip({ chunkSize: 1 << 18 }), () => {});
+  const gunzip = pipeline(Readable.from(rest), createGunzip({ chunkSize: CHUNK_BYTES }), () => {});
   for await (const chunk of gunzip) yield chunk as Buffer;
 }
 

@@ -139,7 +139,8 @@ const OP_NAMES = ["alloc", "free", "realloc"];
 
 /** The tag of a block: a mix of its id, so nearby ids differ in every byte. */
 function tagOf(id: number): number {
-  return Math.imul((id % 0x100000000) | 0, 0x9e3779b1) ^ 0x5bd1e995;
+  // Math.imul takes its arguments modulo 2^32: the same as (id % 2^32) for any id below 2^53
+  return Math.imul(id, 0x9e3779b1) ^ 0x5bd1e995;
 }
 
 /**
@@ -167,17 +168,7 @@ export async function replay(
     options.samples === 0 ? Number.POSITIVE_INFINITY : Math.max(8, options.samples ?? 200);
   const stopAfter = options.stopAfter ?? Number.POSITIVE_INFINITY;
 
-  let ptrs = new Float64Array(1024);
-  let sizes = new Float64Array(1024);
-  let tags = new Int32Array(1024);
   let ops = 0;
-  let allocs = 0;
-  let frees = 0;
-  let reallocs = 0;
-  let live = 0;
-  let peakLive = 0;
-  let peakLiveOp = 0;
-  let failed = 0;
   let loopMs = 0;
   let sampleEvery = Number.isFinite(targetSamples) ? 256 : Number.POSITIVE_INFINITY;
   let nextSample = sampleEvery;
@@ -201,6 +192,7 @@ export async function replay(
     const t = performance.now();
     const stats = heap.stats();
     series.op.push(ops);
+    const live = engine.live;
     series.liveBytes.push(live);
     series.usableBytes.push(stats.liveBytes);
     series.heapBytes.push(stats.heapSize);
@@ -230,13 +222,7 @@ export async function replay(
     const line = batch.line[i];
     throw new ReplayError(name, line, OP_NAMES[batch.op[i]], batch.id[i], what, cause);
   };
-  const mismatch = (batch: EventBatch, i: number, ptr: number, where: string): never =>
-    fail(
-      batch,
-      i,
-      `the payload at ${ptr} was overwritten (its ${where} bytes no longer hold the block's tag): ` +
-        `the ${heap.strategy} allocator let another block or its metadata overlap this one`,
-    );
+  const engine = new ReplayLoop(heap, verify, name);
 
   sample();
   outer: for await (const batch of batches) {
@@ -252,130 +238,25 @@ export async function replay(
     sampleMs = 0;
     const t0 = performance.now();
     const n = batch.length;
-    const opCol = batch.op;
-    const slotCol = batch.slot;
-    const sizeCol = batch.size;
-    const idCol = batch.id;
     let i = 0;
     try {
-      for (; i < n; i++) {
+      while (i < n) {
         if (ops >= stopAfter) {
           stoppedAfter = ops;
           loopMs += performance.now() - t0 - sampleMs;
           break outer;
         }
-        const op = opCol[i];
-        const slot = slotCol[i];
-        if (slot >= ptrs.length) {
-          const capacity = Math.max(slot + 1, ptrs.length * 2);
-          ptrs = growF64(ptrs, capacity);
-          sizes = growF64(sizes, capacity);
-          const larger = new Int32Array(capacity);
-          larger.set(tags);
-          tags = larger;
-        }
-        if (op === Op.Alloc) {
-          const size = sizeCol[i];
-          let ptr = 0;
-          try {
-            ptr = heap.tryMalloc(size);
-          } catch (error) {
-            if (!(error instanceof InvalidSizeError)) throw error;
-          }
-          allocs++;
-          ptrs[slot] = ptr;
-          sizes[slot] = size;
-          if (ptr === 0) {
-            failed++;
-          } else {
-            live += size;
-            if (live > peakLive) {
-              peakLive = live;
-              peakLiveOp = ops + 1;
-            }
-            if (verify && size > 0) {
-              const tag = tagOf(idCol[i]);
-              tags[slot] = tag;
-              writeTag(heap.memory.u8, ptr, size, tag);
-            }
-          }
-        } else if (op === Op.Free) {
-          const ptr = ptrs[slot];
-          frees++;
-          if (ptr !== 0) {
-            const size = sizes[slot];
-            if (verify && size > 0) {
-              const where = checkTag(heap.memory.u8, ptr, size, tags[slot]);
-              if (where !== null) mismatch(batch, i, ptr, where);
-            }
-            heap.free(ptr);
-            live -= size;
-            ptrs[slot] = 0;
-          }
-        } else {
-          const size = sizeCol[i];
-          const ptr = ptrs[slot];
-          const oldSize = sizes[slot];
-          reallocs++;
-          if (ptr === 0) {
-            // the block's allocation failed earlier: try again, as C's realloc(NULL, n) would
-            let fresh = 0;
-            try {
-              fresh = heap.tryMalloc(size);
-            } catch (error) {
-              if (!(error instanceof InvalidSizeError)) throw error;
-            }
-            if (fresh === 0) failed++;
-            else {
-              ptrs[slot] = fresh;
-              sizes[slot] = size;
-              live += size;
-              if (verify && size > 0) {
-                tags[slot] = tagOf(idCol[i]);
-                writeTag(heap.memory.u8, fresh, size, tags[slot]);
-              }
-            }
-          } else {
-            const tag = tags[slot];
-            if (verify && oldSize > 0) {
-              const where = checkTag(heap.memory.u8, ptr, oldSize, tag);
-              if (where !== null) mismatch(batch, i, ptr, where);
-            }
-            let moved = -1;
-            try {
-              moved = heap.realloc(ptr, size);
-            } catch (error) {
-              if (!(error instanceof OutOfMemoryError || error instanceof InvalidSizeError)) throw error;
-              failed++;
-            }
-            if (moved >= 0) {
-              ptrs[slot] = moved;
-              sizes[slot] = size;
-              live += size - oldSize;
-              if (moved !== 0 && verify && size > 0) {
-                const u8 = heap.memory.u8;
-                const kept = Math.min(size, oldSize);
-                if (kept > 0 && u8[moved] !== (tag & 0xff)) mismatch(batch, i, moved, "first");
-                if (size >= oldSize && oldSize >= 2 && u8[moved + oldSize - 1] !== tag >>> 24) {
-                  mismatch(batch, i, moved, "last (copied by realloc)");
-                }
-                tags[slot] = tag;
-                writeTag(u8, moved, size, tag);
-              }
-            }
-          }
-          if (live > peakLive) {
-            peakLive = live;
-            peakLiveOp = ops + 1;
-          }
-        }
-        ops++;
+        // run up to the next sample or stop without checking for them at each op
+        const upTo = Math.min(n, i + Math.max(1, Math.min(nextSample, stopAfter) - ops));
+        const from = i;
+        i = engine.run(batch, i, upTo, ops);
+        ops += i - from;
         if (ops >= nextSample) sample();
       }
     } catch (error) {
       if (error instanceof ReplayError) throw error;
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      fail(batch, i, `the allocator threw ${message}`, error);
+      fail(batch, engine.at, `the allocator threw ${message}`, error);
     }
     loopMs += performance.now() - t0 - sampleMs;
     options.onProgress?.(ops, reader ? reader.bytesRead / reader.totalBytes : Number.NaN);
@@ -386,23 +267,24 @@ export async function replay(
   const seconds = (performance.now() - started) / 1000;
   const replaySeconds = loopMs / 1000;
   const highWater = stats.peakHeapSize;
+  const peakLive = engine.peakLive;
   return {
     strategy: heap.strategy,
     trace: name,
     format: reader?.format,
     ops,
-    allocs,
-    frees,
-    reallocs,
+    allocs: engine.allocs,
+    frees: engine.frees,
+    reallocs: engine.reallocs,
     peakLiveBytes: peakLive,
-    peakLiveOp,
+    peakLiveOp: engine.peakLiveOp,
     heapHighWaterBytes: highWater,
     utilization: highWater > 0 ? peakLive / highWater : 0,
     fragmentation: peakLive > 0 ? highWater / peakLive - 1 : 0,
     overheadBytes: overheadAtPeak,
     internalFragmentationBytes: internalAtPeak,
     peakExternalFragmentation: peakExternal,
-    failedAllocations: failed,
+    failedAllocations: engine.failed,
     opsPerSecond: replaySeconds > 0 ? ops / replaySeconds : 0,
     endToEndOpsPerSecond: seconds > 0 ? ops / seconds : 0,
     seconds,
@@ -425,6 +307,179 @@ export function replayFile(
   return replay(file, makeAllocator, options);
 }
 
+/**
+ * The replay loop proper, apart from the async reading around it (a small plain method that the JIT
+ * optimizes early): per op a switch on the op code, the block's pointer and size in typed arrays by
+ * slot, the payload's tag written and checked, live bytes and their peak counted.
+ */
+class ReplayLoop {
+  /** Pointer of the block in each slot (0: none, or its allocation failed). */
+  private ptrs = new Int32Array(1024);
+  /** Size asked for the block in each slot. */
+  private sizes = new Float64Array(1024);
+  allocs = 0;
+  frees = 0;
+  reallocs = 0;
+  failed = 0;
+  live = 0;
+  peakLive = 0;
+  peakLiveOp = 0;
+  /** The row being replayed (where an exception came from). */
+  at = 0;
+
+  constructor(
+    private readonly heap: Allocator,
+    private readonly verify: boolean,
+    private readonly name: string,
+  ) {}
+
+  /** Replays rows `[from, upTo)` of `batch`, `opsBefore` ops having been done before row `from`; returns `upTo`. */
+  run(batch: EventBatch, from: number, upTo: number, opsBefore: number): number {
+    const heap = this.heap;
+    const verify = this.verify;
+    const opCol = batch.op;
+    const slotCol = batch.slot;
+    const sizeCol = batch.size;
+    const idCol = batch.id;
+    let ptrs = this.ptrs;
+    let sizes = this.sizes;
+    let live = this.live;
+    let peakLive = this.peakLive;
+    let i = from;
+    try {
+      for (; i < upTo; i++) {
+        const op = opCol[i];
+        const slot = slotCol[i];
+        if (slot >= ptrs.length) {
+          this.grow(slot + 1);
+          ptrs = this.ptrs;
+          sizes = this.sizes;
+        }
+        if (op === Op.Alloc) {
+          const size = sizeCol[i];
+          let ptr = 0;
+          try {
+            ptr = heap.tryMalloc(size);
+          } catch (error) {
+            if (!(error instanceof InvalidSizeError)) throw error;
+          }
+          this.allocs++;
+          ptrs[slot] = ptr;
+          sizes[slot] = size;
+          if (ptr === 0) {
+            this.failed++;
+          } else {
+            live += size;
+            if (live > peakLive) {
+              peakLive = live;
+              this.peakLiveOp = opsBefore + i - from + 1;
+            }
+            if (verify && size > 0) {
+              const memory = heap.memory;
+              writeTag(memory.u8, memory.i32, ptr, size, tagOf(idCol[i]));
+            }
+          }
+        } else if (op === Op.Free) {
+          const ptr = ptrs[slot];
+          this.frees++;
+          if (ptr !== 0) {
+            const size = sizes[slot];
+            if (verify && size > 0) {
+              const memory = heap.memory;
+              const where = checkTag(memory.u8, memory.i32, ptr, size, tagOf(idCol[i]));
+              if (where !== null) this.mismatch(batch, i, ptr, where);
+            }
+            heap.free(ptr);
+            live -= size;
+            ptrs[slot] = 0;
+          }
+        } else {
+          const size = sizeCol[i];
+          const ptr = ptrs[slot];
+          const oldSize = sizes[slot];
+          const tag = tagOf(idCol[i]);
+          this.reallocs++;
+          if (ptr === 0) {
+            // the block's allocation failed earlier: try again, as C's realloc(NULL, n) would
+            let fresh = 0;
+            try {
+              fresh = heap.tryMalloc(size);
+            } catch (error) {
+              if (!(error instanceof InvalidSizeError)) throw error;
+            }
+            if (fresh === 0) this.failed++;
+            else {
+              ptrs[slot] = fresh;
+              sizes[slot] = size;
+              live += size;
+              if (verify && size > 0) {
+                const memory = heap.memory;
+                writeTag(memory.u8, memory.i32, fresh, size, tag);
+              }
+            }
+          } else {
+            if (verify && oldSize > 0) {
+              const memory = heap.memory;
+              const where = checkTag(memory.u8, memory.i32, ptr, oldSize, tag);
+              if (where !== null) this.mismatch(batch, i, ptr, where);
+            }
+            let moved = -1;
+            try {
+              moved = heap.realloc(ptr, size);
+            } catch (error) {
+              if (!(error instanceof OutOfMemoryError || error instanceof InvalidSizeError)) throw error;
+              this.failed++;
+            }
+            if (moved >= 0) {
+              ptrs[slot] = moved;
+              sizes[slot] = size;
+              live += size - oldSize;
+              if (moved !== 0 && verify && size > 0) {
+                const memory = heap.memory;
+                const u8 = memory.u8;
+                const kept = Math.min(size, oldSize);
+                if (kept > 0 && u8[moved] !== (tag & 0xff)) this.mismatch(batch, i, moved, "first");
+                if (size >= oldSize && oldSize >= 2 && u8[moved + oldSize - 1] !== tag >>> 24) {
+                  this.mismatch(batch, i, moved, "last (copied by realloc)");
+                }
+                writeTag(u8, memory.i32, moved, size, tag);
+              }
+            }
+          }
+          if (live > peakLive) {
+            peakLive = live;
+            this.peakLiveOp = opsBefore + i - from + 1;
+          }
+        }
+      }
+    } finally {
+      this.at = i;
+      this.live = live;
+      this.peakLive = peakLive;
+    }
+    return i;
+  }
+
+  private grow(capacity: number): void {
+    capacity = Math.max(capacity, this.ptrs.length * 2);
+    const ptrs = new Int32Array(capacity);
+    ptrs.set(this.ptrs);
+    this.ptrs = ptrs;
+    this.sizes = growF64(this.sizes, capacity);
+  }
+
+  private mismatch(batch: EventBatch, i: number, ptr: number, where: string): never {
+    throw new ReplayError(
+      this.name,
+      batch.line[i],
+      OP_NAMES[batch.op[i]],
+      batch.id[i],
+      `the payload at ${ptr} was overwritten (its ${where} bytes no longer hold the block's tag): ` +
+        `the ${this.heap.strategy} allocator let another block or its metadata overlap this one`,
+    );
+  }
+}
+
 function growF64(array: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
   const larger = new Float64Array(capacity);
   larger.set(array);
@@ -432,16 +487,25 @@ function growF64(array: Float64Array, capacity: number): Float64Array<ArrayBuffe
 }
 
 /**
- * Writes the tag: its 4 bytes at the start and again at the end of blocks of 8 bytes or more; for
- * smaller blocks its low byte first and its high byte last.
+ * Writes the tag: its 4 bytes at the start and again at the end of blocks of 8 bytes or more (as
+ * whole 32-bit words where they are aligned and the memory has a word view); for smaller blocks its
+ * low byte first and its high byte last.
  */
-function writeTag(u8: Uint8Array, ptr: number, size: number, tag: number): void {
+function writeTag(u8: Uint8Array, i32: Int32Array | undefined, ptr: number, size: number, tag: number): void {
   if (size >= 8) {
-    u8[ptr] = tag;
-    u8[ptr + 1] = tag >>> 8;
-    u8[ptr + 2] = tag >>> 16;
-    u8[ptr + 3] = tag >>> 24;
     const end = ptr + size;
+    if (i32 !== undefined && (ptr & 3) === 0) {
+      i32[ptr >>> 2] = tag;
+      if ((end & 3) === 0) {
+        i32[(end >>> 2) - 1] = tag;
+        return;
+      }
+    } else {
+      u8[ptr] = tag;
+      u8[ptr + 1] = tag >>> 8;
+      u8[ptr + 2] = tag >>> 16;
+      u8[ptr + 3] = tag >>> 24;
+    }
     u8[end - 4] = tag;
     u8[end - 3] = tag >>> 8;
     u8[end - 2] = tag >>> 16;
@@ -453,11 +517,22 @@ function writeTag(u8: Uint8Array, ptr: number, size: number, tag: number): void 
 }
 
 /** Checks a tag written by {@link writeTag}: null if intact, else "first" or "last". */
-function checkTag(u8: Uint8Array, ptr: number, size: number, tag: number): string | null {
+function checkTag(
+  u8: Uint8Array,
+  i32: Int32Array | undefined,
+  ptr: number,
+  size: number,
+  tag: number,
+): string | null {
   if (size >= 8) {
-    if (u8[ptr] !== (tag & 0xff) || u8[ptr + 1] !== ((tag >>> 8) & 0xff)) return "first";
-    if (u8[ptr + 2] !== ((tag >>> 16) & 0xff) || u8[ptr + 3] !== tag >>> 24) return "first";
     const end = ptr + size;
+    if (i32 !== undefined && (ptr & 3) === 0) {
+      if (i32[ptr >>> 2] !== tag) return "first";
+      if ((end & 3) === 0) return i32[(end >>> 2) - 1] !== tag ? "last" : null;
+    } else {
+      if (u8[ptr] !== (tag & 0xff) || u8[ptr + 1] !== ((tag >>> 8) & 0xff)) return "first";
+      if (u8[ptr + 2] !== ((tag >>> 16) & 0xff) || u8[ptr + 3] !== tag >>> 24) return "first";
+    }
     if (u8[end - 4] !== (tag & 0xff) || u8[end - 3] !== ((tag >>> 8) & 0xff)) return "last";
     if (u8[end - 2] !== ((tag >>> 16) & 0xff) || u8[end - 1] !== tag >>> 24) return "last";
     return null;
@@ -477,11 +552,11 @@ function batchesOf(
     (typeof input === "object" && input !== null && "data" in input && "name" in input)
   ) {
     const reader = readTrace(input as TraceSource, options);
-    return { batches: reader.batches(), reader, name: reader.name };
+    return { batches: reader.batches({ recycle: true }), reader, name: reader.name };
   }
   if (input instanceof Object && "batches" in input && typeof (input as TraceReader).batches === "function") {
     const reader = input as TraceReader;
-    return { batches: reader.batches(), reader, name: reader.name };
+    return { batches: reader.batches({ recycle: true }), reader, name: reader.name };
   }
   return {
     batches: eventBatches(input as Iterable<TraceEvent>),
