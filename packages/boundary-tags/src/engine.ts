@@ -134,20 +134,25 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     const want = this.blockSize(size);
     let u32 = this.memory.u32;
     let block = this.findFree(u32, want);
+    let header: number;
     if (block !== 0) {
-      this.removeFree(u32, block, u32[block >> 2] & SIZE_MASK);
+      header = u32[block >> 2];
+      this.removeFree(u32, block, header & SIZE_MASK);
     } else {
       block = this.extendTop(want);
       if (block === 0) return 0;
       u32 = this.memory.u32;
+      header = u32[block >> 2];
     }
-    this.place(u32, block, want);
+    this.place(u32, block, header, want);
     return block + HEADER_BYTES;
   }
 
-  /** Marks a free block (already out of the index) used, splitting off a free remainder that is big enough. */
-  protected place(u32: Uint32Array, block: number, want: number): void {
-    const header = u32[block >> 2];
+  /**
+   * Marks a free block (already out of the index, its header word `header`) used, splitting off a
+   * free remainder that is big enough.
+   */
+  protected place(u32: Uint32Array, block: number, header: number, want: number): void {
     const size = header & SIZE_MASK;
     const rest = size - want;
     if (rest >= MIN_BLOCK) {
@@ -198,9 +203,12 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     const next = block + size;
     const nextHeader = u32[next >> 2];
     if ((nextHeader & USED) === 0) {
+      // the block after a free block has PREV_USED clear already (invariant 2): no need to touch it
       const nextSize = nextHeader & SIZE_MASK;
       this.removeFree(u32, next, nextSize);
       size += nextSize;
+    } else {
+      u32[next >> 2] = nextHeader & ~PREV_USED;
     }
     if ((header & PREV_USED) === 0) {
       const prevSize = u32[(block - HEADER_BYTES) >> 2];
@@ -210,7 +218,6 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     }
     u32[block >> 2] = size | PREV_USED;
     u32[(block + size - HEADER_BYTES) >> 2] = size;
-    u32[(block + size) >> 2] &= ~PREV_USED;
     this.insertFree(u32, block, size);
   }
 
@@ -260,12 +267,13 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
       const nextSize = nextHeader & SIZE_MASK;
       this.removeFree(u32, next, nextSize);
       rest += nextSize;
+    } else {
+      u32[next >> 2] = nextHeader & ~PREV_USED;
     }
     u32[block >> 2] = want | (header & FLAG_MASK);
     const tail = block + want;
     u32[tail >> 2] = rest | PREV_USED;
     u32[(tail + rest - HEADER_BYTES) >> 2] = rest;
-    u32[(tail + rest) >> 2] &= ~PREV_USED;
     this.insertFree(u32, tail, rest);
   }
 

@@ -280,11 +280,18 @@ export class Heap implements Allocator, Region {
 
   free(ptr: Ptr): void {
     if (ptr === 0) return;
-    if (!this.isLive(ptr)) throw this.badPointer("free", ptr);
+    // isLive and clearBit in one: the pointer map's word and bit are computed once
+    if ((ptr | 0) !== ptr || (ptr & (this.align - 1)) !== 0 || ptr <= this.base || ptr >= this.brkOffset)
+      throw this.badPointer("free", ptr);
+    const unit = ptr >>> this.alignShift;
+    const word = this.pointerMap[unit >>> 5];
+    const bit = 1 << (unit & 31);
+    if ((word & bit) === 0) throw this.badPointer("free", ptr);
     if (this.watchWasm) this.syncWasm();
-    const usable = this.engine.usableSize(ptr);
-    this.clearBit(ptr);
-    this.engine.free(ptr);
+    const engine = this.engine;
+    const usable = engine.usableSize(ptr);
+    this.pointerMap[unit >>> 5] = word & ~bit; // (syncWasm may have replaced the map by a larger copy)
+    engine.free(ptr);
     const counters = this.counters;
     counters[LIVE_BLOCKS]--;
     counters[LIVE_BYTES] -= usable;

@@ -1,26 +1,38 @@
 /**
- * `@heapkit/strategy-segregated` — segregated free lists: one list per size class, exact classes
- * for small blocks and power-of-two ranges above, with boundary-tag coalescing and a good fit
- * inside a range class.
+ * `@heapkit/strategy-segregated` — segregated free lists: one list per size class, an exact class
+ * for every block size below 1 KiB and eight classes per power of two above, with boundary-tag
+ * coalescing and a good fit (a few blocks examined) inside a class.
  *
  * ```
- *  metadata (after the 16-byte engine header of @heapkit/boundary-tags):
- *  +------------------+--------------------------------------------+
- *  | bitmap: 3 words  | heads: 96 words (block offset, 0 = empty)  |
- *  +------------------+--------------------------------------------+
+ *  metadata (after the 16-byte engine header of @heapkit/boundary-tags; the bins of size-bins.ts):
+ *  +-------------------+---------------------------------------------+
+ *  | bitmap: 10 words  | heads: 320 words (block offset, 0 = empty)  |
+ *  +-------------------+---------------------------------------------+
  *
- *  class  2   3   4   …  63  |  64          65            66          …  85
- *  size   16  24  32  … 504  |  [512,1024)  [1024,2048)   [2048,4096) …  [2^30, 2^31)
- *         exact: 8 bytes apart  |  ranges: one class per power of two
+ *  class  2   3   4   … 127  | 128          129          …  135          136          …
+ *  size   16  24  32  … 1016 | [1024,1152)  [1152,1280)  …  [1920,2048)  [2048,2304)  …
+ *         exact: 8 bytes apart | ranges: 8 classes per power of two, each 1/8 of it wide
  *
  *  bitmap bit c <=> heads[c] is non-empty
  *
  *  malloc(n), block size s:
- *    exact class of s non-empty        -> its first block (an exact fit)
- *    range class of s non-empty        -> the smallest fitting block among the first `scan` (32) blocks
- *    otherwise                         -> the next non-empty class (bitmap, clz32), its first block if
- *                                         exact, else the smallest of its first `scan`: all of them fit
+ *    exact class of s non-empty   -> its first block (an exact fit)
+ *    range class of s non-empty   -> the smallest fitting block among its first `scan` (4) blocks
+ *    otherwise (or none fits)     -> the next non-empty class (bitmap, Math.clz32): every block there
+ *                                    fits; its first block if exact, else the smallest of its first `scan`
  * ```
+ *
+ * How it differs from its neighbours, which share the same blocks:
+ * - TLSF (`@heapkit/strategy-tlsf`) rounds every request up to the next class boundary and takes
+ *   the head of the first non-empty class from there: never a scan, so O(1) for every size, but a
+ *   block of the request's own class is used only when it is the head (TLSF's probe). Its classes
+ *   are linear (8 bytes apart) only below 256 bytes, then 32 per power of two, under a two-level
+ *   bitmap.
+ * - Segregated fits keeps one list per exact size up to 1 KiB — the sizes small objects have, each
+ *   served by an exact fit in O(1) — and above that looks at a few blocks of the request's own class
+ *   for the smallest that fits before moving up (a one-level bitmap of 320 classes).
+ * - Best fit (`@heapkit/strategy-best-fit`) uses the same classes but scans a whole range class:
+ *   closest fit, unbounded time. Here the scan stops after `scan` blocks.
  *
  * Splitting, immediate coalescing, growth, in-place realloc and memalign are the shared
  * boundary-tag mechanism (`@heapkit/boundary-tags`, drawn in its layout.ts).
@@ -31,34 +43,36 @@
  *
  * @packageDocumentation
  */
-import { BoundaryTagEngine, listBlocks, NEXT, PREV } from "@heapkit/boundary-tags";
+import {
+  BIN_COUNT,
+  BITMAP_WORDS,
+  BoundaryTagEngine,
+  binFloor,
+  binOf,
+  EXACT_LIMIT,
+  listBlocks,
+  NEXT,
+  PREV,
+} from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
 
 /** Options of {@link segregated}. */
 export interface SegregatedOptions {
-  /** Blocks examined in a range class for the smallest that fits (default 32; 1 = first fit in the class). */
+  /** Blocks examined in a range class for the smallest that fits (default 4; 1 = first fit in the class). */
   scan: number;
 }
 
 /** Block sizes below this have an exact class (one per 8 bytes). */
-export const EXACT_CLASS_LIMIT = 512;
-/** The number of size classes (a multiple of 32; the last one used is 85). */
-export const CLASS_COUNT = 96;
-const BITMAP_WORDS = CLASS_COUNT >> 5;
-const EXACT_CLASSES = EXACT_CLASS_LIMIT >> 3;
-
+export const EXACT_CLASS_LIMIT = EXACT_LIMIT;
+/** The number of size classes (a multiple of 32; blocks stay below 2^31, so the last one used is 295). */
+export const CLASS_COUNT = BIN_COUNT;
 /** The size class of a block of `size` bytes (a multiple of 8, at least 16). */
-export function sizeClassOf(size: number): number {
-  if (size < EXACT_CLASS_LIMIT) return size >>> 3;
-  return EXACT_CLASSES + (31 - Math.clz32(size)) - 9;
-}
-
+export const sizeClassOf: (size: number) => number = binOf;
 /** The smallest block size of class `sizeClass`. */
-export function classFloor(sizeClass: number): number {
-  return sizeClass < EXACT_CLASSES ? sizeClass << 3 : 1 << (sizeClass - EXACT_CLASSES + 9);
-}
+export const classFloor: (sizeClass: number) => number = binFloor;
 
-const POLICY_SEGREGATED = 0x0400_0000;
+const EXACT_CLASSES = EXACT_LIMIT >>> 3;
+const POLICY_SEGREGATED = 0x0401_0000;
 
 class SegregatedEngine extends BoundaryTagEngine {
   readonly strategy = "segregated";
@@ -69,14 +83,14 @@ class SegregatedEngine extends BoundaryTagEngine {
   private readonly headWord: number;
 
   constructor(region: Region, scan: number) {
-    super(region, (BITMAP_WORDS + CLASS_COUNT) * 4, POLICY_SEGREGATED | scan);
+    super(region, (BITMAP_WORDS + BIN_COUNT) * 4, POLICY_SEGREGATED | scan);
     this.scan = scan;
     this.bitmapWord = this.meta >> 2;
     this.headWord = this.bitmapWord + BITMAP_WORDS;
   }
 
   protected insertFree(u32: Uint32Array, block: number, size: number): void {
-    const sizeClass = sizeClassOf(size);
+    const sizeClass = binOf(size);
     const head = this.headWord + sizeClass;
     const first = u32[head];
     u32[(block + NEXT) >> 2] = first;
@@ -94,23 +108,22 @@ class SegregatedEngine extends BoundaryTagEngine {
       u32[(prev + NEXT) >> 2] = next;
       return;
     }
-    const sizeClass = sizeClassOf(size);
+    const sizeClass = binOf(size);
     u32[this.headWord + sizeClass] = next;
     if (next === 0) u32[this.bitmapWord + (sizeClass >>> 5)] &= ~(1 << (sizeClass & 31));
   }
 
   protected findFree(u32: Uint32Array, size: number): number {
-    let sizeClass = sizeClassOf(size);
+    let sizeClass = binOf(size);
     const own = u32[this.headWord + sizeClass];
     if (own !== 0) {
       if (sizeClass < EXACT_CLASSES) return own;
-      const best = this.goodFit(u32, own, size);
-      if (best !== 0) return best;
+      const fit = this.goodFit(u32, own, size);
+      if (fit !== 0) return fit;
     }
-    // the next non-empty class above: any of its blocks fits
+    // the next non-empty class above: any of its blocks fits (sizeClass + 1 < BIN_COUNT: blocks < 2^31)
     sizeClass++;
     let word = sizeClass >>> 5;
-    if (word >= BITMAP_WORDS) return 0;
     let bits = u32[this.bitmapWord + word] & (-1 << (sizeClass & 31));
     while (bits === 0) {
       if (++word >= BITMAP_WORDS) return 0;
@@ -141,42 +154,43 @@ class SegregatedEngine extends BoundaryTagEngine {
 
   protected *indexedBlocks(): Iterable<number> {
     const u32 = this.memory.u32;
-    for (let c = 0; c < CLASS_COUNT; c++)
+    for (let c = 0; c < BIN_COUNT; c++)
       yield* listBlocks(u32, (this.headWord + c) << 2, this.region.brk >> 4);
   }
 
   protected override indexDetails(): Record<string, number | string> {
     const u32 = this.memory.u32;
     let nonEmptyClasses = 0;
-    for (let c = 0; c < CLASS_COUNT; c++) if (u32[this.headWord + c] !== 0) nonEmptyClasses++;
-    return { classes: CLASS_COUNT, exactClassLimit: EXACT_CLASS_LIMIT, nonEmptyClasses, scan: this.scan };
+    for (let c = 0; c < BIN_COUNT; c++) if (u32[this.headWord + c] !== 0) nonEmptyClasses++;
+    return { classes: BIN_COUNT, exactClassLimit: EXACT_LIMIT, nonEmptyClasses, scan: this.scan };
   }
 
   protected override checkIndex(): void {
     const u32 = this.memory.u32;
-    for (let c = 0; c < CLASS_COUNT; c++) {
+    for (let c = 0; c < BIN_COUNT; c++) {
       const head = (this.headWord + c) << 2;
       const marked = (u32[this.bitmapWord + (c >>> 5)] & (1 << (c & 31))) !== 0;
       if ((u32[head >> 2] !== 0) !== marked) {
         throw new HeapCorruptionError(head, `bitmap bit of size class ${c} disagrees with its list`);
       }
       for (const block of listBlocks(u32, head, this.region.brk >> 4)) {
-        if (sizeClassOf(u32[block >> 2] & ~7) !== c)
+        if (binOf(u32[block >> 2] & ~7) !== c)
           throw new HeapCorruptionError(block, `free block filed in the wrong size class ${c}`);
       }
     }
   }
 }
 
-/** Segregated fits: exact classes below 512 bytes, power-of-two classes above, good fit within a class. */
+/** Segregated fits: exact classes below 1 KiB, eight classes per power of two above, good fit within a class. */
 export function segregated(options: Partial<SegregatedOptions> = {}): Strategy<SegregatedOptions> {
-  const scan = options.scan ?? 32;
+  const scan = options.scan ?? 4;
   if (!Number.isInteger(scan) || scan < 1 || scan > 255) {
     throw new RangeError(`segregated: scan must be an integer from 1 to 255, got ${scan}`);
   }
   return {
     name: "segregated",
-    description: "segregated free lists: exact small classes, power-of-two ranges, good fit in a class",
+    description:
+      "segregated free lists: exact classes below 1 KiB, 8 per power of two above, good fit in a class",
     options: { scan },
     create: (region) => new SegregatedEngine(region, scan).format(),
     attach: (region) => new SegregatedEngine(region, scan).open(),

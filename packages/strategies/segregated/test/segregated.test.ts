@@ -4,37 +4,46 @@ import { describe, expect, it } from "vitest";
 import { CLASS_COUNT, classFloor, segregated, sizeClassOf } from "../src/index.js";
 
 describe("segregated size classes", () => {
-  it("has exact classes 8 bytes apart below 512 and one class per power of two above", () => {
+  it("has exact classes 8 bytes apart below 1 KiB and eight classes per power of two above", () => {
     expect(sizeClassOf(16)).toBe(2);
-    expect(sizeClassOf(504)).toBe(63);
-    expect(sizeClassOf(512)).toBe(64);
-    expect(sizeClassOf(1016)).toBe(64);
-    expect(sizeClassOf(1024)).toBe(65);
-    expect(sizeClassOf(2 ** 30)).toBe(85);
+    expect(sizeClassOf(1016)).toBe(127);
+    expect(sizeClassOf(1024)).toBe(128);
+    expect(sizeClassOf(1144)).toBe(128);
+    expect(sizeClassOf(1152)).toBe(129);
+    expect(sizeClassOf(2048)).toBe(136);
     expect(sizeClassOf(2 ** 31 - 8)).toBeLessThan(CLASS_COUNT);
-    for (let c = 2; c < 86; c++) expect(sizeClassOf(classFloor(c))).toBe(c);
+    for (let c = 2; c < 296; c++) expect(sizeClassOf(classFloor(c))).toBe(c);
   });
 });
 
 describe("segregated", () => {
+  const guarded = (heap: ReturnType<typeof createHeap>) => (size: number) => {
+    const ptr = heap.malloc(size);
+    heap.malloc(8); // a used guard, so that frees do not coalesce
+    return ptr;
+  };
+
   it("takes an exact-class block first, and the smallest fitting block of a range class", () => {
     const heap = createHeap({ strategy: segregated() });
-    const keep: number[] = [];
-    const take = (size: number) => {
-      const ptr = heap.malloc(size);
-      keep.push(heap.malloc(8)); // a used guard, so that frees do not coalesce
-      return ptr;
-    };
+    const take = guarded(heap);
     const small = take(40);
-    const big = take(900);
-    const mid = take(700);
-    const large = take(1000);
-    heap.free(small);
-    heap.free(big);
-    heap.free(mid);
-    heap.free(large);
+    const a = take(1140); // blocks of 1144, 1064 and 1104 bytes: all in class [1024, 1152)
+    const b = take(1060);
+    const c = take(1100);
+    for (const ptr of [small, a, b, c]) heap.free(ptr);
     expect(heap.malloc(40)).toBe(small);
-    expect(heap.malloc(650)).toBe(mid); // range class [512, 1024): 700 is the smallest that fits
+    expect(heap.malloc(1050)).toBe(b); // the list is c, b, a: b is the smallest that fits
+    heap.check();
+  });
+
+  it("examines at most `scan` blocks of a range class", () => {
+    const heap = createHeap({ strategy: segregated({ scan: 1 }) });
+    const take = guarded(heap);
+    const a = take(1140);
+    const b = take(1060);
+    const c = take(1100);
+    for (const ptr of [a, b, c]) heap.free(ptr);
+    expect(heap.malloc(1050)).toBe(c); // the head fits: with scan 1 it is taken
     heap.check();
   });
 

@@ -34,8 +34,9 @@
  * 3. FL map bit f is set exactly when SL map[f] is non-zero.
  *
  * One refinement over the textbook (option `probe`, default on): before rounding up, the head of
- * the request's own class is tried. It is one more read, still O(1), and it takes blocks that fit
- * exactly-sized classes would otherwise skip, which lifts utilization on real traces.
+ * the request's own class is tried. It is one more read, still O(1), and it takes blocks that
+ * rounding up would otherwise skip, which lifts utilization on real traces. (Below SMALL the classes
+ * are exact, nothing is rounded and nothing is probed: the search starts at the own class.)
  *
  * @packageDocumentation
  */
@@ -113,13 +114,13 @@ class TlsfEngine extends BoundaryTagEngine {
 
   /** Word index of the head of class `fl·SL + sl` from a packed mapping. */
   private headOf(mapping: number): number {
-    return this.headWord + (mapping >>> 5) * this.slCount + (mapping & 31);
+    return this.headWord + ((mapping >>> 5) << this.slLog) + (mapping & 31);
   }
 
   protected insertFree(u32: Uint32Array, block: number, size: number): void {
     const mapping = tlsfMapping(size, this.slLog);
     const fl = mapping >>> 5;
-    const head = this.headWord + fl * this.slCount + (mapping & 31);
+    const head = this.headWord + (fl << this.slLog) + (mapping & 31);
     const first = u32[head];
     u32[(block + NEXT) >> 2] = first;
     u32[(block + PREV) >> 2] = 0;
@@ -142,7 +143,7 @@ class TlsfEngine extends BoundaryTagEngine {
       return;
     }
     const fl = mapping >>> 5;
-    u32[this.headWord + fl * this.slCount + (mapping & 31)] = next;
+    u32[this.headWord + (fl << this.slLog) + (mapping & 31)] = next;
     if (next === 0) {
       const slMap = u32[this.slWord + fl] & ~(1 << (mapping & 31));
       u32[this.slWord + fl] = slMap;
@@ -152,13 +153,18 @@ class TlsfEngine extends BoundaryTagEngine {
 
   protected findFree(u32: Uint32Array, size: number): number {
     const slLog = this.slLog;
-    if (this.probe) {
-      const own = u32[this.headOf(tlsfMapping(size, slLog))];
-      if (own !== 0 && (u32[own >> 2] & ~7) >= size) return own;
+    let mapping = tlsfMapping(size, slLog);
+    // first level 0 holds exact classes (8 bytes apart): every block of the request's own class
+    // fits, and the search below starts there. Above it, probe the own class, then round up.
+    if (mapping >>> 5 !== 0) {
+      if (this.probe) {
+        const own = u32[this.headOf(mapping)];
+        if (own !== 0 && (u32[own >> 2] & ~7) >= size) return own;
+      }
+      const search = tlsfSearchSize(size, slLog);
+      if (search <= 0) return 0; // beyond 2^31: nothing can fit
+      mapping = tlsfMapping(search, slLog);
     }
-    const search = tlsfSearchSize(size, slLog);
-    if (search <= 0) return 0; // beyond 2^31: nothing can fit
-    const mapping = tlsfMapping(search, slLog);
     let fl = mapping >>> 5;
     let slMap = u32[this.slWord + fl] & (-1 << (mapping & 31));
     if (slMap === 0) {
@@ -168,7 +174,7 @@ class TlsfEngine extends BoundaryTagEngine {
       fl = lowestBit(flMap);
       slMap = u32[this.slWord + fl];
     }
-    return u32[this.headWord + fl * this.slCount + lowestBit(slMap)];
+    return u32[this.headWord + (fl << this.slLog) + lowestBit(slMap)];
   }
 
   protected *indexedBlocks(): Iterable<number> {
