@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findCompiler, findMallocDebug } from "../src/commands/record.js";
 import { run } from "./run.js";
 
-const GCC_AS = "/work/shared/traces/real/gcc-as.rep.gz";
+const GCC_AS = fileURLToPath(
+  new URL("../../../packages/trace/test/fixtures/real/gcc-as.rep.gz", import.meta.url),
+);
 let dir = "";
 let tiny = "";
 let bad = "";

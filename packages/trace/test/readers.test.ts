@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { TraceFormatError } from "@heapkit/contract";
 import { afterAll, describe, expect, it } from "vitest";
@@ -217,7 +218,7 @@ describe("mtrace", () => {
   });
 
   it("reads the real sqlite3 mtrace's first lines as the .rep conversion does", async () => {
-    const reader = readTrace("/work/shared/traces/real/sqlite3.mtrace.gz");
+    const reader = readTrace(fileURLToPath(new URL("./fixtures/real/sqlite3.mtrace.gz", import.meta.url)));
     let n = 0;
     for await (const batch of reader.batches()) {
       n += batch.length;

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { createHeap } from "@heapkit/heap";
 import { strategyByName, strategyNames } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
@@ -108,7 +109,7 @@ describe("replay", () => {
     expect(seen).toBe(3);
   });
 
-  const GCC_AS = "/work/shared/traces/real/gcc-as.rep.gz";
+  const GCC_AS = fileURLToPath(new URL("./fixtures/real/gcc-as.rep.gz", import.meta.url));
 
   it.each(strategyNames)(
     "replays the first 3000 ops of the real gcc-as trace with %s, payloads intact",

@@ -135,10 +135,7 @@ describe("pymalloc report and check", () => {
     const heap = bigHeap();
     for (let i = 0; i < 1500; i++) heap.malloc(1 + ((i * 37) % 512));
     const report = heap.report() ?? "";
-    const oracle = readFileSync(
-      new URL("../../../../../shared/oracle/debugmallocstats.txt", import.meta.url),
-      "utf8",
-    )
+    const oracle = readFileSync(new URL("./fixtures/debugmallocstats.txt", import.meta.url), "utf8")
       .split("\n")
       .slice(0, 4);
     expect(report.split("\n").slice(0, 4)).toEqual(oracle);
