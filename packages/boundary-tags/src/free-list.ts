@@ -22,22 +22,34 @@ export const NEXT = 4;
 /** Byte offset of the `prev` link inside a free block. */
 export const PREV = 8;
 
-/** Pushes `block` at the front of the list whose head word is at `head` (LIFO). */
-export function pushFront(u32: Uint32Array, head: number, block: number): void {
+/**
+ * Pushes `block` at the front of the list whose head word is at `head` (LIFO). Returns true if the
+ * list was empty before, so a policy with a bitmap of non-empty lists knows to mark it.
+ */
+export function pushFront(u32: Uint32Array, head: number, block: number): boolean {
   const first = u32[head >> 2];
   u32[(block + NEXT) >> 2] = first;
   u32[(block + PREV) >> 2] = 0;
-  if (first !== 0) u32[(first + PREV) >> 2] = block;
   u32[head >> 2] = block;
+  if (first === 0) return true;
+  u32[(first + PREV) >> 2] = block;
+  return false;
 }
 
-/** Removes `block` from the list whose head word is at `head`. */
-export function unlink(u32: Uint32Array, head: number, block: number): void {
+/**
+ * Removes `block` from the list whose head word is at `head`. Returns true if the list is empty now,
+ * so a policy with a bitmap of non-empty lists knows to unmark it.
+ */
+export function unlink(u32: Uint32Array, head: number, block: number): boolean {
   const next = u32[(block + NEXT) >> 2];
   const prev = u32[(block + PREV) >> 2];
-  if (prev !== 0) u32[(prev + NEXT) >> 2] = next;
-  else u32[head >> 2] = next;
   if (next !== 0) u32[(next + PREV) >> 2] = prev;
+  if (prev !== 0) {
+    u32[(prev + NEXT) >> 2] = next;
+    return false;
+  }
+  u32[head >> 2] = next;
+  return next === 0;
 }
 
 /** Inserts `block` keeping the list sorted by address: O(length), as address-ordered policies are. */

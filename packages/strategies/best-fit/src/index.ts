@@ -51,15 +51,12 @@ class BestFitEngine extends BoundaryTagEngine {
 
   protected insertFree(u32: Uint32Array, block: number, size: number): void {
     const bin = binOf(size);
-    pushFront(u32, this.heads + (bin << 2), block);
-    markBin(u32, this.meta, bin);
+    if (pushFront(u32, this.heads + (bin << 2), block)) markBin(u32, this.meta, bin);
   }
 
   protected removeFree(u32: Uint32Array, block: number, size: number): void {
     const bin = binOf(size);
-    const head = this.heads + (bin << 2);
-    unlink(u32, head, block);
-    if (u32[head >> 2] === 0) unmarkBin(u32, this.meta, bin);
+    if (unlink(u32, this.heads + (bin << 2), block)) unmarkBin(u32, this.meta, bin);
   }
 
   protected findFree(u32: Uint32Array, size: number): number {
