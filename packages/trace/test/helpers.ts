@@ -5,6 +5,17 @@ import { fileURLToPath } from "node:url";
 import type { Allocator, HeapStats, TraceEvent } from "@heapkit/contract";
 import { readTrace, type TraceSource } from "../src/index.js";
 
+/** The events of the fixtures tiny.rep, tiny.mtrace and tiny.jsonl: peak live 150 bytes after op 2. */
+export const TINY_EVENTS: TraceEvent[] = [
+  { op: "alloc", id: 0, size: 100 },
+  { op: "alloc", id: 1, size: 50 },
+  { op: "free", id: 0 },
+  { op: "alloc", id: 2, size: 30 },
+  { op: "realloc", id: 1, size: 70 },
+  { op: "free", id: 1 },
+  { op: "free", id: 2 },
+];
+
 /** A fixture's path. */
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 

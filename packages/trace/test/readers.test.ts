@@ -1,20 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { TraceFormatError } from "@heapkit/contract";
 import { afterAll, describe, expect, it } from "vitest";
 import { readTrace } from "../src/index.js";
-import { events, fixture, readError, tempDir } from "./helpers.js";
-
-const TINY = [
-  { op: "alloc", id: 0, size: 100 },
-  { op: "alloc", id: 1, size: 50 },
-  { op: "free", id: 0 },
-  { op: "alloc", id: 2, size: 30 },
-  { op: "realloc", id: 1, size: 70 },
-  { op: "free", id: 1 },
-  { op: "free", id: 2 },
-];
+import { events, fixture, readError, TINY_EVENTS, tempDir } from "./helpers.js";
 
 const temp = tempDir();
 afterAll(() => temp.remove());
@@ -24,7 +13,7 @@ describe(".rep", () => {
     const reader = readTrace(fixture("tiny.rep"));
     const all = [];
     for await (const event of reader) all.push(event);
-    expect(all).toEqual(TINY);
+    expect(all).toEqual(TINY_EVENTS);
     expect(reader.format).toBe("rep");
     expect(reader.summary).toMatchObject({
       header: { heapSize: 150, ids: 3, ops: 7, weight: 1 },
@@ -67,8 +56,8 @@ describe(".rep", () => {
     const gz = temp.file("tiny.rep.gz");
     const data = gzipSync(readFileSync(fixture("tiny.rep")));
     writeFileSync(gz, data);
-    expect(await events(gz)).toEqual(TINY);
-    expect(await events({ name: "renamed.rep", data })).toEqual(TINY);
+    expect(await events(gz)).toEqual(TINY_EVENTS);
+    expect(await events({ name: "renamed.rep", data })).toEqual(TINY_EVENTS);
   });
 
   const header = "100\n3\n4\n1\n";
@@ -218,7 +207,7 @@ describe("mtrace", () => {
   });
 
   it("reads the real sqlite3 mtrace's first lines as the .rep conversion does", async () => {
-    const reader = readTrace(fileURLToPath(new URL("./fixtures/real/sqlite3.mtrace.gz", import.meta.url)));
+    const reader = readTrace(fixture("real/sqlite3.mtrace.gz"));
     let n = 0;
     for await (const batch of reader.batches()) {
       n += batch.length;

@@ -1,9 +1,8 @@
-import { fileURLToPath } from "node:url";
 import { createHeap } from "@heapkit/heap";
 import { strategyByName, strategyNames } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
 import { malLabScore, ReplayError, replay, replayFile } from "../src/index.js";
-import { bumpAllocator, fixture } from "./helpers.js";
+import { bumpAllocator, fixture, TINY_EVENTS } from "./helpers.js";
 
 describe("replay", () => {
   it("measures a tiny trace exactly as computed by hand", async () => {
@@ -35,19 +34,7 @@ describe("replay", () => {
   it("replays the same figures from every format and from events in memory", async () => {
     const fromRep = await replay(fixture("tiny.rep"), bumpAllocator());
     const fromJsonl = await replay(fixture("tiny.jsonl"), bumpAllocator());
-    const fromEvents = await replay(
-      [
-        { op: "alloc", id: 0, size: 100 },
-        { op: "alloc", id: 1, size: 50 },
-        { op: "free", id: 0 },
-        { op: "alloc", id: 2, size: 30 },
-        { op: "realloc", id: 1, size: 70 },
-        { op: "free", id: 1 },
-        { op: "free", id: 2 },
-      ],
-      bumpAllocator,
-      { name: "in memory" },
-    );
+    const fromEvents = await replay(TINY_EVENTS, bumpAllocator, { name: "in memory" });
     for (const result of [fromJsonl, fromEvents]) {
       expect(result.peakLiveBytes).toBe(fromRep.peakLiveBytes);
       expect(result.heapHighWaterBytes).toBe(fromRep.heapHighWaterBytes);
@@ -109,7 +96,7 @@ describe("replay", () => {
     expect(seen).toBe(3);
   });
 
-  const GCC_AS = fileURLToPath(new URL("./fixtures/real/gcc-as.rep.gz", import.meta.url));
+  const GCC_AS = fixture("real/gcc-as.rep.gz");
 
   it.each(strategyNames)(
     "replays the first 3000 ops of the real gcc-as trace with %s, payloads intact",
