@@ -8,7 +8,7 @@
  *          1     4   info         u32  type id (bits 0-15) | generation (bits 16-18) | flags (bits 19-25)
  *          2     8   next         i32  next object in its list (a generation, or a collector's working list)
  *          3    12   prev         i32  previous object in that list
- *          4    16   scratch      i32  gc_refs during a cycle collection, forwarding address in a compaction
+ *          4    16   scratch      i32  its position in a cycle collection, forwarding address in a compaction
  *          5    20   refs         i32  address of the first reference slot (ptr+32, or a list's item block)
  *          6    24   nrefs        i32  reference slots in use
  *          7    28   capacity     i32  reference slots available
@@ -39,7 +39,7 @@ export const W_INFO = 1;
 export const W_NEXT = 2;
 /** Word of the previous object in the object's list. */
 export const W_PREV = 3;
-/** Scratch word: gc_refs during a collection, the forwarding address during compaction. */
+/** Scratch word: the position in a cycle collection (0 outside one), the forwarding address during compaction. */
 export const W_SCRATCH = 4;
 /** Word holding the address of the first reference slot. */
 export const W_REFS = 5;

@@ -15,11 +15,11 @@
  *
  *  collect(g):
  *   1. count[g+1] += 1; count[0..g] = 0; merge gens 0..g into gen g ("young")
- *   2. update_refs:      scratch := refcount, for every young object (mark COLLECTING)
- *   3. subtract_refs:    for every reference young → young, scratch −= 1
- *                        ⇒ scratch > 0 exactly for objects referenced from outside young
- *   4. move_unreachable: walk young in order; scratch == 0 → move to "unreachable" (tentatively);
- *                        scratch > 0 → reachable: each COLLECTING child gets scratch 1 and, if it
+ *   2. update_refs:      gc_refs := refcount, for every young object (it is COLLECTING)
+ *   3. subtract_refs:    for every reference young → young, gc_refs −= 1
+ *                        ⇒ gc_refs > 0 exactly for objects referenced from outside young
+ *   4. move_unreachable: walk young in order; gc_refs == 0 → move to "unreachable" (tentatively);
+ *                        gc_refs > 0 → reachable: each COLLECTING child gets gc_refs 1 and, if it
  *                        was moved to "unreachable", goes back to young's tail (it is visited later)
  *   5. survivors (what is left in young) go to gen g+1; gen-1 survivors add to long_lived_pending,
  *      a full collection sets long_lived_total = survivors, pending = 0
@@ -30,6 +30,19 @@
  *      objects go to the older generation
  *   9. the rest is cleared (every reference slot released), which frees the cycles by refcount
  *  10. a full collection clears the free lists; return uncollectable + collected
+ *
+ *  steps 2-4 (deduceUnreachable) run over dense arrays indexed by position in young, 1 … n:
+ *
+ *   heap (one resizable buffer)                        dense Int32Arrays (plain, kept between collections)
+ *   young ─► o ─► o ─► …     number: walk once ──►     objectAt [p1 p2 …]   gcRefs [rc1 rc2 …]
+ *            scratch := position                       edges    [targets' addresses, object by object]
+ *            (0 outside a collection)                  edgeStart[where each object's edges begin]
+ *                            subtract: ◄── one random read per reference: address → its scratch word
+ *                                      = position (0: not in young); then gcRefs[position] −= 1
+ *                            move_unreachable over positions: the walk is 1 … n, then the objects
+ *                                      that came back (a queue); "unreachable" is the objects moved
+ *                                      out, in order, less those that came back — no list links
+ *   young ◄── write back: generations, flags, scratch := 0; relinked only if something moved
  * ```
  *
  * The `cpython` profile also models what makes CPython's counts move without an allocation: lists are
@@ -84,10 +97,16 @@ const H_SEEN = 8;
 const HEAD_COUNT = 9;
 
 const CLEAR_GEN = ~GEN_MASK;
-/** Scratch-word flag during deduceUnreachable: in the set being examined. */
+/** Flag of a position's gc_refs word during deduceUnreachable: in the set being examined. */
 const S_COLLECTING = 1;
-/** Scratch-word flag during deduceUnreachable: tentatively unreachable. */
+/** Flag of a position's gc_refs word during deduceUnreachable: tentatively unreachable. */
 const S_UNREACHABLE = 2;
+/**
+ * A position's word once move_unreachable has visited it as reachable (no longer COLLECTING, so it is
+ * not visited again): 0 if it never left its place in young, S_VISITED if it had been moved out and
+ * came back to young's tail.
+ */
+const S_VISITED = S_UNREACHABLE;
 
 /** Per-generation statistics, as `gc.get_stats()` reports them. */
 export interface GenerationStats {
@@ -167,6 +186,22 @@ export class RefcountCycles extends ManagedHeap {
   private readonly weakCallbacks = new Map<Ptr, WeakrefCallback>();
   private anyFinalizer = false;
   private anyLegacy = false;
+  // The dense working arrays of deduceUnreachable, indexed by an object's position in the list being
+  // examined. Kept between collections, grown as needed.
+  /** Position → object address. */
+  private objectAt = new Int32Array(0);
+  /** Position → `gc_refs << 2 | S_UNREACHABLE | S_COLLECTING` while in the set; see {@link S_VISITED}. */
+  private gcRefs = new Int32Array(0);
+  /** Position → index of its first reference in `edges`; the entry after the last object ends them. */
+  private edgeStart = new Int32Array(0);
+  /** The references of the set's objects, object by object in slot order; positions after subtractRefs. */
+  private edges = new Int32Array(0);
+  /** The positions moved to the unreachable list, in the order they were moved. */
+  private movedOut = new Int32Array(0);
+  /** The positions that came back from the unreachable list to young's tail, in that order. */
+  private cameBack = new Int32Array(0);
+  /** How many entries of `cameBack` the last moveUnreachable filled. */
+  private cameBackCount = 0;
 
   constructor(allocator: Allocator, options: RefcountCyclesOptions = {}) {
     super(allocator, HEAD_COUNT, options);
@@ -640,7 +675,6 @@ export class RefcountCycles extends ManagedHeap {
       this.finalizeGarbage(unreachable);
       // objects a finalizer resurrected go to the older generation; the rest is still garbage
       const still = this.head(H_STILL);
-      this.clearCollecting(unreachable);
       this.genSize[target] += this.deduceUnreachable(unreachable, still, target);
       this.listMerge(unreachable, old);
       this.listMerge(still, unreachable);
@@ -673,109 +707,232 @@ export class RefcountCycles extends ManagedHeap {
 
   /**
    * update_refs + subtract_refs + move_unreachable: leaves in `base` what is reachable from outside
-   * it (given generation `survivorGen`, flags cleared) and moves the rest to `unreachable` (flagged
-   * COLLECTING | UNREACHABLE, generation WORKING). Returns the number of survivors.
+   * it (given generation `survivorGen`, flags cleared) and moves the rest to the empty list
+   * `unreachable` (flagged COLLECTING | UNREACHABLE, generation WORKING), both in exactly the order
+   * CPython's passes leave them. Returns the number of survivors.
    *
-   * Like CPython, which keeps gc_refs and its two flags in one word (`_gc_prev`), the hot loops use
-   * the scratch word only: `gc_refs << 2 | S_UNREACHABLE | S_COLLECTING`, so visiting a referent reads
-   * and writes one word. Outside a collection every scratch word is 0.
+   * CPython's passes go to every reference's target twice, at random places in the heap (subtract_refs,
+   * then move_unreachable). Here the heap is walked once, each target is looked up once, and the rest
+   * runs over dense arrays indexed by an object's position in `base` (1 … n, in list order), which are
+   * small, and plain: every access to the heap's words (a resizable buffer) costs V8 extra checks.
+   *
+   *   number      walk `base`: position → address, gc_refs := refcount, its references copied out,
+   *               and its scratch word := its position (0 outside a collection: position 0 means
+   *               "not in the set")
+   *   subtract    each reference becomes its target's position (the one random heap access), then
+   *               gc_refs −= 1 per reference inside the set
+   *   move        move_unreachable itself, over positions (see moveUnreachable: no linked list needed)
+   *   write back  generations and flags, scratch words back to 0, and — if anything moved — both
+   *               lists relinked in the heap in their final order
    */
   private deduceUnreachable(base: Ptr, unreachable: Ptr, survivorGen: number): number {
-    // three small functions rather than one: each is optimized on its own, with its own type feedback
-    this.updateRefs(base);
-    this.subtractRefs(base);
-    return this.moveUnreachable(base, unreachable, survivorGen);
-  }
-
-  /** update_refs: scratch := refcount, COLLECTING; the info word says "on a working list". */
-  private updateRefs(base: Ptr): void {
-    const i32 = this.i32;
-    const b = base >> 2;
-    const working = (GEN_WORKING << GEN_SHIFT) | F_COLLECTING;
-    for (let p = i32[b + W_NEXT]; p !== base; p = i32[(p >> 2) + W_NEXT]) {
-      const w = p >> 2;
-      i32[w + W_SCRATCH] = (i32[w + W_RC] << 2) | S_COLLECTING;
-      i32[w + W_INFO] = (i32[w + W_INFO] & CLEAR_GEN & ~F_UNREACHABLE) | working;
+    if (!this.listEmpty(unreachable)) throw new Error("deduceUnreachable: the unreachable list is not empty");
+    // small functions rather than one: each is optimized on its own, with its own type feedback
+    const n = this.numberObjects(base);
+    this.subtractRefs(n);
+    const movedOut = this.moveUnreachable(n);
+    if (movedOut === 0) {
+      // nobody left young: the heap list is already in its final order
+      this.writeBackInPlace(n, survivorGen);
+      return n;
     }
-  }
-
-  /** subtract_refs: references from inside base do not keep anything alive. */
-  private subtractRefs(base: Ptr): void {
-    const i32 = this.i32;
-    const b = base >> 2;
-    for (let p = i32[b + W_NEXT]; p !== base; p = i32[(p >> 2) + W_NEXT]) {
-      const w = p >> 2;
-      const refs = i32[w + W_REFS] >> 2;
-      for (let i = 0, n = i32[w + W_NREFS]; i < n; i++) {
-        const c = i32[refs + i];
-        if (c === 0) continue;
-        const at = (c >> 2) + W_SCRATCH;
-        const sc = i32[at];
-        if ((sc & S_COLLECTING) !== 0) i32[at] = sc - 4;
-      }
-    }
-  }
-
-  /** move_unreachable: see {@link RefcountCycles.deduceUnreachable}. */
-  private moveUnreachable(base: Ptr, unreachable: Ptr, survivorGen: number): number {
-    const i32 = this.i32;
-    const b = base >> 2;
-    const u = unreachable >> 2;
-    const survivorMask = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
-    const survivorBits = survivorGen << GEN_SHIFT;
-    const oneRef = (1 << 2) | S_COLLECTING;
-    let survivors = 0;
-    let p = i32[b + W_NEXT];
-    while (p !== base) {
-      const w = p >> 2;
-      if (i32[w + W_SCRATCH] >>> 2 !== 0) {
-        // reachable from outside (or from something that is): everything it refers to is too
-        const refs = i32[w + W_REFS] >> 2;
-        for (let i = 0, n = i32[w + W_NREFS]; i < n; i++) {
-          const c = i32[refs + i];
-          if (c === 0) continue;
-          const cw = c >> 2;
-          const sc = i32[cw + W_SCRATCH];
-          if ((sc & S_COLLECTING) === 0) continue;
-          if ((sc & S_UNREACHABLE) !== 0) {
-            // it was tentatively unreachable: back to base's tail, visited in its turn
-            const cp = i32[cw + W_PREV];
-            const cn = i32[cw + W_NEXT];
-            i32[(cp >> 2) + W_NEXT] = cn;
-            i32[(cn >> 2) + W_PREV] = cp;
-            const last = i32[b + W_PREV];
-            i32[(last >> 2) + W_NEXT] = c;
-            i32[cw + W_PREV] = last;
-            i32[cw + W_NEXT] = base;
-            i32[b + W_PREV] = c;
-            i32[cw + W_INFO] &= ~F_UNREACHABLE;
-            i32[cw + W_SCRATCH] = oneRef;
-          } else if (sc >>> 2 === 0) {
-            i32[cw + W_SCRATCH] = oneRef;
-          }
-        }
-        // done with it: no longer COLLECTING, so nothing revisits it; it survives into survivorGen
-        i32[w + W_SCRATCH] = 0;
-        i32[w + W_INFO] = (i32[w + W_INFO] & survivorMask) | survivorBits;
-        survivors++;
-        p = i32[w + W_NEXT];
-      } else {
-        // tentatively unreachable: to the tail of the unreachable list
-        const next = i32[w + W_NEXT];
-        const prev = i32[w + W_PREV];
-        i32[(prev >> 2) + W_NEXT] = next;
-        i32[(next >> 2) + W_PREV] = prev;
-        const last = i32[u + W_PREV];
-        i32[(last >> 2) + W_NEXT] = p;
-        i32[w + W_PREV] = last;
-        i32[w + W_NEXT] = unreachable;
-        i32[u + W_PREV] = p;
-        i32[w + W_SCRATCH] |= S_UNREACHABLE;
-        i32[w + W_INFO] |= F_UNREACHABLE;
-        p = next;
-      }
-    }
+    const survivors = n - movedOut + this.cameBackCount;
+    this.relinkSurvivors(n, survivors, base, survivorGen);
+    this.relinkUnreachable(n - survivors, unreachable);
     return survivors;
+  }
+
+  /**
+   * update_refs: numbers the objects of `base` 1 … n in list order and copies out their references
+   * (object i's are `edges[edgeStart[i] … edgeStart[i + 1])`); returns n. Position 0 is "not in the
+   * set": its gc_refs word stays 0, not COLLECTING.
+   */
+  private numberObjects(base: Ptr): number {
+    const i32 = this.i32;
+    let objectAt = this.objectAt;
+    let gcRefs = this.gcRefs;
+    let edgeStart = this.edgeStart;
+    let edges = this.edges;
+    let n = 0;
+    let e = 0;
+    for (let p = i32[(base >> 2) + W_NEXT]; p !== base; p = i32[(p >> 2) + W_NEXT]) {
+      if (n + 2 >= objectAt.length) {
+        this.growWorkingArrays(n + 2);
+        objectAt = this.objectAt;
+        gcRefs = this.gcRefs;
+        edgeStart = this.edgeStart;
+      }
+      const w = p >> 2;
+      n++;
+      objectAt[n] = p;
+      gcRefs[n] = (i32[w + W_RC] << 2) | S_COLLECTING;
+      i32[w + W_SCRATCH] = n;
+      edgeStart[n] = e;
+      const refs = i32[w + W_REFS] >> 2;
+      const count = i32[w + W_NREFS];
+      if (e + count > edges.length) edges = this.growEdges(e + count);
+      for (let r = 0; r < count; r++) edges[e + r] = i32[refs + r];
+      e += count;
+    }
+    if (n + 2 >= objectAt.length) this.growWorkingArrays(n + 2);
+    this.edgeStart[n + 1] = e;
+    return n;
+  }
+
+  /**
+   * subtract_refs: references from inside the set do not keep anything alive. Each reference becomes
+   * its target's position for move_unreachable (0 for an empty slot or a target out of the set).
+   */
+  private subtractRefs(n: number): void {
+    const i32 = this.i32;
+    const edges = this.edges;
+    const end = this.edgeStart[n + 1];
+    // a cache miss each, at random; in a loop this small, many of them overlap
+    for (let k = 0; k < end; k++) {
+      const target = edges[k];
+      edges[k] = target === 0 ? 0 : i32[(target >> 2) + W_SCRATCH];
+    }
+    // a loop of its own: with no heap access in it, V8 keeps the dense arrays' checks out of it
+    const gcRefs = this.gcRefs;
+    for (let k = 0; k < end; k++) gcRefs[edges[k]] -= 4;
+    gcRefs[0] = 0; // references out of the set were counted there
+  }
+
+  /**
+   * move_unreachable over positions. CPython walks young in order; an object with gc_refs 0 moves to
+   * the tail of "unreachable" (tentatively); one with gc_refs > 0 is reachable, and each child still
+   * in the set gets gc_refs 1 and, if it was moved out, comes back to young's tail, to be visited in
+   * its turn. Objects only ever leave young at the walk's cursor and only come back at its tail, so
+   * the walk is positions 1 … n, then those that came back in order (`cameBack`, a queue); and the
+   * unreachable list is `movedOut` in order, less those that came back. Returns how many were moved
+   * out (those that came back included); `cameBackCount` says how many came back.
+   */
+  private moveUnreachable(n: number): number {
+    const gcRefs = this.gcRefs;
+    const edgeStart = this.edgeStart;
+    const edges = this.edges;
+    const movedOut = this.movedOut;
+    const cameBack = this.cameBack;
+    const oneRef = (1 << 2) | S_COLLECTING;
+    let out = 0;
+    let back = 0;
+    // step t visits position t while t ≤ n, then the (t − n)-th object that came back
+    for (let t = 1; t <= n + back; t++) {
+      const i = t <= n ? t : cameBack[t - n - 1];
+      if (gcRefs[i] >>> 2 === 0) {
+        // tentatively unreachable (what came back has gc_refs 1, so this is a first visit)
+        gcRefs[i] |= S_UNREACHABLE;
+        movedOut[out++] = i;
+        continue;
+      }
+      // reachable from outside (or from something that is): everything it refers to is too
+      for (let e = edgeStart[i], end = edgeStart[i + 1]; e < end; e++) {
+        const c = edges[e];
+        const state = gcRefs[c];
+        // skip what is out of the set, already visited, or already known to be reachable
+        if ((state & S_COLLECTING) === 0 || state >>> 2 !== 0) continue;
+        if ((state & S_UNREACHABLE) !== 0) cameBack[back++] = c;
+        gcRefs[c] = oneRef;
+      }
+      gcRefs[i] = t <= n ? 0 : S_VISITED;
+    }
+    this.cameBackCount = back;
+    return out;
+  }
+
+  /**
+   * The write-back when no object moved: the heap list is right as it is; each object (positions
+   * 1 … n) gets generation `gen` with the collector flags cleared — its info word is written only if
+   * that changes it, which in a full collection of old objects is never — and its scratch word 0.
+   */
+  private writeBackInPlace(n: number, gen: number): void {
+    const i32 = this.i32;
+    const objectAt = this.objectAt;
+    const keep = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
+    const bits = gen << GEN_SHIFT;
+    for (let i = 1; i <= n; i++) {
+      const w = objectAt[i] >> 2;
+      const info = i32[w + W_INFO];
+      const survivorInfo = (info & keep) | bits;
+      if (survivorInfo !== info) i32[w + W_INFO] = survivorInfo;
+      i32[w + W_SCRATCH] = 0;
+    }
+  }
+
+  /**
+   * Relinks young (`head`) in the heap in its final order — the positions that never left, in order
+   * (word 0), then those that came back — giving them generation `gen`, flags cleared, scratch 0.
+   */
+  private relinkSurvivors(n: number, survivors: number, head: Ptr, gen: number): void {
+    const i32 = this.i32;
+    const objectAt = this.objectAt;
+    const gcRefs = this.gcRefs;
+    const cameBack = this.cameBack;
+    const keep = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
+    const bits = gen << GEN_SHIFT;
+    let last = head;
+    for (let t = 1, linked = 0; linked < survivors; t++) {
+      // the walk's order again: positions 1 … n that never left (word 0), then what came back
+      const i = t <= n ? t : cameBack[t - n - 1];
+      if (t <= n && gcRefs[i] !== 0) continue;
+      const p = objectAt[i];
+      const w = p >> 2;
+      i32[(last >> 2) + W_NEXT] = p;
+      i32[w + W_PREV] = last;
+      i32[w + W_INFO] = (i32[w + W_INFO] & keep) | bits;
+      i32[w + W_SCRATCH] = 0;
+      last = p;
+      linked++;
+    }
+    i32[(last >> 2) + W_NEXT] = head;
+    i32[(head >> 2) + W_PREV] = last;
+  }
+
+  /** Links the unreachable objects, in the order they were moved out, into the empty list `head`. */
+  private relinkUnreachable(count: number, head: Ptr): void {
+    const i32 = this.i32;
+    const objectAt = this.objectAt;
+    const gcRefs = this.gcRefs;
+    const movedOut = this.movedOut;
+    const flags = (GEN_WORKING << GEN_SHIFT) | F_COLLECTING | F_UNREACHABLE;
+    let last = head;
+    for (let k = 0, linked = 0; linked < count; k++) {
+      const i = movedOut[k];
+      if ((gcRefs[i] & S_COLLECTING) === 0) continue; // it came back
+      const p = objectAt[i];
+      const w = p >> 2;
+      i32[(last >> 2) + W_NEXT] = p;
+      i32[w + W_PREV] = last;
+      i32[w + W_INFO] = (i32[w + W_INFO] & CLEAR_GEN) | flags;
+      i32[w + W_SCRATCH] = 0;
+      last = p;
+      linked++;
+    }
+    i32[(last >> 2) + W_NEXT] = head;
+    i32[(head >> 2) + W_PREV] = last;
+  }
+
+  /** Grows the dense arrays of deduceUnreachable to hold positions 0 … `positions`. */
+  private growWorkingArrays(positions: number): void {
+    const size = Math.max(positions + 1, this.objectAt.length * 2, 1024);
+    const larger = (old: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+      const array = new Int32Array(size);
+      array.set(old);
+      return array;
+    };
+    this.objectAt = larger(this.objectAt);
+    this.gcRefs = larger(this.gcRefs);
+    this.edgeStart = larger(this.edgeStart);
+    this.movedOut = new Int32Array(size);
+    this.cameBack = new Int32Array(size);
+  }
+
+  /** Grows `edges` to hold at least `count` references, keeping those copied so far. */
+  private growEdges(count: number): Int32Array<ArrayBuffer> {
+    const larger = new Int32Array(Math.max(count, this.edges.length * 2, 1024));
+    larger.set(this.edges);
+    this.edges = larger;
+    return larger;
   }
 
   /** Gives every node of `head` generation `gen` (clearing collector flags); returns how many. */
@@ -786,7 +943,6 @@ export class RefcountCycles extends ManagedHeap {
     let n = 0;
     for (let p = i32[(head >> 2) + W_NEXT]; p !== head; p = i32[(p >> 2) + W_NEXT]) {
       i32[(p >> 2) + W_INFO] = (i32[(p >> 2) + W_INFO] & keep) | bits;
-      i32[(p >> 2) + W_SCRATCH] = 0;
       n++;
     }
     this.genSize[gen] += n;
@@ -800,14 +956,6 @@ export class RefcountCycles extends ManagedHeap {
     return n;
   }
 
-  private clearCollecting(head: Ptr): void {
-    const i32 = this.i32;
-    for (let p = i32[(head >> 2) + W_NEXT]; p !== head; p = i32[(p >> 2) + W_NEXT]) {
-      i32[(p >> 2) + W_INFO] &= ~(F_COLLECTING | F_UNREACHABLE);
-      i32[(p >> 2) + W_SCRATCH] = 0;
-    }
-  }
-
   /** move_legacy_finalizers + move_legacy_finalizer_reachable. */
   private moveLegacyFinalizers(unreachable: Ptr, finalizers: Ptr): void {
     const i32 = this.i32;
@@ -818,7 +966,6 @@ export class RefcountCycles extends ManagedHeap {
         this.listRemove(p);
         this.listAppend(p, finalizers);
         i32[(p >> 2) + W_INFO] &= ~(F_COLLECTING | F_UNREACHABLE);
-        i32[(p >> 2) + W_SCRATCH] = 0;
       }
       p = next;
     }
@@ -830,7 +977,6 @@ export class RefcountCycles extends ManagedHeap {
           this.listRemove(c);
           this.listAppend(c, finalizers);
           i32[(c >> 2) + W_INFO] &= ~(F_COLLECTING | F_UNREACHABLE);
-          i32[(c >> 2) + W_SCRATCH] = 0;
         }
       }
     }
@@ -924,7 +1070,6 @@ export class RefcountCycles extends ManagedHeap {
         const i32 = this.i32;
         i32[(p >> 2) + W_INFO] =
           (i32[(p >> 2) + W_INFO] & CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE)) | (target << GEN_SHIFT);
-        i32[(p >> 2) + W_SCRATCH] = 0;
         this.genSize[target]++;
       }
     }
