@@ -1081,9 +1081,11 @@ export function pymalloc(
   if (!isPowerOfTwo(poolSize) || poolSize < 4096) {
     throw new RangeError(`pymalloc: poolSize must be a power of two of at least 4096, got ${poolSize}`);
   }
-  if (!isPowerOfTwo(arenaSize) || arenaSize < poolSize || arenaSize / poolSize > 4096) {
+  // At least two pools: obmalloc's free path tells "the arena was full" (nfreepools becomes 1) from
+  // "every pool is free" (nfreepools becomes ntotalpools), and a one-pool arena is both at once.
+  if (!isPowerOfTwo(arenaSize) || arenaSize < 2 * poolSize || arenaSize / poolSize > 4096) {
     throw new RangeError(
-      `pymalloc: arenaSize must be a power of two from poolSize to 4096 pools, got ${arenaSize}`,
+      `pymalloc: arenaSize must be a power of two from 2 to 4096 pools (${2 * poolSize} to ${4096 * poolSize} bytes), got ${arenaSize}`,
     );
   }
   const resolved: PymallocOptions = { fallback: options.fallback, arenaSize, poolSize };

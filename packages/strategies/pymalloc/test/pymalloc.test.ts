@@ -175,5 +175,7 @@ describe("pymalloc report and check", () => {
     expect(() => pymalloc({} as never)).toThrow(RangeError);
     expect(() => pymalloc({ fallback: tlsf(), poolSize: 1000 })).toThrow(RangeError);
     expect(() => pymalloc({ fallback: tlsf(), arenaSize: 4096, poolSize: 16384 })).toThrow(RangeError);
+    // one pool per arena would be full and all-free at once: obmalloc's free path needs two
+    expect(() => pymalloc({ fallback: tlsf(), arenaSize: 4096, poolSize: 4096 })).toThrow(/2 to 4096 pools/);
   });
 });
