@@ -41,6 +41,16 @@ describe("createHeap", () => {
     expect(new Uint8Array(buffer, ptr, 100).every((byte) => byte === 7)).toBe(true);
   });
 
+  it("makes a resizable ArrayBuffer for a heap that may grow, a plain one for a heap that may not", () => {
+    const growable = createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20 });
+    expect(growable.memory.kind).toBe("resizable-array-buffer");
+    const fixed = createHeap({ strategy: firstFit(), size: 1 << 16, maxSize: 1 << 16 });
+    expect(fixed.memory.kind).toBe("array-buffer");
+    expect(fixed.memory.byteLength).toBe(1 << 16);
+    expect(fixed.tryMalloc(65_520)).toBe(0); // the largest request it accepts, and it cannot grow to fit it
+    expect(fixed.malloc(1000)).toBeGreaterThan(0);
+  });
+
   it("makes a growable SharedArrayBuffer when asked, for workers", () => {
     const heap = createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20, shared: true });
     expect(heap.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
