@@ -9,7 +9,9 @@
  * - `insertFree(u32, block, size)`: a block became free;
  * - `removeFree(u32, block, size)`: a free block is taken or merged;
  * - `findFree(u32, size)`: a free block of at least `size` bytes, or 0 (it stays in the index);
- * - `indexedBlocks()`: every block the index holds, for `check()`.
+ * - `listHeads` and `listCount`: where its doubly linked free lists start (an array of head words:
+ *   one list for first fit, one per size class for segregated fits and TLSF), so that the block walk,
+ *   `stats()` and `check()` are written here once.
  *
  * Policies keep their index (list heads, bitmaps, rovers) in the region, in the metadata area
  * that starts at `this.meta`, never in JS fields: a copy of the buffer is a copy of the heap.
@@ -29,6 +31,7 @@ import {
   type Region,
   reallocByMoving,
 } from "@heapkit/contract";
+import { listBlocks, NEXT } from "./free-list.js";
 import { ENGINE_HEADER_BYTES, FLAG_MASK, HEADER_BYTES, MAGIC, MIN_BLOCK, PREV_USED, USED } from "./layout.js";
 
 const SIZE_MASK = ~FLAG_MASK;
@@ -50,6 +53,10 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   /** Offset of the first block's header. */
   protected readonly firstBlock: number;
   private readonly policyId: number;
+  // what the last walkFreeLists() found
+  private walkBlocks = 0;
+  private walkBytes = 0;
+  private walkLargest = 0;
 
   /**
    * @param region - the region to manage
@@ -75,8 +82,10 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   protected abstract removeFree(u32: Uint32Array, block: number, size: number): void;
   /** A free block of at least `size` bytes (block size, header included), or 0. It stays in the index. */
   protected abstract findFree(u32: Uint32Array, size: number): number;
-  /** Every block the index holds (a block held twice must be yielded twice). */
-  protected abstract indexedBlocks(): Iterable<number>;
+  /** Byte offset of the first of the policy's list-head words (each 0 or the first block of a list). */
+  protected abstract readonly listHeads: number;
+  /** How many list-head words there are. */
+  protected abstract readonly listCount: number;
   /** The policy's own figures for `stats().details`. */
   protected indexDetails(): Record<string, number | string> {
     return {};
@@ -316,13 +325,44 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   }
 
   largestFreePayload(): number {
-    let largest = 0;
+    this.walkFreeLists();
+    return this.walkLargest > 0 ? this.walkLargest - HEADER_BYTES : 0;
+  }
+
+  /** Every block on the free lists, each list in order, verifying `prev` links (for `check()`). */
+  protected *indexedBlocks(): Generator<number> {
     const u32 = this.memory.u32;
-    for (const block of this.indexedBlocks()) {
-      const size = u32[block >> 2] & SIZE_MASK;
-      if (size > largest) largest = size;
+    const first = this.listHeads >> 2;
+    for (let list = 0; list < this.listCount; list++) {
+      if (u32[first + list] !== 0) yield* listBlocks(u32, (first + list) << 2, this.region.brk >> 4);
     }
-    return largest > 0 ? largest - HEADER_BYTES : 0;
+  }
+
+  /**
+   * Counts the free lists' blocks and bytes and finds the largest, into the walk fields: a plain loop
+   * over the non-empty lists (stats() runs at every sample of a trace replay; a generator per list cost
+   * more than the walk). It stops after as many steps as the heap could hold blocks, so a corrupted,
+   * cyclic list cannot hang it; check() reports such a list.
+   */
+  private walkFreeLists(): void {
+    const u32 = this.memory.u32;
+    const first = this.listHeads >> 2;
+    let steps = this.region.brk >> 4;
+    let blocks = 0;
+    let bytes = 0;
+    let largest = 0;
+    for (let list = 0; list < this.listCount; list++) {
+      for (let block = u32[first + list]; block !== 0 && steps > 0; steps--) {
+        const size = u32[block >> 2] & SIZE_MASK;
+        blocks++;
+        bytes += size;
+        if (size > largest) largest = size;
+        block = u32[(block + NEXT) >> 2];
+      }
+    }
+    this.walkBlocks = blocks;
+    this.walkBytes = bytes;
+    this.walkLargest = largest;
   }
 
   // ------------------------------------------------------------------ inspection
@@ -348,17 +388,13 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   }
 
   stats(): EngineStats {
-    const u32 = this.memory.u32;
-    let freeBlocks = 0;
-    let freeBytes = 0;
-    let largestFreeBlock = 0;
-    for (const block of this.indexedBlocks()) {
-      const size = u32[block >> 2] & SIZE_MASK;
-      freeBlocks++;
-      freeBytes += size;
-      if (size > largestFreeBlock) largestFreeBlock = size;
-    }
-    return { freeBlocks, freeBytes, largestFreeBlock, details: this.indexDetails() };
+    this.walkFreeLists();
+    return {
+      freeBlocks: this.walkBlocks,
+      freeBytes: this.walkBytes,
+      largestFreeBlock: this.walkLargest,
+      details: this.indexDetails(),
+    };
   }
 
   check(): void {

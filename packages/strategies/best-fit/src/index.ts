@@ -43,10 +43,13 @@ const BITMAP_BYTES = BITMAP_WORDS * 4;
 class BestFitEngine extends BoundaryTagEngine {
   readonly strategy = "best-fit";
   private readonly heads: number;
+  protected readonly listHeads: number;
+  protected readonly listCount = BIN_COUNT;
 
   constructor(region: Region) {
     super(region, BITMAP_BYTES + BIN_COUNT * 4, POLICY_BEST_FIT);
     this.heads = this.meta + BITMAP_BYTES;
+    this.listHeads = this.heads;
   }
 
   protected insertFree(u32: Uint32Array, block: number, size: number): void {
@@ -86,12 +89,6 @@ class BestFitEngine extends BoundaryTagEngine {
       block = u32[(block + NEXT) >> 2];
     }
     return best;
-  }
-
-  protected *indexedBlocks(): Iterable<number> {
-    const u32 = this.memory.u32;
-    for (let bin = 0; bin < BIN_COUNT; bin++)
-      yield* listBlocks(u32, this.heads + (bin << 2), this.region.brk >> 4);
   }
 
   protected override indexDetails(): Record<string, number | string> {

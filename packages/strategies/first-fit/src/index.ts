@@ -16,14 +16,7 @@
  *
  * @packageDocumentation
  */
-import {
-  BoundaryTagEngine,
-  insertByAddress,
-  listBlocks,
-  NEXT,
-  pushFront,
-  unlink,
-} from "@heapkit/boundary-tags";
+import { BoundaryTagEngine, insertByAddress, NEXT, pushFront, unlink } from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
 
 /** Options of {@link firstFit}. */
@@ -39,8 +32,13 @@ class FirstFitEngine extends BoundaryTagEngine {
   readonly strategy: string;
   private readonly lifo: boolean;
 
+  /** The one free list's head is the metadata's first word. */
+  protected readonly listHeads: number;
+  protected readonly listCount = 1;
+
   constructor(region: Region, name: string, lifo: boolean) {
     super(region, 4, lifo ? POLICY_LIFO : POLICY_ADDRESS);
+    this.listHeads = this.meta;
     this.strategy = name;
     this.lifo = lifo;
   }
@@ -58,10 +56,6 @@ class FirstFitEngine extends BoundaryTagEngine {
     let block = u32[this.meta >> 2];
     while (block !== 0 && (u32[block >> 2] & ~7) < size) block = u32[(block + NEXT) >> 2];
     return block;
-  }
-
-  protected indexedBlocks(): Iterable<number> {
-    return listBlocks(this.memory.u32, this.meta, this.region.brk >> 4);
   }
 
   protected override checkIndex(): void {

@@ -16,7 +16,7 @@
  *
  * @packageDocumentation
  */
-import { BoundaryTagEngine, insertByAddress, listBlocks, NEXT, unlink } from "@heapkit/boundary-tags";
+import { BoundaryTagEngine, insertByAddress, NEXT, unlink } from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
 
 const POLICY_NEXT_FIT = 0x0201;
@@ -24,8 +24,13 @@ const POLICY_NEXT_FIT = 0x0201;
 class NextFitEngine extends BoundaryTagEngine {
   readonly strategy = "next-fit";
 
+  /** The one free list's head is the metadata's first word. */
+  protected readonly listHeads: number;
+  protected readonly listCount = 1;
+
   constructor(region: Region) {
     super(region, 8, POLICY_NEXT_FIT);
+    this.listHeads = this.meta;
   }
 
   private get roverWord(): number {
@@ -56,10 +61,6 @@ class NextFitEngine extends BoundaryTagEngine {
     }
     if (block !== 0) u32[this.roverWord] = block;
     return block;
-  }
-
-  protected indexedBlocks(): Iterable<number> {
-    return listBlocks(this.memory.u32, this.meta, this.region.brk >> 4);
   }
 
   protected override indexDetails(): Record<string, number | string> {

@@ -81,12 +81,15 @@ class SegregatedEngine extends BoundaryTagEngine {
   private readonly bitmapWord: number;
   /** Word index of heads[0]. */
   private readonly headWord: number;
+  protected readonly listHeads: number;
+  protected readonly listCount = BIN_COUNT;
 
   constructor(region: Region, scan: number) {
     super(region, (BITMAP_WORDS + BIN_COUNT) * 4, POLICY_SEGREGATED | scan);
     this.scan = scan;
     this.bitmapWord = this.meta >> 2;
     this.headWord = this.bitmapWord + BITMAP_WORDS;
+    this.listHeads = this.headWord << 2;
   }
 
   // The list operations are free-list.ts's pushFront/unlink written out, on purpose: here the class
@@ -153,12 +156,6 @@ class SegregatedEngine extends BoundaryTagEngine {
       block = u32[(block + NEXT) >> 2];
     }
     return best;
-  }
-
-  protected *indexedBlocks(): Iterable<number> {
-    const u32 = this.memory.u32;
-    for (let c = 0; c < BIN_COUNT; c++)
-      yield* listBlocks(u32, (this.headWord + c) << 2, this.region.brk >> 4);
   }
 
   protected override indexDetails(): Record<string, number | string> {

@@ -100,6 +100,8 @@ class TlsfEngine extends BoundaryTagEngine {
   private readonly slWord: number;
   /** Word index of heads[0][0]. */
   private readonly headWord: number;
+  protected readonly listHeads: number;
+  protected readonly listCount: number;
 
   constructor(region: Region, slLog: number, probe: boolean) {
     const slCount = 1 << slLog;
@@ -110,6 +112,8 @@ class TlsfEngine extends BoundaryTagEngine {
     this.flWord = this.meta >> 2;
     this.slWord = this.flWord + 1;
     this.headWord = this.slWord + FL_COUNT;
+    this.listHeads = this.headWord << 2;
+    this.listCount = FL_COUNT * slCount;
   }
 
   /** Word index of the head of class `fl·SL + sl` from a packed mapping. */
@@ -178,12 +182,6 @@ class TlsfEngine extends BoundaryTagEngine {
       slMap = u32[this.slWord + fl];
     }
     return u32[this.headWord + (fl << this.slLog) + lowestBit(slMap)];
-  }
-
-  protected *indexedBlocks(): Iterable<number> {
-    const u32 = this.memory.u32;
-    const classes = FL_COUNT * this.slCount;
-    for (let c = 0; c < classes; c++) yield* listBlocks(u32, (this.headWord + c) << 2, this.region.brk >> 4);
   }
 
   protected override indexDetails(): Record<string, number | string> {
