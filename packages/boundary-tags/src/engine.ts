@@ -53,10 +53,6 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   /** Offset of the first block's header. */
   protected readonly firstBlock: number;
   private readonly policyId: number;
-  // what the last walkFreeLists() found
-  private walkBlocks = 0;
-  private walkBytes = 0;
-  private walkLargest = 0;
 
   /**
    * @param region - the region to manage
@@ -325,8 +321,8 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   }
 
   largestFreePayload(): number {
-    this.walkFreeLists();
-    return this.walkLargest > 0 ? this.walkLargest - HEADER_BYTES : 0;
+    const largest = this.walkFreeLists().largestFreeBlock;
+    return largest > 0 ? largest - HEADER_BYTES : 0;
   }
 
   /** Every block on the free lists, each list in order, verifying `prev` links (for `check()`). */
@@ -339,12 +335,12 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   }
 
   /**
-   * Counts the free lists' blocks and bytes and finds the largest, into the walk fields: a plain loop
+   * Counts the free lists' blocks and bytes and finds the largest: a plain loop
    * over the non-empty lists (stats() runs at every sample of a trace replay; a generator per list cost
    * more than the walk). It stops after as many steps as the heap could hold blocks, so a corrupted,
    * cyclic list cannot hang it; check() reports such a list.
    */
-  private walkFreeLists(): void {
+  private walkFreeLists(): Omit<EngineStats, "details"> {
     const u32 = this.memory.u32;
     const first = this.listHeads >> 2;
     let steps = this.region.brk >> 4;
@@ -360,9 +356,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
         block = u32[(block + NEXT) >> 2];
       }
     }
-    this.walkBlocks = blocks;
-    this.walkBytes = bytes;
-    this.walkLargest = largest;
+    return { freeBlocks: blocks, freeBytes: bytes, largestFreeBlock: largest };
   }
 
   // ------------------------------------------------------------------ inspection
@@ -388,13 +382,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   }
 
   stats(): EngineStats {
-    this.walkFreeLists();
-    return {
-      freeBlocks: this.walkBlocks,
-      freeBytes: this.walkBytes,
-      largestFreeBlock: this.walkLargest,
-      details: this.indexDetails(),
-    };
+    return { ...this.walkFreeLists(), details: this.indexDetails() };
   }
 
   check(): void {

@@ -141,7 +141,7 @@ export interface MemoryOptions {
  * Makes a growable memory: a resizable ArrayBuffer, or a growable SharedArrayBuffer when `shared`.
  * A memory that may not grow (`size` = `maxSize`, not shared) is a plain ArrayBuffer instead: V8 checks
  * every typed-array access to a resizable buffer for shrinking, which costs the allocator's hot loops
- * 10–20 % (node 20), and a fixed-size heap has nothing to gain from it.
+ * 6–20 % (node 20), and a fixed-size heap has nothing to gain from it.
  */
 export function createMemory({ size, maxSize, shared = false }: MemoryOptions): BufferMemory {
   if (!shared && size >= maxSize) return new BufferMemory(new ArrayBuffer(maxSize));

@@ -904,13 +904,7 @@ export class RefcountCycles extends ManagedHeap {
       // the walk's order again: positions 1 … n that never left (word 0), then what came back
       const i = t <= n ? t : cameBack[t - n - 1];
       if (t <= n && gcRefs[i] !== 0) continue;
-      const p = objectAt[i];
-      const w = p >> 2;
-      i32[(last >> 2) + W_NEXT] = p;
-      i32[w + W_PREV] = last;
-      i32[w + W_INFO] = (i32[w + W_INFO] & keep) | bits;
-      i32[w + W_SCRATCH] = 0;
-      last = p;
+      last = this.relinkAfter(last, objectAt[i], keep, bits);
       linked++;
     }
     i32[(last >> 2) + W_NEXT] = head;
@@ -928,17 +922,25 @@ export class RefcountCycles extends ManagedHeap {
     for (let k = 0, linked = 0; linked < count; k++) {
       const i = movedOut[k];
       if ((gcRefs[i] & S_COLLECTING) === 0) continue; // it came back
-      const p = objectAt[i];
-      const w = p >> 2;
-      i32[(last >> 2) + W_NEXT] = p;
-      i32[w + W_PREV] = last;
-      i32[w + W_INFO] = (i32[w + W_INFO] & CLEAR_GEN) | flags;
-      i32[w + W_SCRATCH] = 0;
-      last = p;
+      last = this.relinkAfter(last, objectAt[i], CLEAR_GEN, flags);
       linked++;
     }
     i32[(last >> 2) + W_NEXT] = head;
     i32[(head >> 2) + W_PREV] = last;
+  }
+
+  /**
+   * One step of the relinking passes: links `obj` after `last` (the caller closes the list), sets its
+   * info word to `(info & keep) | bits` and its scratch word back to 0. Returns `obj`, the new last.
+   */
+  private relinkAfter(last: Ptr, obj: Ptr, keep: number, bits: number): Ptr {
+    const i32 = this.i32;
+    const w = obj >> 2;
+    i32[(last >> 2) + W_NEXT] = obj;
+    i32[w + W_PREV] = last;
+    i32[w + W_INFO] = (i32[w + W_INFO] & keep) | bits;
+    i32[w + W_SCRATCH] = 0;
+    return obj;
   }
 
   /**
