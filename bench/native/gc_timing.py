@@ -3,38 +3,23 @@
 
 Builds the same graph as @heapkit/gc's buildBenchmarkGraph -- the oracle's timing.py graph: N lists,
 each holding K references to uniformly random lists of the graph, all reachable from one root list --
-with the same generator (mulberry32) and seed, so both sides trace the very same edges. Then times
-gc.collect() as timing.py does: the first collection after building, RUNS collections while everything
-is reachable (the figure the bench compares), then dropping the root and the collection that frees the
-cycles. Automatic gc is off and the interpreter's own objects are frozen, so only the graph is scanned.
+with Python's generator and the same seed (buildBenchmarkGraph draws from a port of it), so both sides
+trace the very same edges. Then times gc.collect() as timing.py does: the first collection after
+building, RUNS collections while everything is reachable (the figure the bench compares), then dropping
+the root and the collection that frees the cycles. Automatic gc is off and the interpreter's own objects are frozen, so only the graph is scanned.
 
   python3 gc_timing.py --n 100000 --k 2 --runs 5 --seed 0      prints one JSON line
 """
 import argparse
 import gc
 import json
+import random
 import sys
 import time
 
 
-def mulberry32(seed):
-    a = seed & 0xFFFFFFFF
-
-    def imul(x, y):
-        return (x * y) & 0xFFFFFFFF
-
-    def rnd():
-        nonlocal a
-        a = (a + 0x6D2B79F5) & 0xFFFFFFFF
-        t = imul(a ^ (a >> 15), 1 | a)
-        t = ((t + imul(t ^ (t >> 7), 61 | t)) & 0xFFFFFFFF) ^ t
-        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296.0
-
-    return rnd
-
-
 def build(n, k, seed):
-    rnd = mulberry32(seed)
+    rnd = random.Random(seed).random
     root = [[] for _ in range(n)]
     for lst in root:
         for _ in range(k):

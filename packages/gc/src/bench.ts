@@ -1,8 +1,8 @@
 /**
  * The oracle's `timing.py` graph in heapkit, and its timing, for the bench package and the tests:
  * N objects, each holding K references to uniformly random objects of the graph (self-loops and
- * cycles included), all kept reachable by one root list. Deterministic: the same seed builds the
- * same graph on every plan and every allocator.
+ * cycles included), all kept reachable by one root list. The numbers come from Python's own generator
+ * ({@link pythonRandom}), so a seed builds the very graph timing.py builds with that seed.
  *
  * @module
  */
@@ -46,6 +46,77 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/*
+ * Python's `random.Random(seed).random()`, bit for bit, so that heapkit builds exactly the graph
+ * timing.py builds and both sides collect the same objects. CPython's generator is the Mersenne
+ * Twister MT19937 (Matsumoto & Nishimura): 624 words of state, seeded from the integer's 32-bit
+ * words (least significant first) by the reference `init_by_array`; a float takes two outputs,
+ * 27 + 26 bits, as (a·2^26 + b) / 2^53.
+ */
+const MT_WORDS = 624;
+const MT_SHIFT = 397;
+
+/** Python's `random.Random(seed).random` for a non-negative integer seed below 2^53. */
+export function pythonRandom(seed: number): () => number {
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new RangeError(`pythonRandom: seed must be an integer in 0..2^53-1, not ${seed}`);
+  const state = new Uint32Array(MT_WORDS);
+  const key = seed < 0x1_0000_0000 ? [seed] : [seed >>> 0, Math.floor(seed / 0x1_0000_0000)];
+  // init_genrand(19650218)
+  state[0] = 19650218;
+  for (let i = 1; i < MT_WORDS; i++) {
+    const prev = state[i - 1] ^ (state[i - 1] >>> 30);
+    state[i] = Math.imul(1812433253, prev) + i;
+  }
+  // init_by_array(key)
+  let i = 1;
+  let j = 0;
+  for (let steps = Math.max(MT_WORDS, key.length); steps > 0; steps--) {
+    const prev = state[i - 1] ^ (state[i - 1] >>> 30);
+    state[i] = (state[i] ^ Math.imul(prev, 1664525)) + key[j] + j;
+    i++;
+    j++;
+    if (i >= MT_WORDS) {
+      state[0] = state[MT_WORDS - 1];
+      i = 1;
+    }
+    if (j >= key.length) j = 0;
+  }
+  for (let steps = MT_WORDS - 1; steps > 0; steps--) {
+    const prev = state[i - 1] ^ (state[i - 1] >>> 30);
+    state[i] = (state[i] ^ Math.imul(prev, 1566083941)) - i;
+    i++;
+    if (i >= MT_WORDS) {
+      state[0] = state[MT_WORDS - 1];
+      i = 1;
+    }
+  }
+  state[0] = 0x8000_0000;
+
+  let next = MT_WORDS; // all words used: regenerate before the first output
+  const regenerate = () => {
+    for (let w = 0; w < MT_WORDS; w++) {
+      const y = (state[w] & 0x8000_0000) | (state[(w + 1) % MT_WORDS] & 0x7fff_ffff);
+      state[w] = state[(w + MT_SHIFT) % MT_WORDS] ^ (y >>> 1) ^ (y & 1 ? 0x9908_b0df : 0);
+    }
+    next = 0;
+  };
+  const word = () => {
+    if (next >= MT_WORDS) regenerate();
+    let y = state[next++];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c_5680;
+    y ^= (y << 15) & 0xefc6_0000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  };
+  return () => {
+    const high = word() >>> 5;
+    const low = word() >>> 6;
+    return (high * 67108864 + low) / 9007199254740992;
+  };
+}
+
 /**
  * Builds timing.py's graph in `heap`: `root = [[] for _ in range(n)]`, then every object gets `k`
  * references to random objects. Build it with automatic collection off (as timing.py does).
@@ -55,7 +126,7 @@ export function buildBenchmarkGraph(heap: ManagedHeap, options: BenchmarkGraphOp
   const k = options.k ?? 2;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`buildBenchmarkGraph: n must be ≥ 1, not ${n}`);
   if (!Number.isInteger(k) || k < 0) throw new RangeError(`buildBenchmarkGraph: k must be ≥ 0, not ${k}`);
-  const rnd = seededRandom(options.seed ?? 0);
+  const rnd = pythonRandom(options.seed ?? 0);
   const nodeType =
     heap.types.find((t) => t.name === `bench-node-${k}`) ??
     heap.defineType({ name: `bench-node-${k}`, refs: k });

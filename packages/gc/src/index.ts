@@ -17,6 +17,7 @@ export {
   type BenchmarkGraphOptions,
   buildBenchmarkGraph,
   type CollectTiming,
+  pythonRandom,
   seededRandom,
   timeCollect,
 } from "./bench.js";

@@ -477,6 +477,8 @@ export abstract class ManagedHeap {
       while (length < size) length *= 2;
       const larger = new Int32Array(length);
       larger.set(this.stack);
+      // written once now, so its pages are mapped here and not in the middle of a collection
+      larger.fill(0, this.stack.length);
       this.stack = larger;
     }
     return this.stack;
@@ -505,11 +507,12 @@ export abstract class ManagedHeap {
       const w = p >> 2;
       const refs = i32[w + W_REFS] >> 2;
       const n = i32[w + W_NREFS];
-      if (top + n > stack.length) stack = this.growStack(top + n);
       for (let i = 0; i < n; i++) {
         const c = i32[refs + i];
         if (c !== 0 && (i32[(c >> 2) + W_INFO] & F_MARK) === 0) {
           i32[(c >> 2) + W_INFO] |= F_MARK;
+          // each object is pushed once at most: a stack as long as the objects never grows here
+          if (top === stack.length) stack = this.growStack(top + 1);
           stack[top++] = c;
         }
       }

@@ -69,7 +69,8 @@ export class MarkSweep extends ManagedHeap {
     }
     this.initObject(ptr, type, 0, capacity);
     this.listAppend(ptr, this.head(H_ALL));
-    this.counters.objects++;
+    // the mark stack holds each object once at most: grown with the objects, not during a collection
+    if (++this.counters.objects >= this.stack.length) this.growStack(this.counters.objects + 1);
     return ptr;
   }
 
