@@ -6,7 +6,8 @@ each holding K references to uniformly random lists of the graph, all reachable 
 with Python's generator and the same seed (buildBenchmarkGraph draws from a port of it), so both sides
 trace the very same edges. Then times gc.collect() as timing.py does: the first collection after
 building, RUNS collections while everything is reachable (the figure the bench compares), then dropping
-the root and the collection that frees the cycles. Automatic gc is off and the interpreter's own objects are frozen, so only the graph is scanned.
+the root and the collection that frees the cycles. Automatic gc is off and the interpreter's own
+objects are frozen, so only the graph is scanned.
 
   python3 gc_timing.py --n 100000 --k 2 --runs 5 --seed 0      prints one JSON line
 """

@@ -35,17 +35,6 @@ export interface BenchmarkGraph {
   k: number;
 }
 
-/** A small, fast, deterministic generator (mulberry32): floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /*
  * Python's `random.Random(seed).random()`, bit for bit, so that heapkit builds exactly the graph
  * timing.py builds and both sides collect the same objects. CPython's generator is the Mersenne

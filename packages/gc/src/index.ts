@@ -18,7 +18,6 @@ export {
   buildBenchmarkGraph,
   type CollectTiming,
   pythonRandom,
-  seededRandom,
   timeCollect,
 } from "./bench.js";
 export * as layout from "./layout.js";

@@ -4,7 +4,7 @@
 import { createHeap } from "@heapkit/heap";
 import { tlsf } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
-import { RefcountCycles, seededRandom } from "../src/index.js";
+import { pythonRandom, RefcountCycles } from "../src/index.js";
 
 /**
  * update_refs, subtract_refs and move_unreachable of gcmodule.c over `young` (in list order), with
@@ -46,7 +46,7 @@ describe("collection order", () => {
         profile: "plain",
         enabled: false,
       });
-      const rnd = seededRandom(seed);
+      const rnd = pythonRandom(seed);
       const pair = gc.defineType({ name: "pair", refs: 2 });
       // owned references; pairs have two slots to set, lists grow
       const held: { ptr: number; isPair: boolean }[] = [];
