@@ -24,7 +24,8 @@
  *    `[firstBlock, brk − 4)` exactly, and the epilogue (size 0, USED) is the last word.
  * 2. PREV_USED of every block equals USED of the block before it; the first block's is set.
  * 3. A free block's footer equals its size; no two free blocks are adjacent (coalescing is immediate).
- * 4. The policy's index holds exactly the free blocks, each once.
+ * 4. The policy's index holds exactly the free blocks, each once, in lists ordered by size class
+ *    (the largest free block is in the last non-empty list).
  *
  * A used block needs no footer: the block after it knows from PREV_USED that it must not coalesce
  * backwards, so the payload may run to the block's last byte. The overhead is one 4-byte word per

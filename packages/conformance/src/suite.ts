@@ -5,7 +5,7 @@
  *
  * - properties (fast-check): random malloc/calloc/realloc/memalign/free sequences; after every step
  *   every live payload still holds the bytes written into it, no two payloads overlap, every payload
- *   is aligned, `check()` passes and `stats()` agrees with a model;
+ *   is aligned, `check()` passes, `stats()` agrees with a model and `usage()` with `stats()`;
  * - bad input: each bad call throws its typed error and leaves the heap byte-for-byte as it was;
  * - out of memory, growth, WebAssembly.Memory backing, snapshot/restore, corruption detection.
  *
@@ -201,6 +201,19 @@ export class HeapModel {
     if (stats.heapSize > stats.heapLimit) throw new Error("heap grew past its limit");
     if (stats.freeBytes + stats.liveBytes + stats.overheadBytes !== stats.heapSize) {
       throw new Error("free + live + overhead bytes do not add up to the heap size");
+    }
+    const usage = heap.usage();
+    for (const field of [
+      "heapSize",
+      "liveBlocks",
+      "liveBytes",
+      "freeBytes",
+      "largestFreeBlock",
+      "overheadBytes",
+      "externalFragmentation",
+    ] as const) {
+      if (usage[field] !== stats[field])
+        throw new Error(`usage().${field} is ${usage[field]}, stats().${field} ${stats[field]}`);
     }
   }
 }

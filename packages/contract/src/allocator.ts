@@ -108,6 +108,14 @@ export interface EngineStats {
   details: Record<string, number | string>;
 }
 
+/** The free-space figures of {@link EngineStats} that an engine can give without walking every free block. */
+export interface FreeSpace {
+  /** Bytes in free blocks (whole blocks). */
+  freeBytes: number;
+  /** Size of the largest free block (whole block). */
+  largestFreeBlock: number;
+}
+
 /**
  * The placement engine a {@link Strategy} returns. The heap validates every argument before it
  * calls the engine: sizes are integers in range, pointers are live blocks. An engine keeps all its
@@ -139,6 +147,12 @@ export interface AllocatorEngine {
   check(): void;
   /** Free-space figures and the strategy's own section. */
   stats(): EngineStats;
+  /**
+   * `freeBytes` and `largestFreeBlock` as `stats()` gives them, without a walk of every free block,
+   * from the heap's count of live blocks and their usable bytes. Optional: the heap asks `stats()`
+   * of an engine without it.
+   */
+  freeSpace?(liveBlocks: number, liveBytes: number): FreeSpace;
   /** The strategy's own text report, where it has one (pymalloc's reads like `sys._debugmallocstats()`). */
   report?(): string;
 }
@@ -199,6 +213,20 @@ export interface HeapStats extends EngineStats {
   failedAllocations: number;
 }
 
+/** The figures of {@link HeapStats} that change with every call, for sampling a heap as it runs. */
+export interface HeapUsage extends FreeSpace {
+  /** Bytes between the region's base and its break. */
+  heapSize: number;
+  /** Live blocks. */
+  liveBlocks: number;
+  /** Usable payload bytes of the live blocks. */
+  liveBytes: number;
+  /** `heapSize − liveBytes − freeBytes`: headers, tables, padding. */
+  overheadBytes: number;
+  /** `1 − largestFreeBlock / freeBytes`: 0 when all free space is one block. */
+  externalFragmentation: number;
+}
+
 /** What the heap reports to a listener: `malloc`, `free`, `realloc` or `grow`. */
 export type HeapEventKind = "malloc" | "free" | "realloc" | "grow";
 
@@ -239,6 +267,12 @@ export interface Allocator {
   isLive(ptr: Ptr): boolean;
   /** Counters and figures. */
   stats(): HeapStats;
+  /**
+   * The sizes and free space of `stats()` without its strategy details, and without walking the free
+   * blocks where the strategy can say its free bytes and largest free block otherwise: for sampling
+   * while a program runs (a trace replay calls it at each sample of its series).
+   */
+  usage(): HeapUsage;
   /** Every block and metadata area in address order. */
   blocks(): IterableIterator<BlockInfo>;
   /** Verifies every invariant of the heap and its strategy; throws `HeapCorruptionError`. */

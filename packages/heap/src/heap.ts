@@ -28,6 +28,7 @@ import {
   HeapCorruptionError,
   type HeapListener,
   type HeapStats,
+  type HeapUsage,
   InvalidPointerError,
   InvalidSizeError,
   isPowerOfTwo,
@@ -406,6 +407,23 @@ export class Heap implements Allocator, Region {
     };
   }
 
+  usage(): HeapUsage {
+    const c = this.counters;
+    const liveBlocks = c[LIVE_BLOCKS];
+    const liveBytes = c[LIVE_BYTES];
+    const free = this.engine.freeSpace?.(liveBlocks, liveBytes) ?? this.engine.stats();
+    const heapSize = this.brkOffset - this.base;
+    return {
+      heapSize,
+      liveBlocks,
+      liveBytes,
+      freeBytes: free.freeBytes,
+      largestFreeBlock: free.largestFreeBlock,
+      overheadBytes: heapSize - liveBytes - free.freeBytes,
+      externalFragmentation: free.freeBytes === 0 ? 0 : 1 - free.largestFreeBlock / free.freeBytes,
+    };
+  }
+
   blocks(): IterableIterator<BlockInfo> {
     return this.engine.blocks();
   }
@@ -445,6 +463,18 @@ export class Heap implements Allocator, Region {
       throw new HeapCorruptionError(
         this.base,
         `counters say ${this.counters[LIVE_BLOCKS]} live blocks of ${this.counters[LIVE_BYTES]} bytes, the blocks say ${live} of ${liveBytes}`,
+      );
+    }
+    const free = this.engine.freeSpace?.(live, liveBytes);
+    const walked = this.engine.stats();
+    if (
+      free !== undefined &&
+      (free.freeBytes !== walked.freeBytes || free.largestFreeBlock !== walked.largestFreeBlock)
+    ) {
+      throw new HeapCorruptionError(
+        this.base,
+        `the engine's free space without a walk (${free.freeBytes} bytes, largest ${free.largestFreeBlock}) ` +
+          `disagrees with its walk (${walked.freeBytes}, largest ${walked.largestFreeBlock})`,
       );
     }
   }

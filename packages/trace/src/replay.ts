@@ -190,7 +190,7 @@ export async function replay(
   };
   const sample = () => {
     const t = performance.now();
-    const stats = heap.stats();
+    const stats = heap.usage();
     series.op.push(ops);
     const live = engine.live;
     series.liveBytes.push(live);

@@ -108,6 +108,9 @@ export function bumpAllocator(options: { overlap?: boolean } = {}): Allocator {
         details: {},
       };
     },
+    usage() {
+      return allocator.stats();
+    },
   };
   return allocator as unknown as Allocator;
 }
