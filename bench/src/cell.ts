@@ -10,6 +10,11 @@
  * full GC before each run and outside its timing. For `uint8array` the warm-up also samples process
  * memory (utilization is then over the warm-up's prefix).
  *
+ * A heapkit cell formats each run's fresh heap over the same memory (a resizable ArrayBuffer, the
+ * kind `createHeap` makes by default), as glibc in the C replay reuses its process heap from run to
+ * run: the timed runs then measure the allocator, not the kernel's first touch of each page (about
+ * 12 µs a page on the 2-core VM, which was 40–70 % of a fresh heap's run on W-100k).
+ *
  * @module
  */
 import { buildBenchmarkGraph, createPlan } from "@heapkit/gc";
@@ -38,6 +43,12 @@ export interface CellSpec {
   runs: number;
   /** Time budget of one run in ms: a run that would take longer is cut to the prefix that fits. */
   budgetMs: number;
+  /**
+   * One timed run of the whole workload, with no warm-up and no budget: for a peer so slow that a
+   * prefix would flatter it (@thi.ng/malloc on W: about 90 s), whose JIT is warm after its first
+   * thousandth.
+   */
+  whole?: boolean;
 }
 
 /** What a cell reports. */
@@ -83,11 +94,12 @@ interface Driver {
 // ------------------------------------------------------------------ heapkit
 
 function heapDriver(strategy: string, slots: number): Driver {
-  let heap: Heap = makeHeap(strategy);
+  const memory = newMemory();
+  let heap: Heap = makeHeap(strategy, memory);
   const ptrs = new Int32Array(Math.max(1, slots));
   return {
     reset() {
-      heap = makeHeap(strategy);
+      heap = makeHeap(strategy, memory);
     },
     replay(w, from, to) {
       const ops = w.ops;
@@ -126,8 +138,14 @@ function heapDriver(strategy: string, slots: number): Driver {
   };
 }
 
-function makeHeap(strategy: string): Heap {
-  return createHeap({ strategy: strategyByName(strategy), maxSize: 0x7fff_0000 });
+/** The memory of a heapkit cell's heaps: what `createHeap` makes by default, with a limit of 2 GiB. */
+function newMemory(): ArrayBuffer {
+  return new ArrayBuffer(64 * 1024, { maxByteLength: 0x7fff_0000 });
+}
+
+/** A fresh heap over `memory` (which keeps the pages earlier heaps touched). */
+function makeHeap(strategy: string, memory: ArrayBuffer): Heap {
+  return createHeap({ strategy: strategyByName(strategy), memory });
 }
 
 // ------------------------------------------------------------------ @thi.ng/malloc
@@ -330,7 +348,7 @@ function makeDriver(impl: string, w: Workload | null): Driver {
  */
 function measureGc(spec: CellSpec): void {
   const n = spec.objects ?? 100_000;
-  const heap = makeHeap(spec.impl);
+  const heap = makeHeap(spec.impl, newMemory());
   const gc = createPlan("refcount+cycles", heap, { checked: false, enabled: false, profile: "plain" });
   const time = (f: () => void): number => {
     const t0 = process.hrtime.bigint();
@@ -406,6 +424,24 @@ function measure(spec: CellSpec): CellResult {
     };
   }
   const total = w.ops.length;
+  if (spec.whole === true) {
+    gcNow();
+    const t0 = process.hrtime.bigint();
+    driver.replay(w, 0, total);
+    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    driver.finish();
+    const highWater = driver.highWater();
+    const peakLive = peakLiveOfPrefix(w, total);
+    return {
+      impl: spec.impl,
+      workload: spec.workload,
+      opsTotal: total,
+      opsTimed: total,
+      seconds,
+      utilization: highWater === null || highWater <= 0 ? null : peakLive / highWater,
+      extra: { ...driver.extra(), peakLiveBytes: peakLive },
+    };
+  }
   // warm-up, which also finds the prefix that fits the budget
   const fits = (): number => {
     const start = process.hrtime.bigint();

@@ -345,7 +345,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
    * class; first and next fit have just one). The walk stops after as many steps as the heap could
    * hold blocks, so a corrupted, cyclic list cannot hang it; check() reports such a list.
    */
-  private largestFreeBlock(): number {
+  protected largestFreeBlock(): number {
     const u32 = this.memory.u32;
     const first = this.listHeads >> 2;
     let list = this.listCount - 1;
@@ -360,7 +360,11 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     return largest;
   }
 
-  /** Every block on the free lists, each list in order, verifying `prev` links (for `check()`). */
+  /**
+   * Every block in the free index, each list in order, verifying `prev` links (for `check()`). The
+   * list-based walks here (this one, `walkFreeLists`, `largestFreeBlock`) are what a policy whose
+   * index is not a set of lists (the address tree of first fit) overrides.
+   */
   protected *indexedBlocks(): Generator<number> {
     const u32 = this.memory.u32;
     const first = this.listHeads >> 2;
@@ -374,7 +378,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
    * lists, for `stats()` and `check()`. It stops after as many steps as the heap could hold blocks, so
    * a corrupted, cyclic list cannot hang it; check() reports such a list.
    */
-  private walkFreeLists(): Omit<EngineStats, "details"> {
+  protected walkFreeLists(): Omit<EngineStats, "details"> {
     const u32 = this.memory.u32;
     const first = this.listHeads >> 2;
     let steps = this.region.brk >> 4;

@@ -6,6 +6,15 @@
  *
  * @packageDocumentation
  */
+export {
+  LEFT,
+  RIGHT,
+  treeBlocks,
+  treeFirstFit,
+  treeInsert,
+  treeLargest,
+  treeRemove,
+} from "./address-tree.js";
 export { BoundaryTagEngine } from "./engine.js";
 export { insertByAddress, listBlocks, NEXT, PREV, pushFront, unlink } from "./free-list.js";
 export {

@@ -213,7 +213,7 @@ class BuddyEngine implements AllocatorEngine {
     } else {
       // grow: the block goes at the next multiple of its size at or above the break
       const end = this.region.brk;
-      const size = 2 ** order;
+      const size = 1 << order;
       const at = Math.ceil(end / size) * size;
       if (at + size > this.region.limit || this.region.sbrk(at + size - end) < 0) return 0;
       u32 = this.memory.u32;
@@ -223,7 +223,7 @@ class BuddyEngine implements AllocatorEngine {
       let gap = end;
       while (gap < at) {
         let gapOrder = 31 - Math.clz32(gap & -gap);
-        while (gap + 2 ** gapOrder > at) gapOrder--;
+        while (gap + (1 << gapOrder) > at) gapOrder--;
         this.release(u32, gap, gapOrder, newEnd);
         gap += 1 << gapOrder;
       }
@@ -279,14 +279,14 @@ class BuddyEngine implements AllocatorEngine {
     }
     const end = this.region.brk;
     // at the top of the heap and aligned for the larger order: grow the heap under it
-    if (block + 2 ** order === end && block % 2 ** want === 0) {
-      if (block + 2 ** want > this.region.limit || this.region.sbrk(2 ** want - 2 ** order) < 0) {
+    if (block + (1 << order) === end && block % (1 << want) === 0) {
+      if (block + (1 << want) > this.region.limit || this.region.sbrk((1 << want) - (1 << order)) < 0) {
         return reallocByMoving(this, this.memory, ptr, size);
       }
       const grown = this.memory.u32;
       grown[block >> 2] = BUDDY_TAG | BUDDY_USED | want;
       grown[(block + 4) >> 2] = size;
-      this.count(grown, 0, 2 ** want - 2 ** order, size - asked);
+      this.count(grown, 0, (1 << want) - (1 << order), size - asked);
       return ptr;
     }
     // grow in place when every upper buddy on the way up is free and whole
@@ -299,7 +299,7 @@ class BuddyEngine implements AllocatorEngine {
     for (let k = order; k < want; k++) this.unlink(u32, block + (1 << k), k);
     u32[block >> 2] = BUDDY_TAG | BUDDY_USED | want;
     u32[(block + 4) >> 2] = size;
-    this.count(u32, 0, 2 ** want - 2 ** order, size - asked);
+    this.count(u32, 0, (1 << want) - (1 << order), size - asked);
     return ptr;
   }
 
@@ -318,7 +318,7 @@ class BuddyEngine implements AllocatorEngine {
     const inner = ptr - this.hb;
     u32[inner >> 2] = BUDDY_TAG | BUDDY_USED | BUDDY_INNER;
     u32[(inner + 4) >> 2] = inner - block;
-    this.count(u32, 1, 2 ** order, size);
+    this.count(u32, 1, 1 << order, size);
     return ptr;
   }
 
@@ -328,9 +328,9 @@ class BuddyEngine implements AllocatorEngine {
     const header = u32[block >> 2];
     if ((header & BUDDY_INNER) !== 0) {
       block -= u32[(block + 4) >> 2];
-      return block + 2 ** (u32[block >> 2] & ORDER_MASK) - ptr;
+      return block + (1 << (u32[block >> 2] & ORDER_MASK)) - ptr;
     }
-    return 2 ** (header & ORDER_MASK) - this.hb;
+    return (1 << (header & ORDER_MASK)) - this.hb;
   }
 
   isFreeBlock(ptr: Ptr): boolean {
@@ -342,13 +342,13 @@ class BuddyEngine implements AllocatorEngine {
       (header & TAG_MASK) === BUDDY_TAG &&
       (header & (BUDDY_USED | BUDDY_INNER)) === 0 &&
       order >= this.minOrder &&
-      (block & (2 ** order - 1)) === 0
+      (block & ((1 << order) - 1)) === 0
     );
   }
 
   largestFreePayload(): number {
     const bits = this.memory.u32[this.hw + H_BITMAP];
-    return bits === 0 ? 0 : 2 ** (31 - Math.clz32(bits)) - this.hb;
+    return bits === 0 ? 0 : (1 << (31 - Math.clz32(bits))) - this.hb;
   }
 
   // ------------------------------------------------------------------ inspection
@@ -361,8 +361,8 @@ class BuddyEngine implements AllocatorEngine {
     while (block < end) {
       const header = u32[block >> 2];
       const order = header & ORDER_MASK;
-      if ((header & TAG_MASK) !== BUDDY_TAG || order < this.minOrder) return; // check() reports it
-      const size = 2 ** order;
+      if ((header & TAG_MASK) !== BUDDY_TAG || order < this.minOrder || order > MAX_ORDER) return; // check() reports it
+      const size = 1 << order;
       if ((header & BUDDY_USED) !== 0) {
         const ptr =
           (header & BUDDY_ALIGNED) !== 0 ? block + (1 << ((header >>> ALIGN_SHIFT) & 31)) : block + this.hb;
@@ -383,8 +383,8 @@ class BuddyEngine implements AllocatorEngine {
       let n = 0;
       for (const _ of this.listOf(u32, order)) n++;
       freeBlocks += n;
-      freeBytes += n * 2 ** order;
-      if (n > 0) largestFreeBlock = 2 ** order;
+      freeBytes += n * (1 << order);
+      if (n > 0) largestFreeBlock = 1 << order;
     }
     const usedBlocks = u32[this.hw + H_USED_BLOCKS];
     const usedBytes = u32[this.hw + H_USED_BYTES];
@@ -450,10 +450,13 @@ class BuddyEngine implements AllocatorEngine {
       ) {
         throw new HeapCorruptionError(block, `block header 0x${header.toString(16)} has unknown flags`);
       }
-      if (order < this.minOrder) {
-        throw new HeapCorruptionError(block, `block order ${order} is below the minimum ${this.minOrder}`);
+      if (order < this.minOrder || order > MAX_ORDER) {
+        throw new HeapCorruptionError(
+          block,
+          `block order ${order} is outside ${this.minOrder}..${MAX_ORDER}`,
+        );
       }
-      const size = 2 ** order;
+      const size = 1 << order;
       if (block % size !== 0) {
         throw new HeapCorruptionError(block, `block of order ${order} is not at a multiple of ${size}`);
       }

@@ -2,50 +2,118 @@
  * `@heapkit/strategy-first-fit` — first fit: take the first free block that is big enough.
  *
  * ```
- *  metadata: [ head ]           one free list, threaded through the free blocks
+ *  order "address" (default)    metadata: [ root ]   the free blocks as a Cartesian tree,
+ *                                                     in-order by address, max-heap by size
+ *          0x7f0 (4096)
+ *          /          \          first fit for 200 B: 0x7f0 fits; its left child 0x1a8 fits;
+ *     0x1a8 (512)   0x9c8 (64)   0x1a8's left child 0x040 does not: 0x1a8 is the lowest-addressed
+ *      /      \                  block that fits (nothing to the left of a non-fitting subtree can)
+ *   0x040    0x3e0
+ *   (48)     (256)
  *
- *  order "address" (default)    head -> 0x040 -> 0x1a8 -> 0x7f0 -> …   sorted by address
- *  order "lifo"                 head -> last freed -> … -> first freed
+ *  order "lifo"                 metadata: [ head ]   one free list, last freed first
+ *                               head -> last freed -> … -> first freed
  * ```
  *
  * Address-ordered first fit is, with best fit, the policy with the least fragmentation on real
  * programs (Johnstone & Wilson, ISMM 1998): it keeps using low addresses, so the top of the heap
- * stays free and large. Its cost is the O(free blocks) search and sorted insertion. The LIFO variant
- * inserts in O(1), but scatters blocks and fragments more. Splitting, coalescing and growth come from
- * `@heapkit/boundary-tags`.
+ * stays free and large. A free list sorted by address makes it cost O(free blocks) per malloc and
+ * per free; here the same placement comes from the address tree of `@heapkit/boundary-tags`
+ * (see address-tree.ts): the depth of the tree, O(log n) expected when sizes are unrelated to
+ * addresses. The LIFO variant keeps a list: O(1) free, an O(free blocks) search, scattered blocks and
+ * more fragmentation. Splitting, coalescing and growth come from `@heapkit/boundary-tags`.
  *
  * @packageDocumentation
  */
-import { BoundaryTagEngine, insertByAddress, NEXT, pushFront, unlink } from "@heapkit/boundary-tags";
-import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
+import {
+  BoundaryTagEngine,
+  NEXT,
+  pushFront,
+  treeBlocks,
+  treeFirstFit,
+  treeInsert,
+  treeLargest,
+  treeRemove,
+  unlink,
+} from "@heapkit/boundary-tags";
+import type { EngineStats, Region, Strategy } from "@heapkit/contract";
 
 /** Options of {@link firstFit}. */
 export interface FirstFitOptions {
-  /** Keep the free list sorted by address (`address`, default) or push freed blocks at its front (`lifo`). */
+  /** Keep the free blocks in address order (`address`, default) or push freed blocks at a list's front (`lifo`). */
   order: "address" | "lifo";
 }
 
-const POLICY_ADDRESS = 0x0101;
+const POLICY_ADDRESS_TREE = 0x0103;
 const POLICY_LIFO = 0x0102;
 
-class FirstFitEngine extends BoundaryTagEngine {
-  readonly strategy: string;
-  private readonly lifo: boolean;
+/** Address-ordered first fit over the address tree. */
+class AddressFirstFitEngine extends BoundaryTagEngine {
+  readonly strategy = "first-fit";
+  /** The tree is not a set of lists: the walks below replace the engine's list walks. */
+  protected readonly listHeads: number;
+  protected readonly listCount = 0;
+  private readonly rootWord: number;
 
+  constructor(region: Region) {
+    super(region, 4, POLICY_ADDRESS_TREE);
+    this.listHeads = this.meta;
+    this.rootWord = this.meta >> 2;
+  }
+
+  protected insertFree(u32: Uint32Array, block: number, size: number): void {
+    treeInsert(u32, this.rootWord, block, size);
+  }
+
+  protected removeFree(u32: Uint32Array, block: number): void {
+    treeRemove(u32, this.rootWord, block);
+  }
+
+  protected findFree(u32: Uint32Array, size: number): number {
+    return treeFirstFit(u32, this.rootWord, size);
+  }
+
+  protected override largestFreeBlock(): number {
+    return treeLargest(this.memory.u32, this.rootWord);
+  }
+
+  protected override *indexedBlocks(): Generator<number> {
+    yield* treeBlocks(this.memory.u32, this.rootWord, this.region.brk >> 4);
+  }
+
+  protected override walkFreeLists(): Omit<EngineStats, "details"> {
+    const u32 = this.memory.u32;
+    let blocks = 0;
+    let bytes = 0;
+    let largest = 0;
+    for (const block of treeBlocks(u32, this.rootWord, this.region.brk >> 4)) {
+      const size = u32[block >> 2] & ~7;
+      blocks++;
+      bytes += size;
+      if (size > largest) largest = size;
+    }
+    return { freeBlocks: blocks, freeBytes: bytes, largestFreeBlock: largest };
+  }
+
+  protected override indexDetails(): Record<string, number | string> {
+    return { index: "address tree" };
+  }
+}
+
+/** First fit over a LIFO free list. */
+class LifoFirstFitEngine extends BoundaryTagEngine {
+  readonly strategy = "first-fit-lifo";
   /** The one free list's head is the metadata's first word. */
   protected readonly listHeads: number;
   protected readonly listCount = 1;
 
-  constructor(region: Region, name: string, lifo: boolean) {
-    super(region, 4, lifo ? POLICY_LIFO : POLICY_ADDRESS);
+  constructor(region: Region) {
+    super(region, 4, POLICY_LIFO);
     this.listHeads = this.meta;
-    this.strategy = name;
-    this.lifo = lifo;
   }
 
   protected insertFree(u32: Uint32Array, block: number): void {
-    if (this.lifo) pushFront(u32, this.meta, block);
-    else insertByAddress(u32, this.meta, block);
+    pushFront(u32, this.meta, block);
   }
 
   protected removeFree(u32: Uint32Array, block: number): void {
@@ -57,32 +125,29 @@ class FirstFitEngine extends BoundaryTagEngine {
     while (block !== 0 && (u32[block >> 2] & ~7) < size) block = u32[(block + NEXT) >> 2];
     return block;
   }
-
-  protected override checkIndex(): void {
-    if (this.lifo) return;
-    let previous = 0;
-    for (const block of this.indexedBlocks()) {
-      if (block <= previous) throw new HeapCorruptionError(block, "the free list is out of address order");
-      previous = block;
-    }
-  }
 }
 
-/** First fit, address-ordered (`first-fit`) or LIFO (`first-fit-lifo`). */
+/** First fit, address-ordered (`first-fit`, over an address tree) or LIFO (`first-fit-lifo`, over a list). */
 export function firstFit(options: Partial<FirstFitOptions> = {}): Strategy<FirstFitOptions> {
   const order = options.order ?? "address";
   if (order !== "address" && order !== "lifo") {
     throw new RangeError(`first-fit: order must be "address" or "lifo", not ${JSON.stringify(order)}`);
   }
-  const lifo = order === "lifo";
-  const name = lifo ? "first-fit-lifo" : "first-fit";
+  if (order === "lifo") {
+    return {
+      name: "first-fit-lifo",
+      description: "first fit over a LIFO free list: O(1) free, scattered placement",
+      options: { order },
+      create: (region) => new LifoFirstFitEngine(region).format(),
+      attach: (region) => new LifoFirstFitEngine(region).open(),
+    };
+  }
   return {
-    name,
-    description: lifo
-      ? "first fit over a LIFO free list: O(1) free, scattered placement"
-      : "first fit over an address-ordered free list: low fragmentation, O(n) search",
+    name: "first-fit",
+    description:
+      "address-ordered first fit over a Cartesian tree of the free blocks: low fragmentation, O(log n) expected",
     options: { order },
-    create: (region) => new FirstFitEngine(region, name, lifo).format(),
-    attach: (region) => new FirstFitEngine(region, name, lifo).open(),
+    create: (region) => new AddressFirstFitEngine(region).format(),
+    attach: (region) => new AddressFirstFitEngine(region).open(),
   };
 }
