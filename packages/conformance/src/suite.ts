@@ -7,7 +7,8 @@
  *   every live payload still holds the bytes written into it, no two payloads overlap, every payload
  *   is aligned, `check()` passes, `stats()` agrees with a model and `usage()` with `stats()`;
  * - bad input: each bad call throws its typed error and leaves the heap byte-for-byte as it was;
- * - out of memory, growth, WebAssembly.Memory backing, snapshot/restore, corruption detection.
+ * - out of memory, growth, WebAssembly.Memory backing, snapshot/restore, corruption detection, and a
+ *   fresh heap over memory an earlier heap left full of stale blocks.
  *
  * @module
  */
@@ -267,6 +268,29 @@ export function describeStrategy(
             model.verify();
           }
         }),
+        { numRuns: Math.ceil(runs / 2) },
+      );
+    });
+
+    it("works over memory that an earlier heap left full of its own stale blocks", () => {
+      // a fresh heap over reused memory must not take old headers above its break for its own
+      fc.assert(
+        fc.property(
+          fc.array(operationArbitrary, { maxLength: 120 }),
+          fc.array(operationArbitrary, { maxLength: 120 }),
+          (before, after) => {
+            const memory = new ArrayBuffer(4096, { maxByteLength: 1 << 20 });
+            const earlier = createHeap({ strategy: make(), memory });
+            const first = new HeapModel(earlier);
+            for (const step of before) first.apply(step);
+            for (const block of first.live) earlier.free(block.ptr); // leaves stale free headers
+            const model = new HeapModel(createHeap({ strategy: make(), memory }));
+            for (const step of after) {
+              model.apply(step);
+              model.verify();
+            }
+          },
+        ),
         { numRuns: Math.ceil(runs / 2) },
       );
     });

@@ -54,6 +54,7 @@ import {
   alignUp,
   type BlockInfo,
   type EngineStats,
+  type FreeSpace,
   HeapCorruptionError,
   type Memory,
   OutOfMemoryError,
@@ -220,16 +221,25 @@ class BuddyEngine implements AllocatorEngine {
       block = at;
       u32[block >> 2] = BUDDY_TAG | BUDDY_USED | order;
       const newEnd = at + size;
-      let gap = end;
-      while (gap < at) {
-        let gapOrder = 31 - Math.clz32(gap & -gap);
-        while (gap + (1 << gapOrder) > at) gapOrder--;
-        this.release(u32, gap, gapOrder, newEnd);
-        gap += 1 << gapOrder;
+      // The memory above the old break may hold anything (stale blocks of an earlier heap, a
+      // caller's bytes), so every gap block gets a header, marked used, before any is freed: a
+      // merge then never reads a word that is not a header.
+      for (let gap = end; gap < at; gap += 1 << this.gapOrder(gap, at)) {
+        u32[gap >> 2] = BUDDY_TAG | BUDDY_USED | this.gapOrder(gap, at);
+      }
+      for (let gap = end; gap < at; gap += 1 << this.gapOrder(gap, at)) {
+        this.release(u32, gap, this.gapOrder(gap, at), newEnd);
       }
     }
     u32[block >> 2] = BUDDY_TAG | BUDDY_USED | order;
     return block;
+  }
+
+  /** The order of the largest block that starts at `gap` (aligned to its size) and ends by `at`. */
+  private gapOrder(gap: number, at: number): number {
+    let order = 31 - Math.clz32(gap & -gap);
+    while (gap + (1 << order) > at) order--;
+    return order;
   }
 
   malloc(size: number): Ptr {
@@ -349,6 +359,16 @@ class BuddyEngine implements AllocatorEngine {
   largestFreePayload(): number {
     const bits = this.memory.u32[this.hw + H_BITMAP];
     return bits === 0 ? 0 : (1 << (31 - Math.clz32(bits))) - this.hb;
+  }
+
+  /** Blocks tile [origin, brk), so the free bytes are that less the used blocks' bytes; the largest is the highest non-empty order. */
+  freeSpace(): FreeSpace {
+    const u32 = this.memory.u32;
+    const bits = u32[this.hw + H_BITMAP];
+    return {
+      freeBytes: this.region.brk - this.origin - u32[this.hw + H_USED_BYTES],
+      largestFreeBlock: bits === 0 ? 0 : 1 << (31 - Math.clz32(bits)),
+    };
   }
 
   // ------------------------------------------------------------------ inspection

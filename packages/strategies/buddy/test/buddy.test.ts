@@ -97,6 +97,28 @@ describe("buddy", () => {
     heap.check();
   });
 
+  it("grows over memory full of headers that look free, without merging with any of them", () => {
+    // Above the break, every 16-byte step says "free block of the order of my alignment". A growth
+    // that freed its gap blocks before writing all their headers let a merge climb from a free
+    // block below the break into the gap and take one of these for a buddy (found by the bench
+    // replaying gcc-as twice over one memory). The sequence below builds that case exactly.
+    const memory = new ArrayBuffer(1 << 16, { maxByteLength: 1 << 20 });
+    const u32 = new Uint32Array(memory);
+    for (let a = 32; a < 1 << 16; a += 16) u32[a >> 2] = BUDDY_TAG | Math.min(31 - Math.clz32(a & -a), 15);
+    const heap = createHeap({ strategy: buddy(), memory });
+    // fill up to 1152 with used blocks, then a block of order 5 at 1152 (the break is now 1184)
+    for (const size of [8, 56, 120, 120, 504, 120]) heap.malloc(size);
+    const low = heap.malloc(24);
+    expect(low).toBe(1152 + 8);
+    heap.free(low); // free, order 5, no buddy yet: the one at 1184 is above the break
+    // order 8 goes at 1280: the gap is 1184 (order 5, the buddy of 1152) and 1216 (order 6), and
+    // 1152 + 1184 merged is order 6 at 1152, whose buddy is 1216: not yet a block when it is asked
+    const high = heap.malloc(248);
+    expect(high).toBe(1280 + 8);
+    heap.check();
+    expect(heap.stats().freeBytes).toBe(1280 - 1152);
+  });
+
   it("reports a block header without the tag as HeapCorruptionError naming the block", () => {
     const heap = createHeap({ strategy: buddy() });
     const a = heap.malloc(40);
