@@ -246,11 +246,14 @@ export function markdownPage(
     "- **ops/s** — allocations, frees and reallocs per second, each call counting one, median of " +
       `${meta.runs} timed runs after a warm-up run; **min** and **max** are the slowest and fastest run. ` +
       "Every run starts from a fresh allocator (a new heap, pool or process heap), and each implementation " +
-      "runs in a process of its own. The workload is pre-generated into typed arrays, so the loop allocates " +
+      "runs in a process of its own. A heapkit run formats its fresh heap over the memory of the runs before " +
+      "it, as glibc reuses its process heap, so neither pays the first touch of each page inside the timing. " +
+      "The workload is pre-generated into typed arrays, so the loop allocates " +
       "no JS objects of its own. For gc-* rows, ops/s is objects traced per second by one full collection.",
     "- **ops timed** — a slow implementation that would take more than " +
       `${meta.budgetMs} ms per run is measured on the prefix of the workload that fits, and says so here ` +
-      '("N of M"). A prefix starts with the live set still filling, so it flatters the slow implementation.',
+      '("N of M"). A prefix starts with the live set still filling, so it flatters the slow implementation. ' +
+      (meta.quick ? "" : "@thi.ng/malloc on W is the exception: one timed run of the whole workload."),
     "- **util** — utilization as malloc-lab defines it: the peak of live payload *as requested* divided by the " +
       "high-water mark of the memory the allocator took (heapkit: its heap break; @thi.ng/malloc: its `top`; " +
       "glibc: the `brk` extent plus mmapped chunks, sampled after every op in an untimed pass; Uint8Array: " +
@@ -264,7 +267,10 @@ export function markdownPage(
     "- **glibc** — the system malloc, driven by a small C replay program (bench/native/replay.c, `cc -O2`) " +
       "reading the same workload file; it times only the malloc/free loop.",
     "- **thi.ng** — [@thi.ng/malloc](https://www.npmjs.com/package/@thi.ng/malloc), first fit over an " +
-      "ArrayBuffer; its free and used lists are walked on every call, so it is measured on a prefix.",
+      "ArrayBuffer; its free and used lists are walked on every call, so it is measured on a prefix " +
+      (meta.quick
+        ? "(W included)."
+        : "(but on W, on the whole workload: one timed run, the ×thi.ng target's divisor)."),
     "- **uint8array** — `new Uint8Array(n)` per block and dropping the reference to free it: what JS does " +
       "with no allocator; V8's GC does the freeing, inside the timed loop.",
     "- **cpython** — python3's `gc.collect()` over the same object graph as the gc-* workloads.",
