@@ -4,7 +4,7 @@
  * JSON array on stdout with `--json`), bench/results/latest.json, and the docs site's results page.
  *
  * Options:
- *   --quick               W-100, W, W-100k, pairs (200 k) and gc-100k, with a time budget of 100 ms per run (slow
+ *   --quick               W-100, W, W-100k, S, pairs (200 k) and gc-100k, with a time budget of 100 ms per run (slow
  *                         implementations measure a shorter prefix): under a minute on an idle machine
  *   --json                one JSON array of rows on stdout; the table goes to stderr
  *   --runs N              timed runs per cell after the warm-up (default 5, at least 5 for published figures)
@@ -80,7 +80,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
 }
 
 /** What --quick measures (any workload can still be picked with --workload). */
-export const QUICK_WORKLOADS = ["W-100", "W", "W-100k", "pairs", "gc-100k"];
+export const QUICK_WORKLOADS = ["W-100", "W", "W-100k", "S", "pairs", "gc-100k"];
 
 const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = resolve(benchDir, "..");
