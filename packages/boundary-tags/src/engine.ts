@@ -342,7 +342,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
 
   /**
    * The largest free block's size, from the last non-empty list only (lists are ordered by size
-   * class; first and next fit have just one). The walk stops after as many steps as the heap could
+   * class; next fit and LIFO first fit have just one). The walk stops after as many steps as the heap could
    * hold blocks, so a corrupted, cyclic list cannot hang it; check() reports such a list.
    */
   protected largestFreeBlock(): number {

@@ -466,11 +466,9 @@ export class Heap implements Allocator, Region {
       );
     }
     const free = this.engine.freeSpace?.(live, liveBytes);
+    if (free === undefined) return;
     const walked = this.engine.stats();
-    if (
-      free !== undefined &&
-      (free.freeBytes !== walked.freeBytes || free.largestFreeBlock !== walked.largestFreeBlock)
-    ) {
+    if (free.freeBytes !== walked.freeBytes || free.largestFreeBlock !== walked.largestFreeBlock) {
       throw new HeapCorruptionError(
         this.base,
         `the engine's free space without a walk (${free.freeBytes} bytes, largest ${free.largestFreeBlock}) ` +
