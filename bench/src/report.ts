@@ -44,7 +44,7 @@ export interface TargetCheck {
 
 const isPeer = (impl: string): boolean => (PEERS as readonly string[]).includes(impl);
 /** Strategies whose cost is allowed to grow with the live set: their algorithm walks a list of free blocks. */
-export const LINEAR_STRATEGIES = ["first-fit-lifo", "next-fit"];
+export const LINEAR_STRATEGIES = ["first-fit-lifo"];
 
 function find(rows: readonly Row[], impl: string, workload: string): Row | undefined {
   return rows.find((r) => r.impl === impl && r.workload === workload);

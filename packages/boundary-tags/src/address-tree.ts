@@ -19,7 +19,8 @@
  *
  * First fit, lowest address first: a subtree holds a block of `size` or more exactly when its root
  * does (heap order), so the search starts at the root and goes left while the left child fits; the
- * node where it stops is the lowest-addressed block that fits. It never goes right.
+ * node where it stops is the lowest-addressed block that fits. It never goes right. Next fit's search
+ * (the lowest block that fits at or above an address) is one path too.
  *
  * Insert descends by address to the first node of lower priority and splits that subtree around the
  * new key; remove descends by address to the block and merges its two subtrees in its place. All
@@ -64,6 +65,26 @@ export function treeFirstFit(u32: Uint32Array, rootWord: number, size: number): 
     if (left === 0 || (u32[left >> 2] & SIZE_MASK) < size) return node;
     node = left;
   }
+}
+
+/**
+ * The lowest-addressed free block at `from` or above with at least `size` bytes, or 0: next fit's
+ * search. It walks one path: past blocks below `from` it goes right; at a block that fits and is at
+ * `from` or above, it remembers it and goes left for a lower one; a subtree whose root does not fit
+ * holds nothing that does, so the walk ends there.
+ */
+export function treeFirstFitFrom(u32: Uint32Array, rootWord: number, size: number, from: number): number {
+  let node = u32[rootWord];
+  let found = 0;
+  while (node !== 0 && (u32[node >> 2] & SIZE_MASK) >= size) {
+    if (node < from) {
+      node = u32[(node + RIGHT) >> 2];
+    } else {
+      found = node;
+      node = u32[(node + LEFT) >> 2];
+    }
+  }
+  return found;
 }
 
 /** The largest free block's size: the root's. */

@@ -11,6 +11,7 @@ export {
   RIGHT,
   treeBlocks,
   treeFirstFit,
+  treeFirstFitFrom,
   treeInsert,
   treeLargest,
   treeRemove,
@@ -38,3 +39,4 @@ export {
   nextMarkedBin,
   unmarkBin,
 } from "./size-bins.js";
+export { AddressTreeEngine } from "./tree-engine.js";

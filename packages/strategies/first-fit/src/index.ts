@@ -25,18 +25,8 @@
  *
  * @packageDocumentation
  */
-import {
-  BoundaryTagEngine,
-  NEXT,
-  pushFront,
-  treeBlocks,
-  treeFirstFit,
-  treeInsert,
-  treeLargest,
-  treeRemove,
-  unlink,
-} from "@heapkit/boundary-tags";
-import type { EngineStats, Region, Strategy } from "@heapkit/contract";
+import { AddressTreeEngine, BoundaryTagEngine, NEXT, pushFront, unlink } from "@heapkit/boundary-tags";
+import type { Region, Strategy } from "@heapkit/contract";
 
 /** Options of {@link firstFit}. */
 export interface FirstFitOptions {
@@ -47,52 +37,12 @@ export interface FirstFitOptions {
 const POLICY_ADDRESS_TREE = 0x0103;
 const POLICY_LIFO = 0x0102;
 
-/** Address-ordered first fit over the address tree. */
-class AddressFirstFitEngine extends BoundaryTagEngine {
+/** Address-ordered first fit: the address tree's own search. */
+class AddressFirstFitEngine extends AddressTreeEngine {
   readonly strategy = "first-fit";
-  /** The tree is not a set of lists: the walks below replace the engine's list walks. */
-  protected readonly listHeads: number;
-  protected readonly listCount = 0;
-  private readonly rootWord: number;
 
   constructor(region: Region) {
     super(region, 4, POLICY_ADDRESS_TREE);
-    this.listHeads = this.meta;
-    this.rootWord = this.meta >> 2;
-  }
-
-  protected insertFree(u32: Uint32Array, block: number, size: number): void {
-    treeInsert(u32, this.rootWord, block, size);
-  }
-
-  protected removeFree(u32: Uint32Array, block: number): void {
-    treeRemove(u32, this.rootWord, block);
-  }
-
-  protected findFree(u32: Uint32Array, size: number): number {
-    return treeFirstFit(u32, this.rootWord, size);
-  }
-
-  protected override largestFreeBlock(): number {
-    return treeLargest(this.memory.u32, this.rootWord);
-  }
-
-  protected override *indexedBlocks(): Generator<number> {
-    yield* treeBlocks(this.memory.u32, this.rootWord, this.region.brk >> 4);
-  }
-
-  protected override walkFreeLists(): Omit<EngineStats, "details"> {
-    const u32 = this.memory.u32;
-    let blocks = 0;
-    let bytes = 0;
-    let largest = 0;
-    for (const block of treeBlocks(u32, this.rootWord, this.region.brk >> 4)) {
-      const size = u32[block >> 2] & ~7;
-      blocks++;
-      bytes += size;
-      if (size > largest) largest = size;
-    }
-    return { freeBlocks: blocks, freeBytes: bytes, largestFreeBlock: largest };
   }
 
   protected override indexDetails(): Record<string, number | string> {

@@ -1,92 +1,66 @@
 /**
  * `@heapkit/strategy-next-fit` — next fit (Knuth): first fit that starts each search where the
- * last one stopped, wrapping around, over an address-ordered free list.
+ * last one stopped, wrapping around.
  *
  * ```
- *  metadata: [ head | rover ]
+ *  metadata: [ root | rover ]     the free blocks as an address tree (see first fit), and the
+ *                                 address where the next search starts
  *
- *  head -> 0x040 -> 0x1a8 -> 0x7f0 -> 0x9c8 -> 0
- *                             ^ rover: the next search starts here, runs to the end,
- *                               then wraps to head and stops back at the rover
+ *  free blocks by address:  0x040   0x1a8   0x7f0   0x9c8
+ *                                            ^ rover: the search takes the lowest block at or
+ *                                              above it that fits; if none does, it wraps to the
+ *                                              lowest block that fits at all
  * ```
+ *
+ * The rover is the block the last search took. When a free block comes to cover it (the block it
+ * names was freed and merged with the one before), it moves to that block's start, so it always
+ * names where a block begins.
  *
  * Spreading allocations around the heap avoids re-scanning the small splinters that collect at
  * its start, but it mixes objects of different lifetimes, so it fragments more than first fit on
- * real programs (Wilson et al., 1995). Cost: O(free blocks) per search in the worst case.
+ * real programs (Wilson et al., 1995). Both searches walk one path of the address tree of
+ * `@heapkit/boundary-tags`, so a call costs the tree's depth, not a walk of the free list.
  *
  * @packageDocumentation
  */
-import { BoundaryTagEngine, insertByAddress, NEXT, unlink } from "@heapkit/boundary-tags";
-import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
+import { AddressTreeEngine, treeFirstFit, treeFirstFitFrom, treeInsert } from "@heapkit/boundary-tags";
+import type { Region, Strategy } from "@heapkit/contract";
 
-const POLICY_NEXT_FIT = 0x0201;
+const POLICY_NEXT_FIT_TREE = 0x0202;
 
-class NextFitEngine extends BoundaryTagEngine {
+class NextFitEngine extends AddressTreeEngine {
   readonly strategy = "next-fit";
-
-  /** The one free list's head is the metadata's first word. */
-  protected readonly listHeads: number;
-  protected readonly listCount = 1;
+  private readonly roverWord: number;
 
   constructor(region: Region) {
-    super(region, 8, POLICY_NEXT_FIT);
-    this.listHeads = this.meta;
+    super(region, 8, POLICY_NEXT_FIT_TREE);
+    this.roverWord = this.rootWord + 1;
   }
 
-  private get roverWord(): number {
-    return (this.meta + 4) >> 2;
-  }
-
-  protected insertFree(u32: Uint32Array, block: number): void {
-    insertByAddress(u32, this.meta, block);
-    // a block that lands just before the rover (a split remainder, a merge) is where the search resumes
-    if (u32[(block + NEXT) >> 2] === u32[this.roverWord]) u32[this.roverWord] = block;
-  }
-
-  protected removeFree(u32: Uint32Array, block: number): void {
-    if (u32[this.roverWord] === block) u32[this.roverWord] = u32[(block + NEXT) >> 2];
-    unlink(u32, this.meta, block);
-  }
-
-  protected findFree(u32: Uint32Array, size: number): number {
+  protected override insertFree(u32: Uint32Array, block: number, size: number): void {
+    treeInsert(u32, this.rootWord, block, size);
     const rover = u32[this.roverWord];
-    let block = rover !== 0 ? rover : u32[this.meta >> 2];
-    while (block !== 0 && (u32[block >> 2] & ~7) < size) block = u32[(block + NEXT) >> 2];
-    if (block === 0) {
-      // wrap around: from the head up to where this search started
-      block = u32[this.meta >> 2];
-      while (block !== 0 && block !== rover && (u32[block >> 2] & ~7) < size)
-        block = u32[(block + NEXT) >> 2];
-      if (block === rover) return 0;
-    }
+    if (block < rover && rover < block + size) u32[this.roverWord] = block;
+  }
+
+  protected override findFree(u32: Uint32Array, size: number): number {
+    let block = treeFirstFitFrom(u32, this.rootWord, size, u32[this.roverWord]);
+    if (block === 0) block = treeFirstFit(u32, this.rootWord, size);
     if (block !== 0) u32[this.roverWord] = block;
     return block;
   }
 
   protected override indexDetails(): Record<string, number | string> {
-    return { rover: this.memory.u32[this.roverWord] };
-  }
-
-  protected override checkIndex(): void {
-    const u32 = this.memory.u32;
-    const rover = u32[this.roverWord];
-    let previous = 0;
-    let roverFound = rover === 0;
-    for (const block of this.indexedBlocks()) {
-      if (block <= previous) throw new HeapCorruptionError(block, "the free list is out of address order");
-      if (block === rover) roverFound = true;
-      previous = block;
-    }
-    if (!roverFound)
-      throw new HeapCorruptionError(rover, "the rover points at a block that is not on the free list");
+    return { index: "address tree", rover: this.memory.u32[this.roverWord] };
   }
 }
 
-/** Next fit over an address-ordered free list with a roving pointer. */
+/** Next fit over an address tree of the free blocks, with a roving start address. */
 export function nextFit(): Strategy<Record<string, never>> {
   return {
     name: "next-fit",
-    description: "next fit: first fit resuming where the last search stopped (a roving pointer)",
+    description:
+      "next fit: first fit resuming where the last search stopped (a roving pointer), over an address tree",
     options: {},
     create: (region) => new NextFitEngine(region).format(),
     attach: (region) => new NextFitEngine(region).open(),
