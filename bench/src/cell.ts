@@ -13,7 +13,8 @@
  * A heapkit cell formats each run's fresh heap over the same memory (a resizable ArrayBuffer, the
  * kind `createHeap` makes by default), as glibc in the C replay reuses its process heap from run to
  * run: the timed runs then measure the allocator, not the kernel's first touch of each page (about
- * 12 µs a page on the 2-core VM, which was 40–70 % of a fresh heap's run on W-100k).
+ * 12 µs a page on the 2-core VM: tlsf on W-100k did 1.7–2.6 M ops/s on fresh memory, 4.7–6.0 M on
+ * reused memory).
  *
  * @module
  */
@@ -424,25 +425,7 @@ function measure(spec: CellSpec): CellResult {
     };
   }
   const total = w.ops.length;
-  if (spec.whole === true) {
-    gcNow();
-    const t0 = process.hrtime.bigint();
-    driver.replay(w, 0, total);
-    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
-    driver.finish();
-    const highWater = driver.highWater();
-    const peakLive = peakLiveOfPrefix(w, total);
-    return {
-      impl: spec.impl,
-      workload: spec.workload,
-      opsTotal: total,
-      opsTimed: total,
-      seconds,
-      utilization: highWater === null || highWater <= 0 ? null : peakLive / highWater,
-      extra: { ...driver.extra(), peakLiveBytes: peakLive },
-    };
-  }
-  // warm-up, which also finds the prefix that fits the budget
+  // warm-up, which also finds the prefix that fits the budget (none for a `whole` cell)
   const fits = (): number => {
     const start = process.hrtime.bigint();
     for (let from = 0; from < total; from += CHUNK) {
@@ -452,20 +435,22 @@ function measure(spec: CellSpec): CellResult {
     }
     return total;
   };
+  const whole = spec.whole === true;
   // uint8array samples process memory during the warm-up: the first run of a fresh process, so RSS means something
-  driver.startSampling?.();
-  let timed = fits();
-  driver.stopSampling?.();
+  const sampling = driver.startSampling !== undefined && !whole;
+  if (sampling) driver.startSampling?.();
+  let timed = whole ? total : fits();
+  if (sampling) driver.stopSampling?.();
   driver.finish();
   const sampled = timed;
   const sampledHighWater = driver.highWater();
-  if (timed < total) {
+  if (!whole && timed < total) {
     // the warm-up ran partly unoptimized code: measure what fits again, now that the JIT is warm
     driver.reset();
     gcNow();
     timed = Math.max(timed, fits());
     driver.finish();
-  } else {
+  } else if (!whole) {
     // a short workload (a small trace) warms the JIT too little in one pass: repeat it for up to 300 ms
     const warmUntil = process.hrtime.bigint() + BigInt(Math.min(300, spec.budgetMs) * 1e6);
     for (let i = 0; i < 50 && process.hrtime.bigint() < warmUntil; i++) {
@@ -474,7 +459,7 @@ function measure(spec: CellSpec): CellResult {
       driver.finish();
     }
   }
-  for (let r = 0; r < spec.runs; r++) {
+  for (let r = 0; r < (whole ? 1 : spec.runs); r++) {
     driver.reset();
     gcNow();
     const t0 = process.hrtime.bigint();
@@ -482,8 +467,8 @@ function measure(spec: CellSpec): CellResult {
     seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
     driver.finish();
   }
-  const highWater = driver.startSampling !== undefined ? sampledHighWater : driver.highWater();
-  const peakLive = peakLiveOfPrefix(w, driver.startSampling !== undefined ? sampled : timed);
+  const highWater = sampling ? sampledHighWater : driver.highWater();
+  const peakLive = peakLiveOfPrefix(w, sampling ? sampled : timed);
   return {
     impl: spec.impl,
     workload: spec.workload,

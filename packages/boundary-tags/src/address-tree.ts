@@ -18,9 +18,9 @@
  * ```
  *
  * First fit, lowest address first: a subtree holds a block of `size` or more exactly when its root
- * does (heap order), so the search starts at the root and goes left while the left child fits; the
- * node where it stops is the lowest-addressed block that fits. It never goes right. Next fit's search
- * (the lowest block that fits at or above an address) is one path too.
+ * does (heap order), so the search starts at the root and goes left while the node fits; the last
+ * node that fitted is the lowest-addressed block that fits. Next fit's search (the lowest block that
+ * fits at or above its rover) is the same walk, which also goes right past blocks below the rover.
  *
  * Insert descends by address to the first node of lower priority and splits that subtree around the
  * new key; remove descends by address to the block and merges its two subtrees in its place. All
@@ -56,24 +56,13 @@ function ranksAbove(a: number, sizeA: number, b: number, sizeB: number): boolean
   return sizeA > sizeB || (sizeA === sizeB && tieBreak(a) > tieBreak(b));
 }
 
-/** The lowest-addressed free block of at least `size` bytes, or 0. `rootWord` is a word index. */
-export function treeFirstFit(u32: Uint32Array, rootWord: number, size: number): number {
-  let node = u32[rootWord];
-  if (node === 0 || (u32[node >> 2] & SIZE_MASK) < size) return 0;
-  for (;;) {
-    const left = u32[(node + LEFT) >> 2];
-    if (left === 0 || (u32[left >> 2] & SIZE_MASK) < size) return node;
-    node = left;
-  }
-}
-
 /**
- * The lowest-addressed free block at `from` or above with at least `size` bytes, or 0: next fit's
- * search. It walks one path: past blocks below `from` it goes right; at a block that fits and is at
- * `from` or above, it remembers it and goes left for a lower one; a subtree whose root does not fit
- * holds nothing that does, so the walk ends there.
+ * The lowest-addressed free block at `from` or above (first fit: 0; next fit: its rover) with at
+ * least `size` bytes, or 0. `rootWord` is a word index. It walks one path: past blocks below `from`
+ * it goes right; at a block that fits and is at `from` or above, it remembers it and goes left for a
+ * lower one; a subtree whose root does not fit holds nothing that does, so the walk ends there.
  */
-export function treeFirstFitFrom(u32: Uint32Array, rootWord: number, size: number, from: number): number {
+export function treeFirstFit(u32: Uint32Array, rootWord: number, size: number, from = 0): number {
   let node = u32[rootWord];
   let found = 0;
   while (node !== 0 && (u32[node >> 2] & SIZE_MASK) >= size) {

@@ -11,7 +11,6 @@ export {
   RIGHT,
   treeBlocks,
   treeFirstFit,
-  treeFirstFitFrom,
   treeInsert,
   treeLargest,
   treeRemove,

@@ -1,5 +1,5 @@
 import { ENGINE_HEADER_BYTES } from "@heapkit/boundary-tags";
-import { HeapCorruptionError } from "@heapkit/contract";
+import { HeapCorruptionError, type Strategy } from "@heapkit/contract";
 import { createHeap, type Heap } from "@heapkit/heap";
 import { firstFit, nextFit } from "@heapkit/strategies";
 import fc from "fast-check";
@@ -32,26 +32,41 @@ const operations = fc.array(
   { minLength: 1, maxLength: 300 },
 );
 
+/**
+ * Random malloc/free sequences on a heap of `strategy`, each malloc checked against {@link expectedFit}.
+ * With `rover`, the scan starts where next fit's rover is: the block the last search took, moved to
+ * the start of a free block that comes to cover it; without, it starts at address 0 (first fit).
+ */
+function expectPlacementsOfScan(strategy: () => Strategy<unknown>, rover: boolean): void {
+  fc.assert(
+    fc.property(operations, (ops) => {
+      const heap = createHeap({ strategy: strategy(), size: 1 << 16, maxSize: 1 << 22 });
+      const live: number[] = [];
+      let from = 0;
+      for (const o of ops) {
+        if (o.kind === "malloc") {
+          const expected = expectedFit(heap, o.size, from);
+          const ptr = heap.malloc(o.size);
+          expect(ptr).toBe(expected.ptr);
+          if (rover && expected.found) from = ptr - 4;
+          live.push(ptr);
+        } else if (live.length > 0) {
+          heap.free(live.splice(o.pick % live.length, 1)[0]);
+          const covering = [...heap.blocks()].find(
+            (b) => b.state === "free" && b.offset < from && from < b.offset + b.size,
+          );
+          if (covering !== undefined) from = covering.offset;
+        }
+      }
+      heap.check();
+    }),
+    { numRuns: 150 },
+  );
+}
+
 describe("first-fit (address tree)", () => {
   it("places every block exactly where a scan of the heap in address order would", () => {
-    fc.assert(
-      fc.property(operations, (ops) => {
-        const heap = createHeap({ strategy: firstFit(), size: 1 << 16, maxSize: 1 << 22 });
-        const live: number[] = [];
-        for (const o of ops) {
-          if (o.kind === "malloc") {
-            const expected = expectedFit(heap, o.size).ptr;
-            const ptr = heap.malloc(o.size);
-            expect(ptr).toBe(expected);
-            live.push(ptr);
-          } else if (live.length > 0) {
-            heap.free(live.splice(o.pick % live.length, 1)[0]);
-          }
-        }
-        heap.check();
-      }),
-      { numRuns: 150 },
-    );
+    expectPlacementsOfScan(firstFit, false);
   });
 
   it("reports the largest free block from the root, and the same figures as a walk", () => {
@@ -100,31 +115,7 @@ describe("first-fit (address tree)", () => {
 
 describe("next-fit (address tree and rover)", () => {
   it("takes the lowest fitting block at or after the rover, else wraps, as a scan of the heap would", () => {
-    fc.assert(
-      fc.property(operations, (ops) => {
-        const heap = createHeap({ strategy: nextFit(), size: 1 << 16, maxSize: 1 << 22 });
-        const live: number[] = [];
-        let rover = 0; // the block the last search took
-        for (const o of ops) {
-          if (o.kind === "malloc") {
-            const expected = expectedFit(heap, o.size, rover);
-            const ptr = heap.malloc(o.size);
-            expect(ptr).toBe(expected.ptr);
-            if (expected.found) rover = ptr - 4;
-            live.push(ptr);
-          } else if (live.length > 0) {
-            heap.free(live.splice(o.pick % live.length, 1)[0]);
-            // a free block that now covers the rover's address takes it to its start
-            const covering = [...heap.blocks()].find(
-              (b) => b.state === "free" && b.offset < rover && rover < b.offset + b.size,
-            );
-            if (covering !== undefined) rover = covering.offset;
-          }
-        }
-        heap.check();
-      }),
-      { numRuns: 150 },
-    );
+    expectPlacementsOfScan(nextFit, true);
   });
 
   it("moves the rover to the start of a free block that comes to cover it", () => {

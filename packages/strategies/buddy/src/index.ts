@@ -224,11 +224,13 @@ class BuddyEngine implements AllocatorEngine {
       // The memory above the old break may hold anything (stale blocks of an earlier heap, a
       // caller's bytes), so every gap block gets a header, marked used, before any is freed: a
       // merge then never reads a word that is not a header.
-      for (let gap = end; gap < at; gap += 1 << this.gapOrder(gap, at)) {
-        u32[gap >> 2] = BUDDY_TAG | BUDDY_USED | this.gapOrder(gap, at);
+      for (let gap = end, order = 0; gap < at; gap += 1 << order) {
+        order = this.gapOrder(gap, at);
+        u32[gap >> 2] = BUDDY_TAG | BUDDY_USED | order;
       }
-      for (let gap = end; gap < at; gap += 1 << this.gapOrder(gap, at)) {
-        this.release(u32, gap, this.gapOrder(gap, at), newEnd);
+      for (let gap = end, order = 0; gap < at; gap += 1 << order) {
+        order = this.gapOrder(gap, at);
+        this.release(u32, gap, order, newEnd);
       }
     }
     u32[block >> 2] = BUDDY_TAG | BUDDY_USED | order;

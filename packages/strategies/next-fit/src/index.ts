@@ -23,7 +23,7 @@
  *
  * @packageDocumentation
  */
-import { AddressTreeEngine, treeFirstFit, treeFirstFitFrom, treeInsert } from "@heapkit/boundary-tags";
+import { AddressTreeEngine, treeFirstFit, treeInsert } from "@heapkit/boundary-tags";
 import type { Region, Strategy } from "@heapkit/contract";
 
 const POLICY_NEXT_FIT_TREE = 0x0202;
@@ -44,7 +44,7 @@ class NextFitEngine extends AddressTreeEngine {
   }
 
   protected override findFree(u32: Uint32Array, size: number): number {
-    let block = treeFirstFitFrom(u32, this.rootWord, size, u32[this.roverWord]);
+    let block = treeFirstFit(u32, this.rootWord, size, u32[this.roverWord]);
     if (block === 0) block = treeFirstFit(u32, this.rootWord, size);
     if (block !== 0) u32[this.roverWord] = block;
     return block;
