@@ -22,6 +22,7 @@ import { buildBenchmarkGraph, createPlan } from "@heapkit/gc";
 import { createHeap, type Heap } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 import { MemPool } from "@thi.ng/malloc";
+import { FIXED_MEMORY } from "./stats.js";
 import { OP_ALLOC, OP_FREE, readWorkload, type Workload } from "./workload.js";
 
 /** What the parent asks a cell to measure. */
@@ -94,8 +95,8 @@ interface Driver {
 
 // ------------------------------------------------------------------ heapkit
 
-function heapDriver(strategy: string, slots: number): Driver {
-  const memory = newMemory();
+/** A heapkit strategy over `memory`, which every run's fresh heap reuses. */
+function heapDriver(strategy: string, slots: number, memory: ArrayBuffer): Driver {
   let heap: Heap = makeHeap(strategy, memory);
   const ptrs = new Int32Array(Math.max(1, slots));
   return {
@@ -326,17 +327,22 @@ function peakLiveOfPrefix(w: Workload, count: number): number {
   return peak;
 }
 
+/** The size of a fixed pool for `w`: room for 3× the peak live payload plus headers, at least 1 MiB. */
+function fixedPoolBytes(w: Workload | null): number {
+  const slots = w?.slots ?? 1;
+  const peak = w?.peakLiveBytes ?? 0;
+  return Math.min(0x7fff_0000, Math.max(1 << 20, Math.ceil(peak * 3 + slots * 16 + (16 << 20)))) & ~4095;
+}
+
 function makeDriver(impl: string, w: Workload | null): Driver {
   const slots = w?.slots ?? 1;
-  if (impl === "thi.ng") {
-    // a fixed pool (it cannot grow): room for 3× the peak live payload plus headers, at least 1 MiB
-    const peak = w?.peakLiveBytes ?? 0;
-    const bytes =
-      Math.min(0x7fff_0000, Math.max(1 << 20, Math.ceil(peak * 3 + slots * 16 + (16 << 20)))) & ~4095;
-    return thingDriver(bytes, slots);
-  }
+  if (impl === "thi.ng") return thingDriver(fixedPoolBytes(w), slots);
   if (impl === "uint8array") return uint8Driver(slots);
-  return heapDriver(impl, slots);
+  if (impl.endsWith(FIXED_MEMORY)) {
+    const strategy = impl.slice(0, -FIXED_MEMORY.length);
+    return heapDriver(strategy, slots, new ArrayBuffer(fixedPoolBytes(w)));
+  }
+  return heapDriver(impl, slots, newMemory());
 }
 
 /**

@@ -26,7 +26,7 @@ import { gcWorkloads } from "./gc.js";
 import { describeMachine } from "./machine.js";
 import { buildReplay, runGlibc } from "./native.js";
 import { markdownPage, type RunMeta, terminalTable } from "./report.js";
-import { addRatios, type Row, rowFromRuns } from "./stats.js";
+import { addRatios, FIXED_MEMORY, type Row, rowFromRuns } from "./stats.js";
 import { type PreparedWorkload, prepareWorkloads } from "./workloads.js";
 
 /** Parsed command-line options. */
@@ -162,7 +162,11 @@ async function main(): Promise<void> {
   const jsImpls = [...strategyNames, "thi.ng", "uint8array"].filter(want);
   const rows: Row[] = [];
   const cells = workloads.reduce(
-    (n, w) => n + (w.kind === "gc" ? strategyNames.filter(want).length + 1 : jsImpls.length + 1),
+    (n, w) =>
+      n +
+      (w.kind === "gc"
+        ? strategyNames.filter(want).length + 1
+        : jsImpls.length + 1 + (w.name === "W" && !o.quick ? strategyNames.filter(want).length : 0)),
     0,
   );
   let done = 0;
@@ -191,7 +195,12 @@ async function main(): Promise<void> {
         log(`glibc × ${w.name}: ${(e as Error).message}`);
       }
     }
-    for (const impl of jsImpls) {
+    // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
+    const impls =
+      w.name === "W" && !o.quick
+        ? [...jsImpls, ...strategyNames.filter(want).map((s) => s + FIXED_MEMORY)]
+        : jsImpls;
+    for (const impl of impls) {
       const spec: CellSpec =
         w.kind === "pairs"
           ? { impl, workload: w.name, kind: "pairs", pairs: w.pairs, runs: o.runs, budgetMs: o.budgetMs }

@@ -8,6 +8,17 @@
 /** The peers: implementations heapkit is measured against. */
 export const PEERS = ["glibc", "thi.ng", "uint8array", "cpython"] as const;
 
+/**
+ * The suffix of a strategy measured over a fixed-size plain ArrayBuffer (`tlsf/fixed`, on W) instead
+ * of the default growable one, in a pool the size of thi.ng's. V8 (node 20) checks every typed-array
+ * access to a resizable buffer against its current length; a plain buffer needs no such check, so the
+ * pair shows what a heap that can grow costs.
+ */
+export const FIXED_MEMORY = "/fixed";
+
+/** Whether a row is a strategy over a fixed-size buffer. */
+export const isFixedMemory = (impl: string): boolean => impl.endsWith(FIXED_MEMORY);
+
 /** One implementation on one workload: the unit of the JSON output. */
 export interface Row {
   /** A heapkit strategy name, or a peer: `thi.ng`, `uint8array`, `glibc`, `cpython`. */

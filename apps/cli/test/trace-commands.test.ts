@@ -25,6 +25,29 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+describe("heapkit floor", () => {
+  it("prints the floors of each trace, and JSON with --json", async () => {
+    // the peak of tiny.rep: blocks of 100 and 50 bytes → 104 + 56 bytes with a header or without
+    const json = await run("floor", tiny, GCC_AS, "--json");
+    expect(json.code).toBe(0);
+    const [first, second] = JSON.parse(json.out);
+    expect(first).toMatchObject({ peakLiveBytes: 150, peakLiveOp: 2, liveBlocks: 2 });
+    expect(first.header).toBeCloseTo(160 / 150 - 1, 12);
+    expect(first.headerless).toBeCloseTo(160 / 150 - 1, 12);
+    expect(second.peakLiveBytes).toBeGreaterThan(0);
+    expect(second.header).toBeGreaterThan(second.headerless);
+    const text = await run("floor", tiny);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/floor with a 4-byte header .*: 6\.67 %/);
+  });
+
+  it("names file and line of a malformed trace, and exits 1", async () => {
+    const { code, err } = await run("floor", bad);
+    expect(code).toBe(1);
+    expect(err).toContain(`${bad}:6:`);
+  });
+});
+
 describe("heapkit replay", () => {
   it("prints one JSON object with the figures", async () => {
     const { code, out, err } = await run("replay", tiny, "--strategy", "best-fit", "--json");

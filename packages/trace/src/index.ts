@@ -2,11 +2,17 @@
  * `@heapkit/trace` — allocation traces: streaming readers and writers for CS:APP malloc-lab `.rep`,
  * glibc `mtrace` and heapkit JSON Lines (`.gz` transparently), a replay engine that drives any
  * `Allocator` of the contract, checks every payload and measures utilization, fragmentation and
- * speed, and the malloc-lab score.
+ * speed, the malloc-lab score, and the least fragmentation any allocator can reach on a trace.
  *
  * @packageDocumentation
  */
 export { BATCH_EVENTS, createBatch, type EventBatch, Op } from "./batch.js";
+export {
+  blockWithHeader,
+  blockWithoutHeader,
+  type FragmentationFloor,
+  fragmentationFloor,
+} from "./floor.js";
 export type { RepHeader, TraceFormat, TraceSummary } from "./parsers.js";
 export {
   eventAt,

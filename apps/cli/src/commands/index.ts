@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { registerCompare } from "./compare.js";
 import { registerDemo } from "./demo.js";
+import { registerFloor } from "./floor.js";
 import { registerGc } from "./gc.js";
 import { registerMap } from "./map.js";
 import { registerRecord } from "./record.js";
@@ -27,5 +28,6 @@ export const commands: readonly CommandRegistrar[] = [
   registerRecord,
   registerMap,
   registerStats,
+  registerFloor,
   registerGc,
 ];
