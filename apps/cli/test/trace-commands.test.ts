@@ -132,7 +132,13 @@ describe("heapkit compare", () => {
     ]);
     expect(report.scores.map((s: { strategy: string }) => s.strategy)).toEqual(["first-fit", "best-fit"]);
     expect(report.threads).toBe(0); // from TypeScript source the runs stay in this thread
+    // tiny.rep's peak: blocks of 100 and 50 bytes, 104 + 56 bytes in either format
+    expect(report.floors).toHaveLength(2);
+    expect(report.floors[0]).toMatchObject({ peakLiveBytes: 150, liveBlocks: 2 });
+    expect(report.floors[0].header).toBeCloseTo(160 / 150 - 1, 12);
+    for (const r of report.results) expect(r.fragmentation).toBeGreaterThanOrEqual(report.floors[0].header);
     const page = readFileSync(html, "utf8");
+    expect(page).toContain("The least fragmentation any allocator can reach here");
     expect(page.startsWith("<!doctype html>")).toBe(true);
     expect(page).not.toMatch(/<script|<link|src="http/);
     expect(page).toContain("Live bytes and heap size over the trace");
@@ -145,6 +151,7 @@ describe("heapkit compare", () => {
     const { code, out } = await run("compare", tiny, "--strategies", "first-fit,next-fit");
     expect(code).toBe(0);
     expect(out).toContain("tiny.rep: 7 ops, peak live 150 B");
+    expect(out).toContain("fragmentation floor: 6.67 % for any allocator with 4-byte headers");
     expect(out).toMatch(/│ first-fit +│/);
     expect(out).toMatch(/│ next-fit +│/);
     expect(out).toContain("malloc-lab score");

@@ -1,13 +1,15 @@
 /**
  * `heapkit compare TRACE... [--strategies a,b|all] [--html report.html] [--json]` — every strategy on
  * every trace, run in worker threads: a table with the best of each column coloured, JSON, and a
- * self-contained HTML report with charts and a heap map per strategy at the peak.
+ * self-contained HTML report with charts and a heap map per strategy at the peak. Each trace also gets
+ * its fragmentation floors (`heapkit floor`), so a strategy's figure can be read against the best any
+ * allocator could do.
  *
  * @module
  */
 import { writeFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { malLabScore, type ReplayResult } from "@heapkit/trace";
+import { type FragmentationFloor, fragmentationFloor, malLabScore, type ReplayResult } from "@heapkit/trace";
 import Table from "cli-table3";
 import type { Command } from "commander";
 import { type CliIo, colorsFor, parseCount } from "../io.js";
@@ -81,16 +83,22 @@ async function runCompare(traces: string[], options: CompareOptions, io: CliIo):
   const progress = new Progress(io, options.json === true);
   const started = performance.now();
   let run: Awaited<ReturnType<typeof runPool>>;
+  let floors: FragmentationFloor[];
   try {
-    run = await runPool(
-      jobs,
-      (index, fraction) =>
-        progress.update(`${jobs[index].strategy} on ${basename(jobs[index].trace)}`, fraction),
-      threads,
-    );
+    // the floors read each trace on this thread (gunzip on libuv's pool) while the workers replay
+    [run, floors] = await Promise.all([
+      runPool(
+        jobs,
+        (index, fraction) =>
+          progress.update(`${jobs[index].strategy} on ${basename(jobs[index].trace)}`, fraction),
+        threads,
+      ),
+      Promise.all(traces.map((trace) => fragmentationFloor(trace, { lenient: options.lenient === true }))),
+    ]);
   } finally {
     progress.stop();
   }
+  const floorOf = new Map(traces.map((trace, i) => [trace, floors[i]]));
   const seconds = (performance.now() - started) / 1000;
   const results = run.results;
   const scores: StrategyScore[] = strategies.map((strategy) => {
@@ -107,7 +115,7 @@ async function runCompare(traces: string[], options: CompareOptions, io: CliIo):
   if (options.html) {
     await writeFile(
       options.html,
-      renderReport(results, scores, { reference, seconds, threads: run.threads }),
+      renderReport(results, scores, { reference, seconds, threads: run.threads }, floorOf),
     );
   }
   if (options.json) {
@@ -115,6 +123,7 @@ async function runCompare(traces: string[], options: CompareOptions, io: CliIo):
       `${JSON.stringify({
         results: results.map((r) => withoutSeries(r.result)),
         scores,
+        floors,
         referenceOpsPerSecond: reference,
         seconds,
         threads: run.threads,
@@ -123,7 +132,7 @@ async function runCompare(traces: string[], options: CompareOptions, io: CliIo):
     );
     return;
   }
-  printTable(results, scores, io);
+  printTable(results, scores, floorOf, io);
   io.out(
     `${results.length} runs in ${seconds.toFixed(1)} s ${run.threads > 0 ? `on ${run.threads} worker threads` : "in this thread"}` +
       (options.html ? `; report written to ${options.html}` : "") +
@@ -141,7 +150,18 @@ const COLUMNS: [string, (r: ReplayResult) => number, (v: number) => string, bool
   ["ops/s", (r) => r.opsPerSecond, count, false],
 ];
 
-function printTable(results: JobResult[], scores: StrategyScore[], io: CliIo): void {
+/** One line on a trace's floors. */
+export function floorLine(floor: FragmentationFloor | undefined): string {
+  if (floor === undefined) return "";
+  return `fragmentation floor: ${percent(floor.header)} for any allocator with 4-byte headers, ${percent(floor.headerless)} for any at all (8-byte aligned, no headers)`;
+}
+
+function printTable(
+  results: JobResult[],
+  scores: StrategyScore[],
+  floors: Map<string, FragmentationFloor>,
+  io: CliIo,
+): void {
   const c = colorsFor(io);
   const traces = [...new Set(results.map((r) => r.result.trace))];
   for (const trace of traces) {
@@ -152,7 +172,8 @@ function printTable(results: JobResult[], scores: StrategyScore[], io: CliIo): v
         (first.summary && first.summary.unknownFrees > 0
           ? `, ${count(first.summary.unknownFrees)} unknown frees`
           : "") +
-        "\n",
+        "\n" +
+        `${floorLine(floors.get(trace))}\n`,
     );
     const table = new Table({
       head: ["strategy", ...COLUMNS.map(([label]) => label)],

@@ -6,6 +6,7 @@
  * @module
  */
 import { basename } from "node:path";
+import type { FragmentationFloor } from "@heapkit/trace";
 import { barChartSvg, escapeXml, heapMapSvg, lineChartSvg, PALETTE, pictureFigures } from "./svg.js";
 import { count, formatBytes, type JobResult, percent } from "./trace-run.js";
 
@@ -28,6 +29,7 @@ export function renderReport(
   results: JobResult[],
   scores: ReportScore[],
   run: { reference: number; seconds: number; threads: number },
+  floors: ReadonlyMap<string, FragmentationFloor> = new Map(),
 ): string {
   const strategies = [...new Set(results.map((r) => r.result.strategy))];
   const colourOf = (strategy: string) => PALETTE[strategies.indexOf(strategy) % PALETTE.length];
@@ -108,7 +110,7 @@ export function renderReport(
         ? ""
         : `${count(first.summary.unknownFrees)} frees of unknown pointers, ${count(first.summary.liveAtEnd)} blocks live at the end, ${count(first.summary.skippedLines)} lines skipped`;
     return `<section><h2>${escapeXml(basename(trace))}</h2>
-<p>${count(first.ops)} ops (${count(first.allocs)} alloc, ${count(first.frees)} free, ${count(first.reallocs)} realloc); peak live payload ${formatBytes(first.peakLiveBytes)} (${count(first.peakLiveBytes)} bytes) after op ${count(first.peakLiveOp)}. ${escapeXml(notes)}</p>
+<p>${count(first.ops)} ops (${count(first.allocs)} alloc, ${count(first.frees)} free, ${count(first.reallocs)} realloc); peak live payload ${formatBytes(first.peakLiveBytes)} (${count(first.peakLiveBytes)} bytes) after op ${count(first.peakLiveOp)}. ${escapeXml(notes)}</p>${floorParagraph(floors.get(trace))}
 ${table}
 <figure>${overTime}</figure>
 <figure>${util}</figure>
@@ -142,4 +144,10 @@ ${scoreTable}
 ${sections.join("\n")}
 </body></html>
 `;
+}
+
+/** What the best possible allocator could reach on a trace, for the report. */
+function floorParagraph(floor: FragmentationFloor | undefined): string {
+  if (floor === undefined) return "";
+  return `\n<p>The least fragmentation any allocator can reach here (the blocks live at the peak, rounded as each block format rounds them): <b>${percent(floor.header)}</b> with 4-byte headers and 8-byte alignment, as the boundary-tag strategies lay blocks out; <b>${percent(floor.headerless)}</b> with no header at all. What a strategy has above its floor is what its placement loses.</p>`;
 }
