@@ -9,8 +9,6 @@
  * - `insertFree(u32, block, size)`: a block became free;
  * - `removeFree(u32, block, size)`: a free block is taken or merged;
  * - `findFree(u32, size)`: a free block of at least `size` bytes, or 0 (it stays in the index);
- * - `takeFree(u32, size)` (optional): the same block, taken out of the index in the same step — the
- *   default finds, then removes; a policy that knows where its search landed overrides it;
  * - `listHeads` and `listCount`: where its doubly linked free lists start (an array of head words:
  *   one list for first fit, one per size class for segregated fits and TLSF), so that the block walk,
  *   `stats()` and `check()` are written here once.
@@ -87,16 +85,6 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   protected abstract removeFree(u32: Uint32Array, block: number, size: number): void;
   /** A free block of at least `size` bytes (block size, header included), or 0. It stays in the index. */
   protected abstract findFree(u32: Uint32Array, size: number): number;
-  /**
-   * A free block of at least `size` bytes taken out of the index, or 0. The default is `findFree`
-   * then `removeFree`; TLSF overrides it, because its search ends at a list head and popping a head
-   * needs neither the class worked out again nor the block's back link.
-   */
-  protected takeFree(u32: Uint32Array, size: number): number {
-    const block = this.findFree(u32, size);
-    if (block !== 0) this.removeFree(u32, block, u32[block >> 2] & SIZE_MASK);
-    return block;
-  }
   /** Byte offset of the first of the policy's list-head words (each 0 or the first block of a list). */
   protected abstract readonly listHeads: number;
   /** How many list-head words there are. */
@@ -157,10 +145,11 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   malloc(size: number): Ptr {
     const want = this.blockSize(size);
     let u32 = this.memory.u32;
-    let block = this.takeFree(u32, want);
+    let block = this.findFree(u32, want);
     let header: number;
     if (block !== 0) {
       header = u32[block >> 2];
+      this.removeFree(u32, block, header & SIZE_MASK);
     } else {
       block = this.extendTop(want);
       if (block === 0) return 0;

@@ -170,19 +170,6 @@ class TlsfEngine extends BoundaryTagEngine {
     return head === 0 ? 0 : u32[head];
   }
 
-  // The block a search finds heads its list, so taking it is a pop: no back link to read and no
-  // class to work out again (its list's word says which bitmap bits to clear).
-  protected override takeFree(u32: Uint32Array, size: number): number {
-    const head = this.findList(u32, size);
-    if (head === 0) return 0;
-    const block = u32[head];
-    const next = u32[(block + NEXT) >> 2];
-    u32[head] = next;
-    if (next !== 0) u32[(next + PREV) >> 2] = 0;
-    else this.markEmpty(u32, head);
-    return block;
-  }
-
   /** The word of the list head whose first block fits `size` bytes, or 0 when none does. */
   private findList(u32: Uint32Array, size: number): number {
     const slLog = this.slLog;
