@@ -122,16 +122,22 @@ class TlsfEngine extends BoundaryTagEngine {
   }
 
   // The list operations are free-list.ts's pushFront/unlink written out, on purpose: they index the
-  // head by word (calling the shared helpers measured about 4 % slower on workload W in paired runs).
-  // The bitmaps change only when a list turns empty or non-empty: markNonEmpty and markEmpty.
+  // head by word and update both bitmaps in the same branch. Calling the shared helpers measured
+  // about 4 % slower on workload W in paired runs.
   protected insertFree(u32: Uint32Array, block: number, size: number): void {
-    const list = this.headOf(tlsfMapping(size, this.slLog));
-    const first = u32[list];
+    const mapping = tlsfMapping(size, this.slLog);
+    const fl = mapping >>> 5;
+    const head = this.headWord + (fl << this.slLog) + (mapping & 31);
+    const first = u32[head];
     u32[(block + NEXT) >> 2] = first;
     u32[(block + PREV) >> 2] = 0;
-    u32[list] = block;
-    if (first !== 0) u32[(first + PREV) >> 2] = block;
-    else this.markNonEmpty(u32, list);
+    u32[head] = block;
+    if (first !== 0) {
+      u32[(first + PREV) >> 2] = block;
+    } else {
+      u32[this.flWord] |= 1 << fl;
+      u32[this.slWord + fl] |= 1 << (mapping & 31);
+    }
   }
 
   protected removeFree(u32: Uint32Array, block: number, size: number): void {
@@ -143,44 +149,25 @@ class TlsfEngine extends BoundaryTagEngine {
       return;
     }
     // the block heads its list: only now is its class needed
-    const list = this.headOf(tlsfMapping(size, this.slLog));
-    u32[list] = next;
-    if (next === 0) this.markEmpty(u32, list);
-  }
-
-  /** Sets the bitmap bits of the list whose head word is `list`: it has a block now. */
-  private markNonEmpty(u32: Uint32Array, list: number): void {
-    const index = list - this.headWord;
-    const fl = index >>> this.slLog;
-    u32[this.flWord] |= 1 << fl;
-    u32[this.slWord + fl] |= 1 << (index & (this.slCount - 1));
-  }
-
-  /** Clears the bitmap bits of the list whose head word is `list`, and its first level's if that empties. */
-  private markEmpty(u32: Uint32Array, list: number): void {
-    const index = list - this.headWord;
-    const fl = index >>> this.slLog;
-    const slMap = u32[this.slWord + fl] & ~(1 << (index & (this.slCount - 1)));
-    u32[this.slWord + fl] = slMap;
-    if (slMap === 0) u32[this.flWord] &= ~(1 << fl);
+    const mapping = tlsfMapping(size, this.slLog);
+    const fl = mapping >>> 5;
+    u32[this.headWord + (fl << this.slLog) + (mapping & 31)] = next;
+    if (next === 0) {
+      const slMap = u32[this.slWord + fl] & ~(1 << (mapping & 31));
+      u32[this.slWord + fl] = slMap;
+      if (slMap === 0) u32[this.flWord] &= ~(1 << fl);
+    }
   }
 
   protected findFree(u32: Uint32Array, size: number): number {
-    const head = this.findList(u32, size);
-    return head === 0 ? 0 : u32[head];
-  }
-
-  /** The word of the list head whose first block fits `size` bytes, or 0 when none does. */
-  private findList(u32: Uint32Array, size: number): number {
     const slLog = this.slLog;
     let mapping = tlsfMapping(size, slLog);
     // first level 0 holds exact classes (8 bytes apart): every block of the request's own class
     // fits, and the search below starts there. Above it, probe the own class, then round up.
     if (mapping >>> 5 !== 0) {
       if (this.probe) {
-        const own = this.headOf(mapping);
-        const first = u32[own];
-        if (first !== 0 && (u32[first >> 2] & ~7) >= size) return own;
+        const own = u32[this.headOf(mapping)];
+        if (own !== 0 && (u32[own >> 2] & ~7) >= size) return own;
       }
       const search = tlsfSearchSize(size, slLog);
       if (search <= 0) return 0; // beyond 2^31: nothing can fit
@@ -195,7 +182,7 @@ class TlsfEngine extends BoundaryTagEngine {
       fl = lowestBit(flMap);
       slMap = u32[this.slWord + fl];
     }
-    return this.headWord + (fl << slLog) + lowestBit(slMap);
+    return u32[this.headWord + (fl << this.slLog) + lowestBit(slMap)];
   }
 
   protected override indexDetails(): Record<string, number | string> {
