@@ -48,20 +48,27 @@ export function blockWithoutHeader(n: number): number {
   return Math.max(8, Math.ceil(n / 8) * 8);
 }
 
+/** Options of {@link fragmentationFloor}. */
+export interface FragmentationFloorOptions extends ReadTraceOptions {
+  /** Called after each batch with the fraction done of both passes, 0…1 (NaN when the size is unknown). */
+  onProgress?: (fraction: number) => void;
+}
+
 /**
  * The floors of a trace (a file name or bytes, as {@link readTrace} takes). A trace whose live payload
  * never rises above 0 has floors of 0.
  */
 export async function fragmentationFloor(
   source: TraceSource,
-  options: ReadTraceOptions = {},
+  options: FragmentationFloorOptions = {},
 ): Promise<FragmentationFloor> {
+  const { onProgress, ...readOptions } = options;
   const sizes = new Map<number, number>();
   let live = 0;
   let peak = 0;
   let peakAt = 0;
   let events = 0;
-  const first = readTrace(source, options);
+  const first = readTrace(source, readOptions);
   for await (const batch of first.batches()) {
     for (let i = 0; i < batch.length; i++, events++) {
       const id = batch.id[i];
@@ -76,15 +83,17 @@ export async function fragmentationFloor(
         peakAt = events + 1;
       }
     }
+    onProgress?.(first.bytesRead / first.totalBytes / 2);
   }
   sizes.clear();
   let index = 0;
   if (peakAt > 0) {
-    for await (const batch of readTrace(source, options).batches()) {
+    for await (const batch of readTrace(source, readOptions).batches()) {
       for (let i = 0; i < batch.length && index < peakAt; i++, index++) {
         if (batch.op[i] === Op.Free) sizes.delete(batch.id[i]);
         else sizes.set(batch.id[i], batch.size[i]);
       }
+      onProgress?.(0.5 + index / peakAt / 2);
       if (index >= peakAt) break;
     }
   }

@@ -11,6 +11,7 @@ export {
   blockWithHeader,
   blockWithoutHeader,
   type FragmentationFloor,
+  type FragmentationFloorOptions,
   fragmentationFloor,
 } from "./floor.js";
 export type { RepHeader, TraceFormat, TraceSummary } from "./parsers.js";

@@ -68,6 +68,14 @@ describe("fragmentationFloor", () => {
     expect(b).toMatchObject({ peakLiveBytes: a.peakLiveBytes, header: a.header, headerless: a.headerless });
   });
 
+  it("reports its progress over both passes, up to 1", async () => {
+    const fractions: number[] = [];
+    await fragmentationFloor(fixture("tiny.rep"), { onProgress: (f) => fractions.push(f) });
+    expect(fractions.length).toBeGreaterThanOrEqual(2);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(fractions.at(-1)).toBe(1);
+  });
+
   it("rounds blocks as the formats do", () => {
     expect([0, 1, 4, 12, 13, 100].map(blockWithHeader)).toEqual([16, 16, 16, 16, 24, 104]);
     expect([0, 1, 8, 9, 100].map(blockWithoutHeader)).toEqual([8, 8, 8, 16, 104]);

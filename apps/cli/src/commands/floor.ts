@@ -10,7 +10,7 @@
 import { fragmentationFloor } from "@heapkit/trace";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
-import { count, formatBytes, percent } from "./trace-run.js";
+import { count, formatBytes, Progress, percent } from "./trace-run.js";
 
 interface FloorOptions {
   json?: boolean;
