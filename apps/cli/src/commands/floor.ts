@@ -32,8 +32,19 @@ export function registerFloor(program: Command, io: CliIo): void {
 
 async function runFloor(traces: string[], options: FloorOptions, io: CliIo): Promise<void> {
   const floors = [];
-  for (const trace of traces)
-    floors.push(await fragmentationFloor(trace, { lenient: options.lenient === true }));
+  const progress = new Progress(io, options.json === true);
+  try {
+    for (const trace of traces) {
+      floors.push(
+        await fragmentationFloor(trace, {
+          lenient: options.lenient === true,
+          onProgress: (fraction) => progress.update(`floor of ${trace}`, fraction),
+        }),
+      );
+    }
+  } finally {
+    progress.stop();
+  }
   if (options.json) {
     io.out(`${JSON.stringify(floors)}\n`);
     return;
