@@ -163,7 +163,7 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
 
 /**
  * The fastest over the slowest of `impl` at 100, 1 k, 10 k (the family's own workload) and 100 k live
- * blocks, or undefined when a size was not measured.
+ * blocks; undefined unless 100 and 100 k were measured (a --quick run measures no 1 k, and says so).
  */
 function spreadOf(
   rows: readonly Row[],
@@ -171,15 +171,18 @@ function spreadOf(
   family: string,
 ): { ratio: number; measured: string } | undefined {
   const cells = [`${family}-100`, `${family}-1k`, family, `${family}-100k`].map((w) => find(rows, impl, w));
-  if (cells.some((c) => c === undefined)) return undefined;
-  const list = cells as Row[];
+  if (cells[0] === undefined || cells[3] === undefined) return undefined;
+  const list = cells.filter((c): c is Row => c !== undefined);
+  const missing = cells.length - list.length;
   const fastest = list.reduce((b, r) => (r.opsPerSecond > b.opsPerSecond ? r : b));
   const slowest = list.reduce((b, r) => (r.opsPerSecond < b.opsPerSecond ? r : b));
   const ratio = fastest.opsPerSecond / slowest.opsPerSecond;
   const prefix = slowest.opsTimed < slowest.opsTotal ? ` (first ${formatOps(slowest)} ops)` : "";
   return {
     ratio,
-    measured: `${formatRatio(ratio)}: ${fastest.workload} ${formatRate(fastest.opsPerSecond)} ops/s, ${slowest.workload} ${formatRate(slowest.opsPerSecond)}${prefix}`,
+    measured:
+      `${formatRatio(ratio)}: ${fastest.workload} ${formatRate(fastest.opsPerSecond)} ops/s, ${slowest.workload} ${formatRate(slowest.opsPerSecond)}${prefix}` +
+      (missing > 0 ? ` (${missing} of the 4 sizes not measured in this run)` : ""),
   };
 }
 
