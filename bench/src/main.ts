@@ -159,14 +159,19 @@ async function main(): Promise<void> {
     log(`glibc: skipped (${replay.message})`);
   }
   const want = (impl: string): boolean => o.impls === null || o.impls.has(impl);
-  const jsImpls = [...strategyNames, "thi.ng", "uint8array"].filter(want);
+  const strategies = strategyNames.filter(want);
+  const jsImpls = [...strategies, "thi.ng", "uint8array"].filter(want);
+  // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
+  const implsOn = (w: PreparedWorkload): string[] =>
+    w.name === "W" && !o.quick ? [...jsImpls, ...strategies.map((s) => s + FIXED_MEMORY)] : jsImpls;
   const rows: Row[] = [];
+  // every cell: the native peer's (glibc, or CPython for gc-*) when wanted, then heapkit's and the JS peers'
   const cells = workloads.reduce(
     (n, w) =>
       n +
       (w.kind === "gc"
-        ? strategyNames.filter(want).length + 1
-        : jsImpls.length + 1 + (w.name === "W" && !o.quick ? strategyNames.filter(want).length : 0)),
+        ? (want("cpython") ? 1 : 0) + strategies.length
+        : (replay.binary !== null && want("glibc") ? 1 : 0) + implsOn(w).length),
     0,
   );
   let done = 0;
@@ -195,12 +200,7 @@ async function main(): Promise<void> {
         log(`glibc × ${w.name}: ${(e as Error).message}`);
       }
     }
-    // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
-    const impls =
-      w.name === "W" && !o.quick
-        ? [...jsImpls, ...strategyNames.filter(want).map((s) => s + FIXED_MEMORY)]
-        : jsImpls;
-    for (const impl of impls) {
+    for (const impl of implsOn(w)) {
       const spec: CellSpec =
         w.kind === "pairs"
           ? { impl, workload: w.name, kind: "pairs", pairs: w.pairs, runs: o.runs, budgetMs: o.budgetMs }

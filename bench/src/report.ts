@@ -57,6 +57,22 @@ export const LINEAR_STRATEGIES = ["first-fit-lifo"];
 /** The strategies of issue 3, each of which is to be ≥ 1000× @thi.ng/malloc on W. */
 export const ISSUE3_STRATEGIES = ["segregated", "tlsf", "buddy", "pymalloc"];
 
+/** The row with the most ops/s, or undefined for none. */
+function fastestOf(rows: readonly Row[]): Row | undefined {
+  return rows.reduce<Row | undefined>(
+    (b, r) => (b === undefined || r.opsPerSecond > b.opsPerSecond ? r : b),
+    undefined,
+  );
+}
+
+/** The row with the fewest ops/s, or undefined for none. */
+function slowestOf(rows: readonly Row[]): Row | undefined {
+  return rows.reduce<Row | undefined>(
+    (b, r) => (b === undefined || r.opsPerSecond < b.opsPerSecond ? r : b),
+    undefined,
+  );
+}
+
 function find(rows: readonly Row[], impl: string, workload: string): Row | undefined {
   return rows.find((r) => r.impl === impl && r.workload === workload);
 }
@@ -65,10 +81,7 @@ function find(rows: readonly Row[], impl: string, workload: string): Row | undef
 export function checkTargets(rows: readonly Row[]): TargetCheck[] {
   const out: TargetCheck[] = [];
   const onW = rows.filter((r) => r.workload === "W" && !isPeer(r.impl) && !isFixedMemory(r.impl));
-  const best = onW.reduce<Row | undefined>(
-    (b, r) => (b === undefined || r.opsPerSecond > b.opsPerSecond ? r : b),
-    undefined,
-  );
+  const best = fastestOf(onW);
   const glibc = find(rows, "glibc", "W");
   const thing = find(rows, "thi.ng", "W");
   const na = (target: string): TargetCheck => ({
@@ -84,9 +97,9 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
       status: x >= 0.5 ? "met" : "missed",
     });
   } else out.push(na("best strategy ≥ 0.5× glibc on W"));
-  if (onW.length > 0 && thing !== undefined) {
-    const worst = onW.reduce((b, r) => (r.opsPerSecond < b.opsPerSecond ? r : b));
-    const x = (best as Row).opsPerSecond / thing.opsPerSecond;
+  const worst = slowestOf(onW);
+  if (best !== undefined && worst !== undefined && thing !== undefined) {
+    const x = best.opsPerSecond / thing.opsPerSecond;
     out.push({
       target: "best strategy ≥ 1000× @thi.ng/malloc on W",
       measured: `${formatRatio(x)} (thi.ng ${formatRate(thing.opsPerSecond)} ops/s over ${formatOps(thing)} ops); slowest strategy, ${worst.impl}: ${formatRatio(worst.opsPerSecond / thing.opsPerSecond)}`,
@@ -174,8 +187,8 @@ function spreadOf(
   if (cells[0] === undefined || cells[3] === undefined) return undefined;
   const list = cells.filter((c): c is Row => c !== undefined);
   const missing = cells.length - list.length;
-  const fastest = list.reduce((b, r) => (r.opsPerSecond > b.opsPerSecond ? r : b));
-  const slowest = list.reduce((b, r) => (r.opsPerSecond < b.opsPerSecond ? r : b));
+  const fastest = fastestOf(list) as Row;
+  const slowest = slowestOf(list) as Row;
   const ratio = fastest.opsPerSecond / slowest.opsPerSecond;
   const prefix = slowest.opsTimed < slowest.opsTotal ? ` (first ${formatOps(slowest)} ops)` : "";
   return {

@@ -483,10 +483,11 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     for (const missing of free) {
       throw new HeapCorruptionError(missing, "a free block is missing from the free index");
     }
-    if (this.largestFreeBlock() !== largestFree) {
+    const indexLargest = this.largestFreeBlock();
+    if (indexLargest !== largestFree) {
       throw new HeapCorruptionError(
         this.listHeads,
-        `the index's largest free block is ${this.largestFreeBlock()} bytes; the heap's is ${largestFree}`,
+        `the index's largest free block is ${indexLargest} bytes; the heap's is ${largestFree}`,
       );
     }
     this.checkIndex();

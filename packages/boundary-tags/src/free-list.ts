@@ -10,8 +10,8 @@
  *                              | …  footer |             | …  footer |
  * ```
  *
- * Links are block offsets (0 ends a list); `next` is at b+4 and `prev` at b+8. Every operation
- * but {@link insertByAddress} is O(1). All take the current `Uint32Array` view of the memory.
+ * Links are block offsets (0 ends a list); `next` is at b+4 and `prev` at b+8. Every operation is
+ * O(1). All take the current `Uint32Array` view of the memory.
  *
  * @module
  */
@@ -50,21 +50,6 @@ export function unlink(u32: Uint32Array, head: number, block: number): boolean {
   }
   u32[head >> 2] = next;
   return next === 0;
-}
-
-/** Inserts `block` keeping the list sorted by address: O(length), as address-ordered policies are. */
-export function insertByAddress(u32: Uint32Array, head: number, block: number): void {
-  let prev = 0;
-  let next = u32[head >> 2];
-  while (next !== 0 && next < block) {
-    prev = next;
-    next = u32[(next + NEXT) >> 2];
-  }
-  u32[(block + NEXT) >> 2] = next;
-  u32[(block + PREV) >> 2] = prev;
-  if (next !== 0) u32[(next + PREV) >> 2] = block;
-  if (prev !== 0) u32[(prev + NEXT) >> 2] = block;
-  else u32[head >> 2] = block;
 }
 
 /**

@@ -16,7 +16,7 @@ export {
   treeRemove,
 } from "./address-tree.js";
 export { BoundaryTagEngine } from "./engine.js";
-export { insertByAddress, listBlocks, NEXT, PREV, pushFront, unlink } from "./free-list.js";
+export { listBlocks, NEXT, PREV, pushFront, unlink } from "./free-list.js";
 export {
   ENGINE_HEADER_BYTES,
   FLAG_MASK,

@@ -24,6 +24,17 @@ function expectedFit(heap: Heap, size: number, from = 0): { ptr: number; found: 
   return { ptr: top + 4, found: false };
 }
 
+/** Two free blocks of `first` and `second` bytes, kept apart by small used blocks; returns their payloads. */
+function twoHoles(heap: Heap, first: number, second: number): [number, number] {
+  const a = heap.malloc(first);
+  heap.malloc(8);
+  const b = heap.malloc(second);
+  heap.malloc(8);
+  heap.free(a);
+  heap.free(b);
+  return [a, b];
+}
+
 const operations = fc.array(
   fc.oneof(
     fc.record({ kind: fc.constant("malloc" as const), size: fc.integer({ min: 0, max: 600 }) }),
@@ -84,12 +95,7 @@ describe("first-fit (address tree)", () => {
 
   it("names the block when a tree link is broken", () => {
     const heap = createHeap({ strategy: firstFit(), size: 1 << 16 });
-    const a = heap.malloc(100);
-    heap.malloc(8);
-    const b = heap.malloc(300);
-    heap.malloc(8);
-    heap.free(a);
-    heap.free(b);
+    twoHoles(heap, 100, 300);
     heap.check();
     // point the root's left link back at the root: a cycle, and a key out of address order
     const u32 = heap.memory.u32;
@@ -102,12 +108,7 @@ describe("first-fit (address tree)", () => {
 
   it("keeps the LIFO variant on a list, as before", () => {
     const heap = createHeap({ strategy: firstFit({ order: "lifo" }), size: 1 << 16 });
-    const a = heap.malloc(40);
-    heap.malloc(8);
-    const b = heap.malloc(40);
-    heap.malloc(8);
-    heap.free(a);
-    heap.free(b);
+    const [, b] = twoHoles(heap, 40, 40);
     expect(heap.malloc(40)).toBe(b); // the last freed comes first
     expect(heap.strategy).toBe("first-fit-lifo");
   });

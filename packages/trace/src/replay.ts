@@ -190,20 +190,20 @@ export async function replay(
   };
   const sample = () => {
     const t = performance.now();
-    const stats = heap.usage();
+    const usage = heap.usage();
     series.op.push(ops);
     const live = engine.live;
     series.liveBytes.push(live);
-    series.usableBytes.push(stats.liveBytes);
-    series.heapBytes.push(stats.heapSize);
-    series.freeBytes.push(stats.freeBytes);
-    series.overheadBytes.push(stats.overheadBytes);
-    series.externalFragmentation.push(stats.externalFragmentation);
-    if (stats.externalFragmentation > peakExternal) peakExternal = stats.externalFragmentation;
+    series.usableBytes.push(usage.liveBytes);
+    series.heapBytes.push(usage.heapSize);
+    series.freeBytes.push(usage.freeBytes);
+    series.overheadBytes.push(usage.overheadBytes);
+    series.externalFragmentation.push(usage.externalFragmentation);
+    if (usage.externalFragmentation > peakExternal) peakExternal = usage.externalFragmentation;
     if (live > bestSampleLive) {
       bestSampleLive = live;
-      overheadAtPeak = stats.overheadBytes;
-      internalAtPeak = stats.liveBytes - live;
+      overheadAtPeak = usage.overheadBytes;
+      internalAtPeak = usage.liveBytes - live;
     }
     if (series.op.length >= 2 * targetSamples) {
       for (const column of Object.values(series) as number[][]) {

@@ -359,18 +359,22 @@ class BuddyEngine implements AllocatorEngine {
   }
 
   largestFreePayload(): number {
-    const bits = this.memory.u32[this.hw + H_BITMAP];
-    return bits === 0 ? 0 : (1 << (31 - Math.clz32(bits))) - this.hb;
+    const largest = this.largestFreeBlock();
+    return largest === 0 ? 0 : largest - this.hb;
   }
 
-  /** Blocks tile [origin, brk), so the free bytes are that less the used blocks' bytes; the largest is the highest non-empty order. */
+  /** Blocks tile [origin, brk), so the free bytes are that less the used blocks' bytes. */
   freeSpace(): FreeSpace {
-    const u32 = this.memory.u32;
-    const bits = u32[this.hw + H_BITMAP];
     return {
-      freeBytes: this.region.brk - this.origin - u32[this.hw + H_USED_BYTES],
-      largestFreeBlock: bits === 0 ? 0 : 1 << (31 - Math.clz32(bits)),
+      freeBytes: this.region.brk - this.origin - this.memory.u32[this.hw + H_USED_BYTES],
+      largestFreeBlock: this.largestFreeBlock(),
     };
+  }
+
+  /** The size of a block of the highest order with a free block, from the bitmap of orders; 0 if none. */
+  private largestFreeBlock(): number {
+    const bits = this.memory.u32[this.hw + H_BITMAP];
+    return bits === 0 ? 0 : 1 << (31 - Math.clz32(bits));
   }
 
   // ------------------------------------------------------------------ inspection
