@@ -8,7 +8,10 @@
  * implementation is measured on a prefix of the workload, and says so; when the warm-up was cut, a
  * second, warm run finds the prefix again; a short workload is warmed up for up to 300 ms); then `runs` timed runs, each on a fresh allocator, with a
  * full GC before each run and outside its timing. For `uint8array` the warm-up also samples process
- * memory (utilization is then over the warm-up's prefix).
+ * memory (utilization is then over the warm-up's prefix). Last, untimed, a heapkit cell on a workload
+ * whose live set fills to a cap (W, S and their variants) counts the words of the buffer each call
+ * reads or writes, over the 20 k calls after the live set first reaches its cap (`@heapkit/heap`'s
+ * `watchWordAccess`): the machine-independent half of the scaling rows.
  *
  * A heapkit cell formats each run's fresh heap over the same memory (a resizable ArrayBuffer, the
  * kind `createHeap` makes by default), as glibc in the C replay reuses its process heap from run to
@@ -19,7 +22,7 @@
  * @module
  */
 import { buildBenchmarkGraph, createPlan } from "@heapkit/gc";
-import { createHeap, type Heap } from "@heapkit/heap";
+import { createHeap, type Heap, watchWordAccess } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 import { MemPool } from "@thi.ng/malloc";
 import { FIXED_MEMORY } from "./stats.js";
@@ -91,7 +94,15 @@ interface Driver {
   startSampling?(): void;
   /** Stops sampling. */
   stopSampling?(): void;
+  /**
+   * Words of the buffer touched per call over operations [from, to), after replaying up to `from`
+   * on a fresh allocator (untimed: a Proxy counts every access).
+   */
+  wordsPerCall?(w: Workload, from: number, to: number): { mean: number; max: number };
 }
+
+/** Calls counted for the words-per-call figures, from the moment the live set first reaches its cap. */
+const WORDS_WINDOW = 20_000;
 
 // ------------------------------------------------------------------ heapkit
 
@@ -136,6 +147,22 @@ function heapDriver(strategy: string, slots: number, memory: ArrayBuffer): Drive
     extra() {
       const s = heap.stats();
       return { peakHeapBytes: s.peakHeapSize, peakUsableBytes: s.peakLiveBytes };
+    },
+    wordsPerCall(w, from, to) {
+      heap = makeHeap(strategy, memory);
+      this.replay(w, 0, from);
+      const watch = watchWordAccess(heap.memory);
+      let total = 0;
+      let max = 0;
+      for (let i = from; i < to; i++) {
+        watch.reset();
+        this.replay(w, i, i + 1);
+        const words = watch.reads + watch.writes;
+        total += words;
+        if (words > max) max = words;
+      }
+      watch.stop();
+      return { mean: total / Math.max(1, to - from), max };
     },
   };
 }
@@ -475,6 +502,12 @@ function measure(spec: CellSpec): CellResult {
   }
   const highWater = sampling ? sampledHighWater : driver.highWater();
   const peakLive = peakLiveOfPrefix(w, sampling ? sampled : timed);
+  const extra: Record<string, number | string> = { ...driver.extra(), peakLiveBytes: peakLive };
+  if (driver.wordsPerCall !== undefined && w.fillEnd > 0) {
+    const words = driver.wordsPerCall(w, w.fillEnd, Math.min(total, w.fillEnd + WORDS_WINDOW));
+    extra.wordsPerCallMean = words.mean;
+    extra.wordsPerCallMax = words.max;
+  }
   return {
     impl: spec.impl,
     workload: spec.workload,
@@ -482,7 +515,7 @@ function measure(spec: CellSpec): CellResult {
     opsTimed: timed,
     seconds,
     utilization: highWater === null || highWater <= 0 ? null : peakLive / highWater,
-    extra: { ...driver.extra(), peakLiveBytes: peakLive },
+    extra,
   };
 }
 

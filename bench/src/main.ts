@@ -23,9 +23,10 @@ import { fileURLToPath } from "node:url";
 import { strategyNames } from "@heapkit/strategies";
 import type { CellResult, CellSpec } from "./cell.js";
 import { gcWorkloads } from "./gc.js";
+import { LATENCY_SPANS, loadLatencyNs } from "./latency.js";
 import { describeMachine } from "./machine.js";
 import { buildReplay, runGlibc } from "./native.js";
-import { markdownPage, type RunMeta, terminalTable } from "./report.js";
+import { formatLatency, markdownPage, type RunMeta, terminalTable } from "./report.js";
 import { addRatios, FIXED_MEMORY, type Row, rowFromRuns } from "./stats.js";
 import { type PreparedWorkload, prepareWorkloads } from "./workloads.js";
 
@@ -153,6 +154,8 @@ async function main(): Promise<void> {
     rerender(o, o.from, workloads);
     return;
   }
+  const loadLatency = LATENCY_SPANS.map((bytes) => ({ bytes, ns: loadLatencyNs(bytes) }));
+  log(`one dependent random load: ${formatLatency(loadLatency)}`);
   const replay = buildReplay(join(benchDir, "native", "replay.c"), cacheDir);
   if (replay.binary === null) {
     notes.push(`glibc skipped: ${replay.message}`);
@@ -233,6 +236,7 @@ async function main(): Promise<void> {
     runs: o.runs,
     budgetMs: o.budgetMs,
     seconds,
+    loadLatency,
   };
   mkdirSync(join(benchDir, "results"), { recursive: true });
   writeFileSync(

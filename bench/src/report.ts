@@ -39,6 +39,26 @@ export interface RunMeta {
   seconds: number;
   /** Skipped peers, failures. */
   notes: string[];
+  /** Nanoseconds of one dependent random load by the span of memory loaded from (absent in older results files). */
+  loadLatency?: { bytes: number; ns: number }[];
+}
+
+/** "512 KiB 5.7 ns, 8 MiB 144 ns, …" */
+export function formatLatency(list: readonly { bytes: number; ns: number }[]): string {
+  const span = (b: number): string => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : `${b / 1024} KiB`);
+  return list.map((l) => `${span(l.bytes)} ${l.ns < 10 ? l.ns.toFixed(1) : l.ns.toFixed(0)} ns`).join(", ");
+}
+
+/** The four live-set sizes of a family (W or S), smallest first. */
+function familyOf(family: string): string[] {
+  return [`${family}-100`, `${family}-1k`, family, `${family}-100k`];
+}
+
+/** "16.5/28": a row's mean and largest count of words touched per call, or undefined if not counted. */
+function wordsOf(row: Row | undefined): string | undefined {
+  const mean = row?.extra.wordsPerCallMean;
+  const max = row?.extra.wordsPerCallMax;
+  return typeof mean === "number" && typeof max === "number" ? `${mean.toFixed(1)}/${max}` : undefined;
 }
 
 /** One target of the issues, checked against a run. */
@@ -183,7 +203,7 @@ function spreadOf(
   impl: string,
   family: string,
 ): { ratio: number; measured: string } | undefined {
-  const cells = [`${family}-100`, `${family}-1k`, family, `${family}-100k`].map((w) => find(rows, impl, w));
+  const cells = familyOf(family).map((w) => find(rows, impl, w));
   if (cells[0] === undefined || cells[3] === undefined) return undefined;
   const list = cells.filter((c): c is Row => c !== undefined);
   const missing = cells.length - list.length;
@@ -191,11 +211,13 @@ function spreadOf(
   const slowest = slowestOf(list) as Row;
   const ratio = fastest.opsPerSecond / slowest.opsPerSecond;
   const prefix = slowest.opsTimed < slowest.opsTotal ? ` (first ${formatOps(slowest)} ops)` : "";
+  const words = list.map((r) => [r.workload, wordsOf(r)]).filter(([, w]) => w !== undefined);
   return {
     ratio,
     measured:
       `${formatRatio(ratio)}: ${fastest.workload} ${formatRate(fastest.opsPerSecond)} ops/s, ${slowest.workload} ${formatRate(slowest.opsPerSecond)}${prefix}` +
-      (missing > 0 ? ` (${missing} of the 4 sizes not measured in this run)` : ""),
+      (missing > 0 ? ` (${missing} of the 4 sizes not measured in this run)` : "") +
+      (words.length > 0 ? `; words per call, mean/max: ${words.map((w) => w.join(" ")).join(", ")}` : ""),
   };
 }
 
@@ -278,6 +300,54 @@ export function barChart(rows: readonly Row[], workload: string): string {
   });
   lines.push("</svg>");
   return lines.join("\n");
+}
+
+/**
+ * Ops/s and words touched per call at 100, 1 k, 10 k and 100 k live blocks, for each family, with
+ * the machine's load latency: what grows with the live set, and what does not.
+ */
+function scalingSection(rows: readonly Row[], meta: RunMeta): string[] {
+  const out: string[] = ["## Cost per call as the live set grows", ""];
+  out.push(
+    "Each strategy's **words per call** (mean/max) counts the 32-bit words of the buffer one malloc or free " +
+      "reads or writes, over the 20 k calls after the live set first reaches its cap (`watchWordAccess` of " +
+      "`@heapkit/heap`, in an untimed pass): the algorithm's cost, whatever the machine. first-fit-lifo walks " +
+      "its list of free blocks, which grows with the live set: its count grows with it (exempt above). First " +
+      "fit and next fit search an address-ordered Cartesian tree, which deepens with the logarithm of the free " +
+      "blocks. Best fit, segregated fits, TLSF, buddy and pymalloc find a block through size-indexed bins or " +
+      "bitmaps: their counts stay flat from 100 to 100 k live blocks.",
+    "",
+  );
+  const latency =
+    meta.loadLatency !== undefined && meta.loadLatency.length > 0
+      ? ` On this machine, in this run, one random load that depends on the one before took ${formatLatency(meta.loadLatency)} (a pointer chase over that much memory, bench/src/latency.ts).`
+      : "";
+  out.push(
+    "What grows for all of them, and for glibc, is the memory behind the blocks: W holds about 650 kB at 1 k " +
+      "live blocks and 65 MB at 100 k, so the same few words an operation touches lie far apart, beyond the " +
+      `caches and the TLB.${latency}`,
+    "",
+  );
+  for (const family of ["W", "S"]) {
+    const sizes = familyOf(family);
+    const impls = [...new Set(rows.filter((r) => sizes.includes(r.workload)).map((r) => r.impl))];
+    if (impls.length === 0) continue;
+    out.push(`### ${family} family`, "");
+    out.push(
+      mdTable(
+        ["impl", ...sizes.flatMap((w) => [`${w} ops/s`, "words"])],
+        impls.map((impl) => [
+          isPeer(impl) ? `*${impl}*` : `**${impl}**`,
+          ...sizes.flatMap((w) => {
+            const row = find(rows, impl, w);
+            return [row === undefined ? "–" : formatRate(row.opsPerSecond), wordsOf(row) ?? "–"];
+          }),
+        ]),
+      ),
+      "",
+    );
+  }
+  return out;
 }
 
 /** The docs site's results page (apps/docs/results/index.md). */
@@ -366,16 +436,7 @@ export function markdownPage(
     ),
     "",
   );
-  out.push(
-    "first-fit-lifo walks its list of free blocks on every malloc, and that list grows with the live set " +
-      "(every live block can leave a hole behind it), so its cost per op grows with it: that is its algorithm, " +
-      "exempt above. First fit and next fit search an address-ordered Cartesian tree, whose depth grows with " +
-      "the logarithm of the free blocks. Best fit, segregated fits, TLSF, buddy and pymalloc find a block " +
-      "through size-indexed bins or bitmaps, in a bounded number of steps. What grows for all of them (and " +
-      "for glibc, the reference rows) is the memory behind the blocks: at 100 k live blocks the headers an " +
-      "operation touches are scattered over tens of MB, far beyond the caches.",
-    "",
-  );
+  out.push(...scalingSection(rows, meta));
   const chartOn = rows.some((r) => r.workload === "W") ? "W" : undefined;
   if (chartOn !== undefined) {
     out.push(

@@ -14,3 +14,4 @@ export {
   type MemoryOptions,
   WASM_PAGE_BYTES,
 } from "./memory.js";
+export { type WordAccessCounter, watchWordAccess } from "./word-access.js";
