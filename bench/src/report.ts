@@ -330,7 +330,9 @@ function scalingSection(rows: readonly Row[], meta: RunMeta): string[] {
   );
   for (const family of ["W", "S"]) {
     const sizes = familyOf(family);
-    const impls = [...new Set(rows.filter((r) => sizes.includes(r.workload)).map((r) => r.impl))];
+    const impls = [
+      ...new Set(rows.filter((r) => sizes.includes(r.workload) && !isFixedMemory(r.impl)).map((r) => r.impl)),
+    ];
     if (impls.length === 0) continue;
     out.push(`### ${family} family`, "");
     out.push(
