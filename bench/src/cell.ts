@@ -8,7 +8,7 @@
  * implementation is measured on a prefix of the workload, and says so; when the warm-up was cut, a
  * second, warm run finds the prefix again; a short workload is warmed up for up to 300 ms); then `runs` timed runs, each on a fresh allocator, with a
  * full GC before each run and outside its timing. For `uint8array` the warm-up also samples process
- * memory (utilization is then over the warm-up's prefix). Last, untimed, a heapkit cell on a workload
+ * memory (utilization is then over the warm-up's prefix). Last, untimed, a heapkit cell over the default memory on a workload
  * whose live set fills to a cap (W, S and their variants) counts the words of the buffer each call
  * reads or writes, over the 20 k calls after the live set first reaches its cap (`@heapkit/heap`'s
  * `watchWordAccess`): the machine-independent half of the scaling rows.
@@ -25,7 +25,7 @@ import { buildBenchmarkGraph, createPlan } from "@heapkit/gc";
 import { createHeap, type Heap, watchWordAccess } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 import { MemPool } from "@thi.ng/malloc";
-import { FIXED_MEMORY } from "./stats.js";
+import { FIXED_MEMORY, isFixedMemory } from "./stats.js";
 import { OP_ALLOC, OP_FREE, readWorkload, type Workload } from "./workload.js";
 
 /** What the parent asks a cell to measure. */
@@ -365,7 +365,7 @@ function makeDriver(impl: string, w: Workload | null): Driver {
   const slots = w?.slots ?? 1;
   if (impl === "thi.ng") return thingDriver(fixedPoolBytes(w), slots);
   if (impl === "uint8array") return uint8Driver(slots);
-  if (impl.endsWith(FIXED_MEMORY)) {
+  if (isFixedMemory(impl)) {
     const strategy = impl.slice(0, -FIXED_MEMORY.length);
     return heapDriver(strategy, slots, new ArrayBuffer(fixedPoolBytes(w)));
   }
@@ -503,7 +503,8 @@ function measure(spec: CellSpec): CellResult {
   const highWater = sampling ? sampledHighWater : driver.highWater();
   const peakLive = peakLiveOfPrefix(w, sampling ? sampled : timed);
   const extra: Record<string, number | string> = { ...driver.extra(), peakLiveBytes: peakLive };
-  if (driver.wordsPerCall !== undefined && w.fillEnd > 0) {
+  // a strategy counts the same words over either memory: the default-memory cell counts them once
+  if (driver.wordsPerCall !== undefined && w.fillEnd > 0 && !isFixedMemory(spec.impl)) {
     const words = driver.wordsPerCall(w, w.fillEnd, Math.min(total, w.fillEnd + WORDS_WINDOW));
     extra.wordsPerCallMean = words.mean;
     extra.wordsPerCallMax = words.max;

@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   }
   const want = (impl: string): boolean => o.impls === null || o.impls.has(impl);
   const strategies = strategyNames.filter(want);
-  const jsImpls = [...strategies, "thi.ng", "uint8array"].filter(want);
+  const jsImpls = [...strategies, ...["thi.ng", "uint8array"].filter(want)];
   // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
   const implsOn = (w: PreparedWorkload): string[] =>
     w.name === "W" && !o.quick ? [...jsImpls, ...strategies.map((s) => s + FIXED_MEMORY)] : jsImpls;
