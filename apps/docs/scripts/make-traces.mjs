@@ -1,10 +1,10 @@
 // Writes .vitepress/theme/traces.gen.ts: the small built-in traces of the playground.
 //
-//   node scripts/make-traces.mjs [path/to/shared/traces/real]
+//   node scripts/make-traces.mjs [path/to/traces/real]
 //
-// Two are excerpts of the real traces recorded with glibc's mtrace (see the traces README): the first
-// 150 events of a program, then a free of every block still live, in allocation order (as the real
-// traces do at exit), so an excerpt is balanced. Two are written by hand: the seed program, and a
+// Two are excerpts of the real traces in the repository's traces/real (recorded with glibc's mtrace, see
+// traces/README.md): the first 150 events of a program, then a free of every block still live, in
+// allocation order (as the real traces do at exit), so an excerpt is balanced. Two are written by hand: the seed program, and a
 // fragmentation demonstration. The output is committed; this script is how it was made.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const source = process.argv[2] ?? join(here, "..", "..", "..", "..", "shared", "traces", "real");
+const source = process.argv[2] ?? join(here, "..", "..", "..", "traces", "real");
 const EVENTS = 150;
 
 function excerpt(file) {
