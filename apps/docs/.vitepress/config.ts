@@ -31,6 +31,7 @@ const guideSidebar: DefaultTheme.SidebarItem[] = [
     items: [
       { text: "From a toy allocator to a real one", link: "/guide/toy-to-real" },
       { text: "WebAssembly memory, growth and views", link: "/guide/memory" },
+      { text: "Sharing a heap between workers", link: "/guide/sharing" },
       { text: "Recording and replaying traces", link: "/guide/traces" },
       { text: "Garbage collection", link: "/guide/gc" },
     ],
