@@ -1,18 +1,21 @@
 /**
  * `@heapkit/strategies` — every heapkit strategy, and a registry of them by name, for the CLI,
  * the benchmarks, the docs playground and the conformance suite. A new strategy joins everything
- * by one line in {@link strategies}.
+ * by one line in {@link strategies} and one in the table of strategies rebuilt from their options.
+ *
+ * Nothing here runs at module load (the tables are object literals of functions, the name list is
+ * marked pure), so a bundler that imports `tlsf` from this package keeps tlsf alone.
  *
  * @packageDocumentation
  */
 import type { Strategy } from "@heapkit/contract";
 import { bestFit } from "@heapkit/strategy-best-fit";
 import { buddy } from "@heapkit/strategy-buddy";
-import { firstFit } from "@heapkit/strategy-first-fit";
+import { type FirstFitOptions, firstFit } from "@heapkit/strategy-first-fit";
 import { nextFit } from "@heapkit/strategy-next-fit";
-import { pymalloc } from "@heapkit/strategy-pymalloc";
-import { segregated } from "@heapkit/strategy-segregated";
-import { tlsf } from "@heapkit/strategy-tlsf";
+import { type PymallocOptions, pymalloc } from "@heapkit/strategy-pymalloc";
+import { type SegregatedOptions, segregated } from "@heapkit/strategy-segregated";
+import { type TlsfOptions, tlsf } from "@heapkit/strategy-tlsf";
 
 export { bestFit, buddy, firstFit, nextFit, pymalloc, segregated, tlsf };
 
@@ -32,13 +35,110 @@ export const strategies: Readonly<Record<string, StrategyMaker>> = {
 };
 
 /** The names of every strategy, in the registry's order. */
-export const strategyNames: readonly string[] = Object.keys(strategies);
+export const strategyNames: readonly string[] = /* @__PURE__ */ Object.keys(strategies);
 
 /** The strategy called `name`; throws a `RangeError` listing the names there are. */
 export function strategyByName(name: string): Strategy<unknown> {
   const make = Object.hasOwn(strategies, name) ? strategies[name] : undefined;
-  if (make === undefined) {
-    throw new RangeError(`unknown strategy "${name}": choose one of ${strategyNames.join(", ")}`);
-  }
+  if (make === undefined) throw unknownStrategy(name);
   return make();
+}
+
+/**
+ * A strategy as plain data: its name and its options as `JSON.parse(JSON.stringify(strategy.options))`
+ * gives them, with a strategy among the options (pymalloc's `fallback`) itself a descriptor.
+ */
+export interface StrategyDescription {
+  /** The strategy's name, as {@link strategyNames} spells it. */
+  readonly name: string;
+  /** Its options as JSON holds them. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** Options as a descriptor holds them, typed as the strategy's own: its factory checks every value. */
+type Described<Options> = Partial<Options> & Record<string, unknown>;
+
+/** Every strategy by name, rebuilt from the options of its descriptor. */
+const rebuilders: Readonly<Record<string, (options: Record<string, unknown>) => Strategy<unknown>>> = {
+  "first-fit": (options) => firstFit(options as Described<FirstFitOptions>),
+  "first-fit-lifo": (options) => firstFit(options as Described<FirstFitOptions>),
+  "next-fit": () => nextFit(),
+  "best-fit": () => bestFit(),
+  segregated: (options) => segregated(options as Described<SegregatedOptions>),
+  tlsf: (options) => tlsf(options as Described<TlsfOptions>),
+  buddy: () => buddy(),
+  pymalloc: (options) => {
+    const { fallback, ...rest } = options as Described<Omit<PymallocOptions, "fallback">>;
+    if (!isDescriptor(fallback)) {
+      throw new RangeError(
+        `pymalloc: options.fallback must be a strategy descriptor {name, options}, got ${JSON.stringify(fallback)}`,
+      );
+    }
+    return pymalloc({ ...rest, fallback: strategyFromDescriptor(fallback) });
+  },
+};
+
+/** The descriptor of `strategy`: what a shared heap stores so another worker can rebuild it. */
+export function strategyDescriptor(strategy: Strategy<unknown>): StrategyDescription {
+  return {
+    name: strategy.name,
+    options: JSON.parse(JSON.stringify(strategy.options, strategiesAsDescriptors)),
+  };
+}
+
+/** JSON replacer: a strategy among the options becomes its descriptor. */
+function strategiesAsDescriptors(_key: string, value: unknown): unknown {
+  return isStrategy(value) ? { name: value.name, options: value.options } : value;
+}
+
+/**
+ * Rebuilds the strategy a descriptor names, with its options (see {@link StrategyDescription}).
+ * Throws a `RangeError` for an unknown name, an option the strategy does not have, or a value its
+ * factory refuses.
+ */
+export function strategyFromDescriptor(descriptor: {
+  name: string;
+  options: Record<string, unknown>;
+}): Strategy<unknown> {
+  const { name, options } = descriptor;
+  const rebuild = Object.hasOwn(rebuilders, name) ? rebuilders[name] : undefined;
+  if (rebuild === undefined) throw unknownStrategy(name);
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new RangeError(`${name}: a descriptor's options must be an object, got ${JSON.stringify(options)}`);
+  }
+  const strategy = rebuild(options);
+  if (strategy.name !== name) {
+    throw new RangeError(`${name}: the descriptor's options make ${strategy.name} instead`);
+  }
+  const known = Object.keys(strategy.options as object);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new RangeError(
+        `${name}: unknown option "${key}" in a descriptor: ${name} takes ${known.length === 0 ? "no options" : known.join(", ")}`,
+      );
+    }
+  }
+  return strategy;
+}
+
+function isStrategy(value: unknown): value is Strategy<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Strategy<unknown>).create === "function" &&
+    typeof (value as Strategy<unknown>).name === "string"
+  );
+}
+
+function isDescriptor(value: unknown): value is { name: string; options: Record<string, unknown> } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as StrategyDescription).name === "string" &&
+    typeof (value as StrategyDescription).options === "object"
+  );
+}
+
+function unknownStrategy(name: string): RangeError {
+  return new RangeError(`unknown strategy "${name}": choose one of ${strategyNames.join(", ")}`);
 }
