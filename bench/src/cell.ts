@@ -26,7 +26,7 @@ import { createHeap, type Heap, watchWordAccess } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 import { MemPool } from "@thi.ng/malloc";
 import { FIXED_MEMORY, isFixedMemory } from "./stats.js";
-import { OP_ALLOC, OP_FREE, readWorkload, type Workload } from "./workload.js";
+import { OP_ALLOC, OP_FREE, readWorkload, type Workload } from "./workload-format.js";
 
 /** What the parent asks a cell to measure. */
 export interface CellSpec {

@@ -7,8 +7,8 @@
 import { spawnSync } from "node:child_process";
 import { strategyNames } from "@heapkit/strategies";
 import type { CellResult, CellSpec } from "./cell.js";
+import type { GcRunContext, PreparedWorkload } from "./prepared-workload.js";
 import { type Row, rowFromRuns } from "./stats.js";
-import type { GcRunContext, PreparedWorkload } from "./workloads.js";
 
 /** How a GC workload runs one JS cell (given by main, which owns the child processes), with a time limit. */
 export type CellRunner = (spec: CellSpec, timeoutMs?: number) => CellResult;

@@ -2,17 +2,7 @@
  * `pnpm bench [--quick] [--json]`: every heapkit strategy and every peer on every workload, each
  * cell in a child process of its own, ratios from the same run; a table in the terminal (or one
  * JSON array on stdout with `--json`), bench/results/latest.json, and the docs site's results page.
- *
- * Options:
- *   --quick               W-100, W, W-100k, S, pairs (200 k) and gc-100k, with a time budget of 100 ms per run (slow
- *                         implementations measure a shorter prefix): under a minute on an idle machine
- *   --json                one JSON array of rows on stdout; the table goes to stderr
- *   --runs N              timed runs per cell after the warm-up (default 5, at least 5 for published figures)
- *   --budget MS           time budget per run before a cell is cut to a prefix (default 2000; 100 with --quick)
- *   --impl a,b            only these implementations (strategy names and peers)
- *   --workload a,b        only these workloads
- *   --no-page             do not write the docs page
- *   --from FILE           measure nothing: render the table and the page again from a results file (latest.json)
+ * The options are in options.ts (`pnpm bench --help`).
  *
  * @module
  */
@@ -26,59 +16,12 @@ import { gcWorkloads } from "./gc.js";
 import { LATENCY_SPANS, loadLatencyNs } from "./latency.js";
 import { describeMachine } from "./machine.js";
 import { buildReplay, runGlibc } from "./native.js";
+import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from "./options.js";
+import type { PreparedWorkload } from "./prepared-workload.js";
 import { formatLatency, markdownPage, type RunMeta, terminalTable } from "./report.js";
 import { addRatios, FIXED_MEMORY, type Row, rowFromRuns } from "./stats.js";
-import { type PreparedWorkload, prepareWorkloads } from "./workloads.js";
-
-/** Parsed command-line options. */
-export interface BenchOptions {
-  /** Shorter budget, fewer workloads: under a minute. */
-  quick: boolean;
-  /** JSON array on stdout. */
-  json: boolean;
-  /** Timed runs per cell. */
-  runs: number;
-  /** Budget of one run in ms. */
-  budgetMs: number;
-  /** Only these implementations, or all. */
-  impls: Set<string> | null;
-  /** Only these workloads, or all. */
-  workloads: Set<string> | null;
-  /** Write the docs page. */
-  page: boolean;
-  /** Re-render the table and page from this results file (bench/results/latest.json) instead of measuring. */
-  from: string | null;
-}
-
-/** Parses `process.argv`-style arguments. */
-export function parseArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = {
-    quick: false,
-    json: false,
-    runs: 5,
-    budgetMs: 0,
-    impls: null,
-    workloads: null,
-    page: true,
-    from: null,
-  };
-  const list = (v: string | undefined): Set<string> => new Set((v ?? "").split(",").filter((s) => s !== ""));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--quick") o.quick = true;
-    else if (a === "--json") o.json = true;
-    else if (a === "--no-page") o.page = false;
-    else if (a === "--from") o.from = argv[++i];
-    else if (a === "--runs") o.runs = Math.max(1, Number(argv[++i]));
-    else if (a === "--budget") o.budgetMs = Number(argv[++i]);
-    else if (a === "--impl") o.impls = list(argv[++i]);
-    else if (a === "--workload") o.workloads = list(argv[++i]);
-    else if (a === "--") continue;
-    else throw new Error(`unknown option ${a}: see bench/README.md`);
-  }
-  if (o.budgetMs <= 0) o.budgetMs = o.quick ? 100 : 2000;
-  return o;
-}
+import { tracesDir } from "./traces.js";
+import { prepareWorkloads } from "./workload-catalog.js";
 
 /** What --quick measures (any workload can still be picked with --workload). */
 export const QUICK_WORKLOADS = ["W-100", "W", "W-100k", "S", "pairs", "gc-100k"];
@@ -135,7 +78,11 @@ function rerender(o: BenchOptions, file: string, workloads: readonly PreparedWor
 }
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseBenchArgs(process.argv.slice(2));
+  if (o.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const started = Date.now();
   mkdirSync(cacheDir, { recursive: true });
   const machine = describeMachine();
@@ -144,7 +91,7 @@ async function main(): Promise<void> {
   );
   const notes: string[] = [];
   const all: PreparedWorkload[] = [
-    ...(await prepareWorkloads({ cacheDir, repoRoot, quick: o.quick, log })),
+    ...(await prepareWorkloads({ cacheDir, tracesDir: tracesDir(repoRoot), quick: o.quick, log })),
     ...gcWorkloads(o.quick, join(benchDir, "native", "gc_timing.py"), runCell),
   ];
   const workloads = all.filter((w) =>
@@ -253,6 +200,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof UsageError) {
+    log(`bench: ${e.message}`);
+    process.exit(2);
+  }
   log(e instanceof Error ? (e.stack ?? e.message) : String(e));
   process.exit(1);
 });

@@ -8,8 +8,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { PreparedWorkload } from "./prepared-workload.js";
 import { type Row, rowFromRuns } from "./stats.js";
-import type { PreparedWorkload } from "./workloads.js";
 
 /** The compiled replay program, or why there is none. */
 export interface ReplayBuild {

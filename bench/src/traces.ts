@@ -1,5 +1,5 @@
 /**
- * The real traces (../shared/traces/real/*.rep.gz, recorded with glibc's mtrace from real programs),
+ * The real traces (the repository's traces/real/*.rep.gz, recorded with glibc's mtrace from real programs),
  * read with @heapkit/trace and converted once into workload files in bench/.cache, so the JS cells and
  * the C replay run the very same operations. The workload is named after the trace (`python-json`).
  *
@@ -8,12 +8,20 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { Op, readTrace } from "@heapkit/trace";
-import { OP_ALLOC, OP_FREE, OP_REALLOC, validateWorkload, type Workload, writeWorkload } from "./workload.js";
-import type { PreparedWorkload, PrepareOptions } from "./workloads.js";
+import type { PreparedWorkload } from "./prepared-workload.js";
+import {
+  OP_ALLOC,
+  OP_FREE,
+  OP_REALLOC,
+  validateWorkload,
+  type Workload,
+  writeWorkload,
+} from "./workload-format.js";
 
-/** Where the traces are: $HEAPKIT_TRACES, else ../shared/traces/real beside the repository. */
-export function tracesDir(repoRoot: string): string {
-  return process.env.HEAPKIT_TRACES ?? resolve(repoRoot, "..", "shared", "traces", "real");
+/** Where the traces are: `$HEAPKIT_TRACES` when set, else the repository's own traces/real. */
+export function tracesDir(repoRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.HEAPKIT_TRACES;
+  return fromEnv !== undefined && fromEnv !== "" ? resolve(fromEnv) : join(repoRoot, "traces", "real");
 }
 
 /** Reads a trace into a {@link Workload} (slots are @heapkit/trace's dense slots). */
@@ -76,10 +84,13 @@ export async function traceToWorkload(file: string, name: string): Promise<Workl
 }
 
 /** Every `*.rep.gz` trace as a workload, converted into the cache unless already there. */
-export async function traceWorkloads(o: PrepareOptions): Promise<PreparedWorkload[]> {
-  const dir = tracesDir(o.repoRoot);
+export async function traceWorkloads(
+  dir: string,
+  cacheDir: string,
+  log: (msg: string) => void,
+): Promise<PreparedWorkload[]> {
   if (!existsSync(dir)) {
-    o.log(
+    log(
       `traces: ${dir} not found: the real-trace workloads are skipped (set HEAPKIT_TRACES to their folder)`,
     );
     return [];
@@ -90,9 +101,9 @@ export async function traceWorkloads(o: PrepareOptions): Promise<PreparedWorkloa
     const source = join(dir, entry);
     const name = basename(entry, ".rep.gz");
     const st = statSync(source);
-    const file = join(o.cacheDir, `trace-${name}-v1-${st.size}.bin`);
+    const file = join(cacheDir, `trace-${name}-v1-${st.size}.bin`);
     if (!existsSync(file)) {
-      o.log(`converting ${source} into ${file}`);
+      log(`converting ${source} into ${file}`);
       const w = await traceToWorkload(source, name);
       writeWorkload(file, w);
     }

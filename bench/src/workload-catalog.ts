@@ -1,64 +1,23 @@
 /**
- * The bench's workloads, prepared once into bench/.cache (binary files both the JS cells and the C
- * replay read), and described for the table and the results page.
+ * The catalog of the bench's workloads — the W and S families, pairs and the real traces — prepared
+ * once into bench/.cache (binary files both the JS cells and the C replay read), and described for the
+ * table and the results page.
  *
  * @module
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Row } from "./stats.js";
+import type { PreparedWorkload } from "./prepared-workload.js";
+import { generateRandom } from "./random-workload.js";
 import { traceWorkloads } from "./traces.js";
-import { generateRandom, validateWorkload, writeWorkload } from "./workload.js";
-
-/** Context a GC workload gets to run its cells. */
-export interface GcRunContext {
-  /** Timed runs per cell. */
-  runs: number;
-  /** Whether an implementation was asked for. */
-  want(impl: string): boolean;
-  /** Progress to stderr. */
-  log(msg: string): void;
-}
-
-/** A workload ready to measure. */
-export type PreparedWorkload =
-  | {
-      /** What the cells do with it. */
-      readonly kind: "replay";
-      /** Its name in the results. */
-      readonly name: string;
-      /** One line on what it is. */
-      readonly description: string;
-      /** The binary workload file. */
-      readonly file: string;
-    }
-  | {
-      /** What the cells do with it. */
-      readonly kind: "pairs";
-      /** Its name in the results. */
-      readonly name: string;
-      /** One line on what it is. */
-      readonly description: string;
-      /** malloc+free pairs per run. */
-      readonly pairs: number;
-    }
-  | {
-      /** What the cells do with it. */
-      readonly kind: "gc";
-      /** Its name in the results. */
-      readonly name: string;
-      /** One line on what it is. */
-      readonly description: string;
-      /** Measures every implementation on this workload. */
-      run(ctx: GcRunContext): Row[];
-    };
+import { validateWorkload, writeWorkload } from "./workload-format.js";
 
 /** Where {@link prepareWorkloads} works. */
 export interface PrepareOptions {
   /** Directory for generated files. */
   cacheDir: string;
-  /** The repository's root (the traces are in ../shared/traces/real beside it). */
-  repoRoot: string;
+  /** The folder of the real traces (`*.rep.gz`). */
+  tracesDir: string;
   /** The --quick selection. */
   quick: boolean;
   /** Progress to stderr. */
@@ -120,6 +79,6 @@ export async function prepareWorkloads(o: PrepareOptions): Promise<PreparedWorkl
     pairs,
     description: `malloc(64) then free, ${pairs.toLocaleString("en-US")} times (each call counts as one op)`,
   });
-  out.push(...(await traceWorkloads(o)));
+  out.push(...(await traceWorkloads(o.tracesDir, o.cacheDir, o.log)));
   return out;
 }

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_WORKERS, parseBenchArgs, UsageError } from "../src/options.js";
+
+describe("parseBenchArgs", () => {
+  it("gives the defaults with no arguments", () => {
+    const o = parseBenchArgs([]);
+    expect(o).toMatchObject({ quick: false, json: false, runs: 5, budgetMs: 2000, page: true, help: false });
+    expect(o.impls).toBeNull();
+    expect(o.workloads).toBeNull();
+    expect(o.workers).toEqual(DEFAULT_WORKERS);
+  });
+
+  it("shortens the budget and the worker counts with --quick, unless they are given", () => {
+    expect(parseBenchArgs(["--quick"])).toMatchObject({ budgetMs: 100, workers: [1, 2] });
+    expect(parseBenchArgs(["--quick", "--budget", "250", "--workers", "4,1"])).toMatchObject({
+      budgetMs: 250,
+      workers: [1, 4],
+    });
+  });
+
+  it("reads lists, --no-page, --from and -h, and skips a bare --", () => {
+    const o = parseBenchArgs([
+      "--",
+      "--impl",
+      "tlsf,glibc",
+      "--workload",
+      "W,pairs",
+      "--no-page",
+      "--from",
+      "x.json",
+      "-h",
+    ]);
+    expect([...(o.impls ?? [])]).toEqual(["tlsf", "glibc"]);
+    expect([...(o.workloads ?? [])]).toEqual(["W", "pairs"]);
+    expect(o).toMatchObject({ page: false, from: "x.json", help: true });
+  });
+
+  it("names an unknown option in a UsageError", () => {
+    expect(() => parseBenchArgs(["--fast"])).toThrow(UsageError);
+    expect(() => parseBenchArgs(["--fast"])).toThrow("unknown option --fast (see --help)");
+  });
+
+  it("rejects a count out of range with the range allowed", () => {
+    expect(() => parseBenchArgs(["--runs", "0"])).toThrow(
+      '--runs takes a whole number from 1 to 1000, got "0"',
+    );
+    expect(() => parseBenchArgs(["--runs", "2.5"])).toThrow(UsageError);
+    expect(() => parseBenchArgs(["--workers", "1,x"])).toThrow(
+      '--workers takes a whole number from 1 to 64, got "x"',
+    );
+    expect(() => parseBenchArgs(["--budget", "-5"])).toThrow(UsageError);
+  });
+
+  it("rejects an option without its value and a stray positional", () => {
+    expect(() => parseBenchArgs(["--runs"])).toThrow(UsageError);
+    expect(() => parseBenchArgs(["W"])).toThrow(UsageError);
+  });
+});
