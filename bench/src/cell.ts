@@ -21,16 +21,18 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { buildBenchmarkGraph, createPlan } from "@heapkit/gc";
 import { createHeap, type Heap, watchWordAccess } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 import { MemPool } from "@thi.ng/malloc";
+import { ASSEMBLYSCRIPT, type AssemblyScriptHeap, instantiateAssemblyScriptHeap } from "./assemblyscript.js";
 import { FIXED_MEMORY, isFixedMemory } from "./stats.js";
 import { OP_ALLOC, OP_FREE, readWorkload, type Workload } from "./workload-format.js";
 
 /** What the parent asks a cell to measure. */
 export interface CellSpec {
-  /** A strategy name, `thi.ng` or `uint8array`. */
+  /** A strategy name (`/fixed` for a fixed-size buffer), `thi.ng`, `uint8array` or `assemblyscript`. */
   impl: string;
   /** The workload's name in the results. */
   workload: string;
@@ -38,6 +40,8 @@ export interface CellSpec {
   kind: "replay" | "pairs" | "gc";
   /** The workload file (kind `replay`). */
   file?: string;
+  /** The compiled AssemblyScript heap (impl `assemblyscript`). */
+  wasm?: string;
   /** Pairs to run (kind `pairs`). */
   pairs?: number;
   /** Objects in the graph (kind `gc`). */
@@ -90,9 +94,12 @@ interface Driver {
   highWater(): number | null;
   /** Extra figures after the last run. */
   extra(): Record<string, number | string>;
-  /** Starts sampling process memory during replays (the warm-up of `uint8array`). */
+  /**
+   * Marks the warm-up as the pass whose memory figures count: `uint8array` samples process memory
+   * during it, and `assemblyscript`'s memory is fresh only then (later runs reuse it).
+   */
   startSampling?(): void;
-  /** Stops sampling. */
+  /** Ends that pass. */
   stopSampling?(): void;
   /**
    * Words of the buffer touched per call over operations [from, to), after replaying up to `from`
@@ -239,6 +246,54 @@ function thingDriver(poolBytes: number, slots: number): Driver {
   };
 }
 
+// ------------------------------------------------------------------ AssemblyScript's TLSF in wasm
+
+/**
+ * AssemblyScript's heap: one WebAssembly.Memory for the whole cell, a fresh instance (so a fresh
+ * TLSF, formatted over that memory) per run. Its high-water mark is the memory's size after the
+ * warm-up, the one pass that starts from a single page.
+ */
+function assemblyScriptDriver(wasmFile: string, slots: number): Driver {
+  const module = new WebAssembly.Module(readFileSync(wasmFile));
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 32768 });
+  let heap: AssemblyScriptHeap = instantiateAssemblyScriptHeap(module, memory);
+  let freshHighWater: number | null = null;
+  const ptrs = new Int32Array(Math.max(1, slots));
+  return {
+    reset() {
+      heap = instantiateAssemblyScriptHeap(module, memory);
+    },
+    replay(w, from, to) {
+      const ops = w.ops;
+      const sizes = w.sizes;
+      const h = heap;
+      for (let i = from; i < to; i++) {
+        const op = ops[i];
+        const kind = op & 3;
+        const slot = op >>> 2;
+        if (kind === OP_ALLOC) ptrs[slot] = h.alloc(sizes[i]);
+        else if (kind === OP_FREE) h.free(ptrs[slot]);
+        else ptrs[slot] = h.realloc(ptrs[slot], sizes[i]);
+      }
+    },
+    pairs(count) {
+      const h = heap;
+      for (let i = 0; i < count; i++) h.free(h.alloc(64));
+    },
+    finish() {},
+    highWater() {
+      return freshHighWater;
+    },
+    extra() {
+      return { memoryBytes: memory.buffer.byteLength };
+    },
+    startSampling() {},
+    stopSampling() {
+      freshHighWater = memory.buffer.byteLength;
+    },
+  };
+}
+
 // ------------------------------------------------------------------ new Uint8Array(n) per block
 
 function uint8Driver(slots: number): Driver {
@@ -361,10 +416,14 @@ function fixedPoolBytes(w: Workload | null): number {
   return Math.min(0x7fff_0000, Math.max(1 << 20, Math.ceil(peak * 3 + slots * 16 + (16 << 20)))) & ~4095;
 }
 
-function makeDriver(impl: string, w: Workload | null): Driver {
+function makeDriver(impl: string, w: Workload | null, wasm: string | undefined): Driver {
   const slots = w?.slots ?? 1;
   if (impl === "thi.ng") return thingDriver(fixedPoolBytes(w), slots);
   if (impl === "uint8array") return uint8Driver(slots);
+  if (impl === ASSEMBLYSCRIPT) {
+    if (wasm === undefined) throw new Error("the assemblyscript cell needs the path of its compiled module");
+    return assemblyScriptDriver(wasm, slots);
+  }
   if (isFixedMemory(impl)) {
     const strategy = impl.slice(0, -FIXED_MEMORY.length);
     return heapDriver(strategy, slots, new ArrayBuffer(fixedPoolBytes(w)));
@@ -433,7 +492,7 @@ function print(result: CellResult): void {
 
 function measure(spec: CellSpec): CellResult {
   const w = spec.kind === "replay" ? readWorkload(spec.file as string, spec.workload) : null;
-  const driver = makeDriver(spec.impl, w);
+  const driver = makeDriver(spec.impl, w, spec.wasm);
   const budgetNs = BigInt(Math.round(spec.budgetMs * 1e6));
   const seconds: number[] = [];
   if (w === null) {

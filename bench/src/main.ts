@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { strategyNames } from "@heapkit/strategies";
+import { ASSEMBLYSCRIPT, buildAssemblyScriptPeer } from "./assemblyscript.js";
 import type { CellResult, CellSpec } from "./cell.js";
 import { gcWorkloads } from "./gc.js";
 import { LATENCY_SPANS, loadLatencyNs } from "./latency.js";
@@ -109,8 +110,19 @@ async function main(): Promise<void> {
     log(`glibc: skipped (${replay.message})`);
   }
   const want = (impl: string): boolean => o.impls === null || o.impls.has(impl);
+  const assemblyScript = want(ASSEMBLYSCRIPT)
+    ? buildAssemblyScriptPeer(join(benchDir, "wasm", "assemblyscript-heap.ts"), cacheDir)
+    : null;
+  if (assemblyScript !== null && assemblyScript.wasm === null) {
+    notes.push(`assemblyscript skipped: ${assemblyScript.message}`);
+    log(`assemblyscript: skipped (${assemblyScript.message})`);
+  }
+  const wasm = assemblyScript?.wasm ?? undefined;
   const strategies = strategyNames.filter(want);
-  const jsImpls = [...strategies, ...["thi.ng", "uint8array"].filter(want)];
+  const jsImpls = [
+    ...strategies,
+    ...["thi.ng", ...(wasm !== undefined ? [ASSEMBLYSCRIPT] : []), "uint8array"].filter(want),
+  ];
   // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
   const implsOn = (w: PreparedWorkload): string[] =>
     w.name === "W" && !o.quick ? [...jsImpls, ...strategies.map((s) => s + FIXED_MEMORY)] : jsImpls;
@@ -157,6 +169,7 @@ async function main(): Promise<void> {
           : { impl, workload: w.name, kind: "replay", file: w.file, runs: o.runs, budgetMs: o.budgetMs };
       // the ×thi.ng target is on the whole of W: a prefix would flatter thi.ng (its lists are still short)
       if (impl === "thi.ng" && w.name === "W" && !o.quick) spec.whole = true;
+      if (impl === ASSEMBLYSCRIPT) spec.wasm = wasm;
       try {
         const r = runCell(spec);
         report(rowFromRuns(r.impl, r.workload, r.opsTimed, r.opsTotal, r.seconds, r.utilization, r.extra));

@@ -6,7 +6,7 @@
  */
 
 /** The peers: implementations heapkit is measured against. */
-export const PEERS = ["glibc", "thi.ng", "uint8array", "cpython"] as const;
+export const PEERS = ["glibc", "thi.ng", "assemblyscript", "uint8array", "cpython"] as const;
 
 /**
  * The suffix of a strategy measured over a fixed-size plain ArrayBuffer (`tlsf/fixed`, on W) instead
