@@ -37,14 +37,12 @@
  * @module
  */
 import { HeapCorruptionError } from "@heapkit/contract";
-import { FLAG_MASK } from "./layout.js";
+import { SIZE_MASK } from "./layout.js";
 
 /** Byte offset of the left (lower addresses) link inside a free block. */
 export const LEFT = 4;
 /** Byte offset of the right (higher addresses) link inside a free block. */
 export const RIGHT = 8;
-
-const SIZE_MASK = ~FLAG_MASK;
 
 /** A bijection of 32-bit addresses, so that no two blocks have the same priority. */
 function tieBreak(block: number): number {

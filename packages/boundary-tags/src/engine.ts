@@ -39,9 +39,19 @@ import {
   reallocByMoving,
 } from "@heapkit/contract";
 import { listBlocks, NEXT } from "./free-list.js";
-import { ENGINE_HEADER_BYTES, FLAG_MASK, HEADER_BYTES, MAGIC, MIN_BLOCK, PREV_USED, USED } from "./layout.js";
-
-const SIZE_MASK = ~FLAG_MASK;
+import {
+  ENGINE_HEADER_BYTES,
+  FLAG_MASK,
+  HEADER_BYTES,
+  isPrevUsedHeader,
+  isUsedHeader,
+  MAGIC,
+  MIN_BLOCK,
+  PREV_USED,
+  SIZE_MASK,
+  sizeOfHeader,
+  USED,
+} from "./layout.js";
 
 /** The shared mechanism of boundary-tag strategies; subclasses supply the free-block index. */
 export abstract class BoundaryTagEngine implements AllocatorEngine {
@@ -424,10 +434,21 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   }
 
   check(): void {
-    const u32 = this.memory.u32;
     const base = this.region.base;
-    if (u32[base >> 2] !== MAGIC)
+    if (this.memory.u32[base >> 2] !== MAGIC)
       throw new HeapCorruptionError(base, "the region's magic word is overwritten");
+    const { free, largestFree } = this.checkBlocks();
+    this.checkFreeIndex(free, largestFree);
+    this.checkIndex();
+  }
+
+  /**
+   * Invariants 1–3, in one walk of the blocks: they tile the heap up to the epilogue, PREV_USED
+   * follows the block before, free blocks have their footer and no free neighbour before them.
+   * Returns the free blocks and the largest one's size.
+   */
+  private checkBlocks(): { free: Set<number>; largestFree: number } {
+    const u32 = this.memory.u32;
     const end = this.region.brk - HEADER_BYTES;
     const free = new Set<number>();
     let largestFree = 0;
@@ -435,23 +456,15 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     let block = this.firstBlock;
     while (block < end) {
       const header = u32[block >> 2];
-      const size = header & SIZE_MASK;
-      if (size < MIN_BLOCK || (size & this.alignMask) !== 0) {
+      const size = sizeOfHeader(header);
+      this.checkTiling(block, size, end);
+      if (isPrevUsedHeader(header) !== prevUsed) {
         throw new HeapCorruptionError(
           block,
-          `block size ${size} is not a multiple of ${this.align} of at least ${MIN_BLOCK}`,
+          `PREV_USED bit is ${isPrevUsedHeader(header)}, but the previous block is ${prevUsed ? "used" : "free"}`,
         );
       }
-      if (block + size > end) {
-        throw new HeapCorruptionError(block, `block of ${size} bytes runs past the epilogue at ${end}`);
-      }
-      if (((header & PREV_USED) !== 0) !== prevUsed) {
-        throw new HeapCorruptionError(
-          block,
-          `PREV_USED bit is ${(header & PREV_USED) !== 0}, but the previous block is ${prevUsed ? "used" : "free"}`,
-        );
-      }
-      const used = (header & USED) !== 0;
+      const used = isUsedHeader(header);
       if (!used) {
         if (!prevUsed)
           throw new HeapCorruptionError(block, "two adjacent free blocks: coalescing was missed");
@@ -465,13 +478,27 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
       block += size;
     }
     const epilogue = u32[end >> 2];
-    if (
-      (epilogue & SIZE_MASK) !== 0 ||
-      (epilogue & USED) === 0 ||
-      ((epilogue & PREV_USED) !== 0) !== prevUsed
-    ) {
+    if (sizeOfHeader(epilogue) !== 0 || !isUsedHeader(epilogue) || isPrevUsedHeader(epilogue) !== prevUsed) {
       throw new HeapCorruptionError(end, "the epilogue header is damaged");
     }
+    return { free, largestFree };
+  }
+
+  /** Invariant 1 for one block: a size that is a multiple of align, at least MIN_BLOCK, ending by `end`. */
+  private checkTiling(block: number, size: number, end: number): void {
+    if (size < MIN_BLOCK || (size & this.alignMask) !== 0) {
+      throw new HeapCorruptionError(
+        block,
+        `block size ${size} is not a multiple of ${this.align} of at least ${MIN_BLOCK}`,
+      );
+    }
+    if (block + size > end) {
+      throw new HeapCorruptionError(block, `block of ${size} bytes runs past the epilogue at ${end}`);
+    }
+  }
+
+  /** Invariant 4: the index holds exactly the free blocks, each once, and finds the largest of them. */
+  private checkFreeIndex(free: Set<number>, largestFree: number): void {
     for (const indexed of this.indexedBlocks()) {
       if (!free.delete(indexed)) {
         throw new HeapCorruptionError(
@@ -490,6 +517,5 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
         `the index's largest free block is ${indexLargest} bytes; the heap's is ${largestFree}`,
       );
     }
-    this.checkIndex();
   }
 }

@@ -18,14 +18,20 @@ export {
 export { BoundaryTagEngine } from "./engine.js";
 export { listBlocks, NEXT, PREV, pushFront, unlink } from "./free-list.js";
 export {
+  blockSizeAt,
   ENGINE_HEADER_BYTES,
   FLAG_MASK,
   HEADER_BYTES,
+  isPrevUsedHeader,
+  isUsedHeader,
   MAGIC,
   MIN_BLOCK,
   PREV_USED,
+  SIZE_MASK,
+  sizeOfHeader,
   USED,
 } from "./layout.js";
+export { POLICY_NUMBERS, POLICY_OPTION_BITS, type PolicyName, policyId } from "./policy-ids.js";
 export {
   BIN_COUNT,
   BITMAP_WORDS,
@@ -34,8 +40,12 @@ export {
   EXACT_LIMIT,
   isBinMarked,
   isExactBin,
+  lowestBit,
   markBin,
+  maskFromBit,
+  maskOfBit,
   nextMarkedBin,
   unmarkBin,
+  wordOfBit,
 } from "./size-bins.js";
 export { AddressTreeEngine } from "./tree-engine.js";

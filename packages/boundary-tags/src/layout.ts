@@ -40,6 +40,8 @@ export const USED = 1;
 export const PREV_USED = 2;
 /** Bits 0–2 of a header are flags; the rest is the size. */
 export const FLAG_MASK = 7;
+/** The size bits of a header: a block size is a multiple of 8, so its low three bits hold the flags. */
+export const SIZE_MASK = ~FLAG_MASK;
 /** Bytes of a header word. */
 export const HEADER_BYTES = 4;
 /** The smallest block: header, two links, footer. */
@@ -48,3 +50,23 @@ export const MIN_BLOCK = 16;
 export const ENGINE_HEADER_BYTES = 16;
 /** The first word of a formatted region ("HKbt"), so `attach` can tell a formatted region from garbage. */
 export const MAGIC = 0x48_4b_62_74;
+
+/** The block size a header word holds. */
+export function sizeOfHeader(header: number): number {
+  return header & SIZE_MASK;
+}
+
+/** True if a header word marks its block used. */
+export function isUsedHeader(header: number): boolean {
+  return (header & USED) !== 0;
+}
+
+/** True if a header word says the block before it is used. */
+export function isPrevUsedHeader(header: number): boolean {
+  return (header & PREV_USED) !== 0;
+}
+
+/** The size of the block at byte offset `block`, from its header. */
+export function blockSizeAt(u32: Uint32Array, block: number): number {
+  return u32[block >> 2] & SIZE_MASK;
+}

@@ -16,6 +16,8 @@
  * @module
  */
 
+/** log2 of the bits in a bitmap word. */
+const WORD_BITS_LOG = 5;
 /** Block sizes below this have a bin of their own (one per 8 bytes). */
 export const EXACT_LIMIT = 1024;
 /** log2 of {@link EXACT_LIMIT}. */
@@ -25,7 +27,27 @@ const SUB_BIN_BITS = 3;
 /** The number of bins, a multiple of 32: blocks are smaller than 2^31 bytes, so bins stop below 296. */
 export const BIN_COUNT = 320;
 /** Words of the non-empty bitmap. */
-export const BITMAP_WORDS = BIN_COUNT >> 5;
+export const BITMAP_WORDS = BIN_COUNT >>> WORD_BITS_LOG;
+
+/** The bitmap word (0 for bits 0–31, 1 for 32–63, …) that holds bit `bit`. */
+export function wordOfBit(bit: number): number {
+  return bit >>> WORD_BITS_LOG;
+}
+
+/** The mask of bit `bit` inside its bitmap word. */
+export function maskOfBit(bit: number): number {
+  return 1 << (bit & ((1 << WORD_BITS_LOG) - 1));
+}
+
+/** The mask of bit `bit` and every bit above it inside its bitmap word. */
+export function maskFromBit(bit: number): number {
+  return -1 << (bit & ((1 << WORD_BITS_LOG) - 1));
+}
+
+/** The index of the lowest set bit of a non-zero word. */
+export function lowestBit(bits: number): number {
+  return 31 - Math.clz32(bits & -bits);
+}
 
 /** The bin of a block of `size` bytes (a multiple of 8, at least 16). */
 export function binOf(size: number): number {
@@ -51,28 +73,28 @@ export function binFloor(bin: number): number {
 
 /** Marks `bin` non-empty in the bitmap whose first word is at byte offset `bitmap`. */
 export function markBin(u32: Uint32Array, bitmap: number, bin: number): void {
-  u32[(bitmap >> 2) + (bin >>> 5)] |= 1 << (bin & 31);
+  u32[(bitmap >> 2) + wordOfBit(bin)] |= maskOfBit(bin);
 }
 
 /** Marks `bin` empty. */
 export function unmarkBin(u32: Uint32Array, bitmap: number, bin: number): void {
-  u32[(bitmap >> 2) + (bin >>> 5)] &= ~(1 << (bin & 31));
+  u32[(bitmap >> 2) + wordOfBit(bin)] &= ~maskOfBit(bin);
 }
 
 /** True if `bin` is marked non-empty. */
 export function isBinMarked(u32: Uint32Array, bitmap: number, bin: number): boolean {
-  return (u32[(bitmap >> 2) + (bin >>> 5)] & (1 << (bin & 31))) !== 0;
+  return (u32[(bitmap >> 2) + wordOfBit(bin)] & maskOfBit(bin)) !== 0;
 }
 
 /** The first non-empty bin at or after `from`, or -1. */
 export function nextMarkedBin(u32: Uint32Array, bitmap: number, from: number): number {
   if (from >= BIN_COUNT) return -1;
   const first = bitmap >> 2;
-  let word = from >>> 5;
-  let bits = u32[first + word] & (-1 << (from & 31));
+  let word = wordOfBit(from);
+  let bits = u32[first + word] & maskFromBit(from);
   while (bits === 0) {
     if (++word >= BITMAP_WORDS) return -1;
     bits = u32[first + word];
   }
-  return (word << 5) + (31 - Math.clz32(bits & -bits));
+  return (word << WORD_BITS_LOG) + lowestBit(bits);
 }

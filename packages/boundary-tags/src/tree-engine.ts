@@ -8,9 +8,7 @@
 import type { EngineStats, Region } from "@heapkit/contract";
 import { treeBlocks, treeFirstFit, treeInsert, treeLargest, treeRemove } from "./address-tree.js";
 import { BoundaryTagEngine } from "./engine.js";
-import { FLAG_MASK } from "./layout.js";
-
-const SIZE_MASK = ~FLAG_MASK;
+import { SIZE_MASK } from "./layout.js";
 
 /** A boundary-tag engine whose free blocks form an address tree; `findFree` is first fit. */
 export abstract class AddressTreeEngine extends BoundaryTagEngine {

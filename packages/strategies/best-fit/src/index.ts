@@ -31,13 +31,15 @@ import {
   markBin,
   NEXT,
   nextMarkedBin,
+  policyId,
   pushFront,
+  SIZE_MASK,
+  sizeOfHeader,
   unlink,
   unmarkBin,
 } from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
 
-const POLICY_BEST_FIT = 0x0301;
 const BITMAP_BYTES = BITMAP_WORDS * 4;
 
 class BestFitEngine extends BoundaryTagEngine {
@@ -47,7 +49,7 @@ class BestFitEngine extends BoundaryTagEngine {
   protected readonly listCount = BIN_COUNT;
 
   constructor(region: Region) {
-    super(region, BITMAP_BYTES + BIN_COUNT * 4, POLICY_BEST_FIT);
+    super(region, BITMAP_BYTES + BIN_COUNT * 4, policyId("best-fit"));
     this.heads = this.meta + BITMAP_BYTES;
     this.listHeads = this.heads;
   }
@@ -80,7 +82,7 @@ class BestFitEngine extends BoundaryTagEngine {
     let bestSize = 0x7fffffff;
     let block = u32[(this.heads + (bin << 2)) >> 2];
     while (block !== 0) {
-      const blockSize = u32[block >> 2] & ~7;
+      const blockSize = u32[block >> 2] & SIZE_MASK;
       if (blockSize >= size && blockSize < bestSize) {
         best = block;
         bestSize = blockSize;
@@ -106,7 +108,7 @@ class BestFitEngine extends BoundaryTagEngine {
         throw new HeapCorruptionError(head, `bitmap bit of bin ${bin} disagrees with its list`);
       }
       for (const block of listBlocks(u32, head, this.region.brk >> 4)) {
-        if (binOf(u32[block >> 2] & ~7) !== bin)
+        if (binOf(sizeOfHeader(u32[block >> 2])) !== bin)
           throw new HeapCorruptionError(block, `free block filed in the wrong bin ${bin}`);
       }
     }

@@ -25,7 +25,15 @@
  *
  * @packageDocumentation
  */
-import { AddressTreeEngine, BoundaryTagEngine, NEXT, pushFront, unlink } from "@heapkit/boundary-tags";
+import {
+  AddressTreeEngine,
+  BoundaryTagEngine,
+  NEXT,
+  policyId,
+  pushFront,
+  SIZE_MASK,
+  unlink,
+} from "@heapkit/boundary-tags";
 import type { Region, Strategy } from "@heapkit/contract";
 
 /** Options of {@link firstFit}. */
@@ -34,15 +42,12 @@ export interface FirstFitOptions {
   order: "address" | "lifo";
 }
 
-const POLICY_ADDRESS_TREE = 0x0103;
-const POLICY_LIFO = 0x0102;
-
 /** Address-ordered first fit: the address tree's own search. */
 class AddressFirstFitEngine extends AddressTreeEngine {
   readonly strategy = "first-fit";
 
   constructor(region: Region) {
-    super(region, 4, POLICY_ADDRESS_TREE);
+    super(region, 4, policyId("first-fit"));
   }
 
   protected override indexDetails(): Record<string, number | string> {
@@ -58,7 +63,7 @@ class LifoFirstFitEngine extends BoundaryTagEngine {
   protected readonly listCount = 1;
 
   constructor(region: Region) {
-    super(region, 4, POLICY_LIFO);
+    super(region, 4, policyId("first-fit-lifo"));
     this.listHeads = this.meta;
   }
 
@@ -72,7 +77,7 @@ class LifoFirstFitEngine extends BoundaryTagEngine {
 
   protected findFree(u32: Uint32Array, size: number): number {
     let block = u32[this.meta >> 2];
-    while (block !== 0 && (u32[block >> 2] & ~7) < size) block = u32[(block + NEXT) >> 2];
+    while (block !== 0 && (u32[block >> 2] & SIZE_MASK) < size) block = u32[(block + NEXT) >> 2];
     return block;
   }
 }

@@ -23,17 +23,15 @@
  *
  * @packageDocumentation
  */
-import { AddressTreeEngine, treeFirstFit, treeInsert } from "@heapkit/boundary-tags";
+import { AddressTreeEngine, policyId, treeFirstFit, treeInsert } from "@heapkit/boundary-tags";
 import type { Region, Strategy } from "@heapkit/contract";
-
-const POLICY_NEXT_FIT_TREE = 0x0202;
 
 class NextFitEngine extends AddressTreeEngine {
   readonly strategy = "next-fit";
   private readonly roverWord: number;
 
   constructor(region: Region) {
-    super(region, 8, POLICY_NEXT_FIT_TREE);
+    super(region, 8, policyId("next-fit"));
     this.roverWord = this.rootWord + 1;
   }
 

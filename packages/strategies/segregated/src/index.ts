@@ -51,8 +51,14 @@ import {
   binOf,
   EXACT_LIMIT,
   listBlocks,
+  maskOfBit,
   NEXT,
+  nextMarkedBin,
   PREV,
+  policyId,
+  SIZE_MASK,
+  sizeOfHeader,
+  wordOfBit,
 } from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
 
@@ -72,7 +78,6 @@ export const sizeClassOf: (size: number) => number = binOf;
 export const classFloor: (sizeClass: number) => number = binFloor;
 
 const EXACT_CLASSES = EXACT_LIMIT >>> 3;
-const POLICY_SEGREGATED = 0x0401_0000;
 
 class SegregatedEngine extends BoundaryTagEngine {
   readonly strategy = "segregated";
@@ -85,7 +90,7 @@ class SegregatedEngine extends BoundaryTagEngine {
   protected readonly listCount = BIN_COUNT;
 
   constructor(region: Region, scan: number) {
-    super(region, (BITMAP_WORDS + BIN_COUNT) * 4, POLICY_SEGREGATED | scan);
+    super(region, (BITMAP_WORDS + BIN_COUNT) * 4, policyId("segregated", scan));
     this.scan = scan;
     this.bitmapWord = this.meta >> 2;
     this.headWord = this.bitmapWord + BITMAP_WORDS;
@@ -102,7 +107,7 @@ class SegregatedEngine extends BoundaryTagEngine {
     u32[(block + NEXT) >> 2] = first;
     u32[(block + PREV) >> 2] = 0;
     if (first !== 0) u32[(first + PREV) >> 2] = block;
-    else u32[this.bitmapWord + (sizeClass >>> 5)] |= 1 << (sizeClass & 31);
+    else u32[this.bitmapWord + wordOfBit(sizeClass)] |= maskOfBit(sizeClass);
     u32[head] = block;
   }
 
@@ -116,7 +121,7 @@ class SegregatedEngine extends BoundaryTagEngine {
     }
     const sizeClass = binOf(size);
     u32[this.headWord + sizeClass] = next;
-    if (next === 0) u32[this.bitmapWord + (sizeClass >>> 5)] &= ~(1 << (sizeClass & 31));
+    if (next === 0) u32[this.bitmapWord + wordOfBit(sizeClass)] &= ~maskOfBit(sizeClass);
   }
 
   protected findFree(u32: Uint32Array, size: number): number {
@@ -127,15 +132,9 @@ class SegregatedEngine extends BoundaryTagEngine {
       const fit = this.goodFit(u32, own, size);
       if (fit !== 0) return fit;
     }
-    // the next non-empty class above: any of its blocks fits (sizeClass + 1 < BIN_COUNT: blocks < 2^31)
-    sizeClass++;
-    let word = sizeClass >>> 5;
-    let bits = u32[this.bitmapWord + word] & (-1 << (sizeClass & 31));
-    while (bits === 0) {
-      if (++word >= BITMAP_WORDS) return 0;
-      bits = u32[this.bitmapWord + word];
-    }
-    sizeClass = (word << 5) + (31 - Math.clz32(bits & -bits));
+    // the next non-empty class above: any of its blocks fits
+    sizeClass = nextMarkedBin(u32, this.bitmapWord << 2, sizeClass + 1);
+    if (sizeClass < 0) return 0;
     const first = u32[this.headWord + sizeClass];
     // every block there fits; in a range class, the smallest of the first `scan` splits least
     return sizeClass < EXACT_CLASSES ? first : this.goodFit(u32, first, size);
@@ -147,7 +146,7 @@ class SegregatedEngine extends BoundaryTagEngine {
     let bestSize = 0x7fffffff;
     let block = first;
     for (let seen = 0; block !== 0 && seen < this.scan; seen++) {
-      const blockSize = u32[block >> 2] & ~7;
+      const blockSize = u32[block >> 2] & SIZE_MASK;
       if (blockSize >= size && blockSize < bestSize) {
         if (blockSize === size) return block;
         best = block;
@@ -169,12 +168,12 @@ class SegregatedEngine extends BoundaryTagEngine {
     const u32 = this.memory.u32;
     for (let c = 0; c < BIN_COUNT; c++) {
       const head = (this.headWord + c) << 2;
-      const marked = (u32[this.bitmapWord + (c >>> 5)] & (1 << (c & 31))) !== 0;
+      const marked = (u32[this.bitmapWord + wordOfBit(c)] & maskOfBit(c)) !== 0;
       if ((u32[head >> 2] !== 0) !== marked) {
         throw new HeapCorruptionError(head, `bitmap bit of size class ${c} disagrees with its list`);
       }
       for (const block of listBlocks(u32, head, this.region.brk >> 4)) {
-        if (binOf(u32[block >> 2] & ~7) !== c)
+        if (binOf(sizeOfHeader(u32[block >> 2])) !== c)
           throw new HeapCorruptionError(block, `free block filed in the wrong size class ${c}`);
       }
     }

@@ -1,37 +1,32 @@
 import { HeapCorruptionError } from "@heapkit/contract";
 import { createHeap } from "@heapkit/heap";
 import { describe, expect, it } from "vitest";
-import { tlsf, tlsfClassFloor, tlsfMapping, tlsfSearchSize } from "../src/index.js";
-
-const fl = (mapping: number) => mapping >>> 5;
-const sl = (mapping: number) => mapping & 31;
+import { classFloor, flOf as fl, mappingInsert, roundUpToClass, slOf as sl, tlsf } from "../src/index.js";
 
 describe("the TLSF mapping function", () => {
   it("puts small blocks in linear classes of 8 bytes (fl 0)", () => {
-    expect(tlsfMapping(16, 5)).toBe(2);
-    expect(tlsfMapping(248, 5)).toBe(31);
+    expect(mappingInsert(16, 5)).toBe(2);
+    expect(mappingInsert(248, 5)).toBe(31);
   });
 
   it("cuts each power of two above 256 bytes into 32 classes", () => {
-    expect([fl(tlsfMapping(256, 5)), sl(tlsfMapping(256, 5))]).toEqual([1, 0]);
-    expect([fl(tlsfMapping(504, 5)), sl(tlsfMapping(504, 5))]).toEqual([1, 31]);
-    expect([fl(tlsfMapping(512, 5)), sl(tlsfMapping(512, 5))]).toEqual([2, 0]);
-    expect([fl(tlsfMapping(1000, 5)), sl(tlsfMapping(1000, 5))]).toEqual([2, 30]);
-    expect([fl(tlsfMapping(2 ** 30, 5)), sl(tlsfMapping(2 ** 30, 5))]).toEqual([23, 0]);
+    expect([fl(mappingInsert(256, 5)), sl(mappingInsert(256, 5))]).toEqual([1, 0]);
+    expect([fl(mappingInsert(504, 5)), sl(mappingInsert(504, 5))]).toEqual([1, 31]);
+    expect([fl(mappingInsert(512, 5)), sl(mappingInsert(512, 5))]).toEqual([2, 0]);
+    expect([fl(mappingInsert(1000, 5)), sl(mappingInsert(1000, 5))]).toEqual([2, 30]);
+    expect([fl(mappingInsert(2 ** 30, 5)), sl(mappingInsert(2 ** 30, 5))]).toEqual([23, 0]);
   });
 
   it("maps every size into the class whose floor is at most the size, for every SL count", () => {
     for (const slLog of [1, 2, 3, 4, 5]) {
       for (let size = 16; size < 1 << 20; size += 8 + (size >>> 6)) {
         const aligned = size & ~7;
-        const m = tlsfMapping(aligned, slLog);
-        const floor = tlsfClassFloor(fl(m), sl(m), slLog);
+        const m = mappingInsert(aligned, slLog);
+        const floor = classFloor(fl(m), sl(m), slLog);
         expect(floor).toBeLessThanOrEqual(aligned);
         // the next class starts above the size
         const next =
-          sl(m) + 1 < 1 << slLog
-            ? tlsfClassFloor(fl(m), sl(m) + 1, slLog)
-            : tlsfClassFloor(fl(m) + 1, 0, slLog);
+          sl(m) + 1 < 1 << slLog ? classFloor(fl(m), sl(m) + 1, slLog) : classFloor(fl(m) + 1, 0, slLog);
         expect(next).toBeGreaterThan(aligned);
       }
     }
@@ -39,13 +34,13 @@ describe("the TLSF mapping function", () => {
 
   it("rounds a search up to a class boundary, so any block of the class found fits", () => {
     for (let size = 16; size < 1 << 20; size += 8 + (size >>> 5)) {
-      const search = tlsfSearchSize(size & ~7, 5);
-      const m = tlsfMapping(search, 5);
+      const search = roundUpToClass(size & ~7, 5);
+      const m = mappingInsert(search, 5);
       expect(search).toBeGreaterThanOrEqual(size & ~7);
-      expect(tlsfClassFloor(fl(m), sl(m), 5)).toBeGreaterThanOrEqual(size & ~7);
+      expect(classFloor(fl(m), sl(m), 5)).toBeGreaterThanOrEqual(size & ~7);
     }
-    expect(tlsfSearchSize(1000, 5)).toBe(1008);
-    expect(tlsfSearchSize(100, 5)).toBe(100);
+    expect(roundUpToClass(1000, 5)).toBe(1008);
+    expect(roundUpToClass(100, 5)).toBe(100);
   });
 });
 
