@@ -3,14 +3,32 @@
  *
  * @packageDocumentation
  */
-export { buildProgram, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main, VERSION } from "./cli.js";
+export {
+  buildProgram,
+  DESCRIPTION,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  main,
+  type ProgramOptions,
+  VERSION,
+} from "./cli.js";
+export {
+  type CliIo,
+  colorsFor,
+  endQuietlyOnClosedPipe,
+  errorFields,
+  processIo,
+  UsageError,
+} from "./io.js";
 export {
   ASCII_GLYPHS,
   ByteClass,
+  type ClassifyOptions,
   classifyCells,
   drawHeapLine,
   type MapGlyphs,
   type MapInput,
   UNICODE_GLYPHS,
-} from "./heap-line.js";
-export { type CliIo, colorsFor, parseCount, processIo, UsageError } from "./io.js";
+} from "./lib/heap-line.js";
+export { parseCount } from "./lib/options.js";

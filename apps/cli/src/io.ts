@@ -29,21 +29,57 @@ export function processIo(): CliIo {
   };
 }
 
+/**
+ * Makes a closed standard output end the process quietly with exit code 0, as Unix tools do under
+ * `| head`: node ignores SIGPIPE, so without this a write to a closed pipe is an `EPIPE` error event
+ * that kills the process with a stack trace and exit code 1. Standard error gets the same treatment,
+ * since there is nowhere left to report on.
+ */
+export function endQuietlyOnClosedPipe(
+  streams: readonly NodeJS.EventEmitter[] = [process.stdout, process.stderr],
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  for (const stream of streams) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") exit(0);
+      else throw error;
+    });
+  }
+}
+
 /** A command line that cannot run as written: bad option value, missing argument. Exit code 2. */
 export class UsageError extends Error {
+  /** A stable code, as heapkit's error classes have. */
+  readonly code = "USAGE" as const;
+
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
   }
 }
 
-/** Parses a whole non-negative integer option, or throws a {@link UsageError} naming the option. */
-export function parseCount(option: string, value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-    throw new UsageError(`${option} expects a whole number from ${min} to ${max}, got "${value}"`);
+/**
+ * An error as plain data for `--json` output: its `code` (the stable code of heapkit's error classes,
+ * a node system error's code such as `ENOENT`, or `"ERROR"`), its name and message, and every other
+ * field it carries (what was asked, where, the allowed range).
+ */
+export function errorFields(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { code: "ERROR", name: "Error", message: String(error) };
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (key !== "stack" && key !== "cause" && isJsonValue(value)) fields[key] = value;
   }
-  return parsed;
+  const code = typeof fields.code === "string" ? fields.code : "ERROR";
+  return { ...fields, code, name: error.name, message: error.message };
+}
+
+function isJsonValue(value: unknown): boolean {
+  return (
+    value === null ||
+    typeof value === "string" ||
+    typeof value === "boolean" ||
+    (typeof value === "number" && Number.isFinite(value))
+  );
 }
 
 /** Colours for a CLI run: real ones when `io.color`, identity functions otherwise. */

@@ -102,9 +102,13 @@ describe("heapkit gc replay", () => {
       bad,
       '{"op":"meta","roots":2,"gc_enabled":false,"thresholds":[700,10,10]}\n{"op":"new","id":0}\n',
     );
-    let r = await run("gc", "replay", bad, "--json");
+    let r = await run("gc", "replay", bad);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/broken\.jsonl:2: expected "root"/);
+    r = await run("gc", "replay", bad, "--json");
+    expect(r.code).toBe(1);
+    expect(r.out).toBe("");
+    expect(JSON.parse(r.err).error).toMatchObject({ code: "TRACE_FORMAT", line: 2, exitCode: 1 });
     r = await run("gc", "replay", join(tmp, "nope.jsonl"));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/cannot read .*nope\.jsonl: ENOENT/);
@@ -122,6 +126,24 @@ describe("heapkit gc demo", () => {
     expect(out).toContain("weakref callback: a is gone");
     expect(out).toMatch(/callback stop \{"generation":2,"collected":3,"uncollectable":0\}/);
     expect(out).toMatch(/generation 2: collections 1, collected 3, uncollectable 0/);
+  });
+
+  it("prints the same figures as one JSON object with --json", async () => {
+    const { code, out, err } = await run("gc", "demo", "--json");
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    const demo = JSON.parse(out);
+    expect(demo).toMatchObject({
+      refcounts: { created: { a: 2, b: 2, c: 2 }, dropped: { a: 1, b: 1, c: 1 } },
+      collected: 3,
+      alive: { a: false, b: false, c: false },
+      weakref: { target: 0, callbackRan: true },
+    });
+    expect(demo.callbacks.at(-1)).toEqual({
+      phase: "stop",
+      info: { generation: 2, collected: 3, uncollectable: 0 },
+    });
+    expect(demo.generations[2]).toMatchObject({ collections: 1, collected: 3, uncollectable: 0 });
   });
 
   it("rejects an unknown strategy with exit code 2", async () => {

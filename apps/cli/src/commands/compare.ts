@@ -12,20 +12,14 @@ import { basename } from "node:path";
 import { type FragmentationFloor, fragmentationFloor, malLabScore, type ReplayResult } from "@heapkit/trace";
 import Table from "cli-table3";
 import type { Command } from "commander";
-import { type CliIo, colorsFor, parseCount } from "../io.js";
-import { renderReport } from "./html-report.js";
-import { runPool } from "./pool.js";
-import {
-  count,
-  formatBytes,
-  type JobResult,
-  Progress,
-  parseMaxHeap,
-  parseStrategies,
-  percent,
-  type ReplayJob,
-  withoutSeries,
-} from "./trace-run.js";
+import { type CliIo, colorsFor } from "../io.js";
+import { count, formatBytes, percent } from "../lib/format.js";
+import { renderReport } from "../lib/html-report.js";
+import { type JobResult, type ReplayJob, withoutSeries } from "../lib/jobs.js";
+import { parseCount, parseMaxHeap } from "../lib/options.js";
+import { runPool } from "../lib/pool.js";
+import { Progress } from "../lib/progress.js";
+import { parseStrategyList } from "../lib/strategy.js";
 
 interface CompareOptions {
   strategies?: string;
@@ -72,7 +66,7 @@ interface StrategyScore {
 }
 
 async function runCompare(traces: string[], options: CompareOptions, io: CliIo): Promise<void> {
-  const strategies = parseStrategies(options.strategies);
+  const strategies = parseStrategyList(options.strategies);
   const maxHeap = parseMaxHeap(options.maxHeap);
   const reference = parseCount("--reference-ops", options.referenceOps, 1);
   const threads = options.jobs === undefined ? undefined : parseCount("--jobs", options.jobs, 1, 64);

@@ -10,7 +10,8 @@
 import { fragmentationFloor } from "@heapkit/trace";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
-import { count, formatBytes, Progress, percent } from "./trace-run.js";
+import { count, formatBytes, percent } from "../lib/format.js";
+import { Progress } from "../lib/progress.js";
 
 interface FloorOptions {
   json?: boolean;

@@ -10,12 +10,9 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 import type { Allocator } from "@heapkit/contract";
 import {
   type CollectionInfo,
-  type CollectTiming,
   type PlanName,
   planNames,
   RefcountCycles,
@@ -23,12 +20,14 @@ import {
   replayScenario,
   ScenarioReader,
   type ScenarioStep,
-  timeCollect,
 } from "@heapkit/gc";
+import { type CollectTiming, timeCollect } from "@heapkit/gc/testing";
 import { createHeap } from "@heapkit/heap";
-import { strategyByName, strategyNames } from "@heapkit/strategies";
+import { strategyNames } from "@heapkit/strategies";
 import type { Command } from "commander";
 import { type CliIo, colorsFor, UsageError } from "../io.js";
+import { readTextFile } from "../lib/files.js";
+import { strategyNamed } from "../lib/strategy.js";
 
 /** The strategy the benchmark uses unless told otherwise: TLSF where the registry has it. */
 const BENCH_STRATEGY = strategyNames.includes("tlsf") ? "tlsf" : "first-fit-lifo";
@@ -59,7 +58,8 @@ export function registerGc(program: Command, io: CliIo): void {
       `placement strategy of the heap: ${strategyNames.join(", ")}`,
       "first-fit",
     )
-    .action((options: { strategy: string }) => runDemo(options, io));
+    .option("--json", "print one JSON object: the reference counts, what collect() found, the stats")
+    .action((options: DemoOptions) => runDemo(options, io));
   gc.command("bench")
     .description("time full collections over timing.py's graph (N lists, K random references each)")
     .option("-n, --n <counts>", "graph sizes, comma-separated", "100000")
@@ -80,30 +80,10 @@ interface ReplayOptions {
 
 /** A heap of `strategy`: growable up to `maxSize`, or (`fixed`) one plain ArrayBuffer of that size. */
 function heapFor(strategy: string, maxSize = 1 << 30, fixed = false): Allocator {
-  let made: ReturnType<typeof strategyByName>;
-  try {
-    made = strategyByName(strategy);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const made = strategyNamed(strategy);
   return fixed
     ? createHeap({ strategy: made, memory: new ArrayBuffer(maxSize) })
     : createHeap({ strategy: made, size: 1 << 20, maxSize });
-}
-
-function readText(file: string): string {
-  let raw: Buffer;
-  try {
-    raw = readFileSync(file);
-  } catch (error) {
-    throw new Error(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  // gzip by its magic number, whatever the name says
-  return raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b
-    ? gunzipSync(raw).toString("utf8")
-    : raw.toString("utf8");
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -112,7 +92,7 @@ function same(a: unknown, b: unknown): boolean {
 
 function runReplay(file: string, options: ReplayOptions, io: CliIo): void {
   const allocator = heapFor(options.strategy);
-  const reader = new ScenarioReader(readText(file), file);
+  const reader = new ScenarioReader(readTextFile(file), file);
   let ops = 0;
   let mismatches = 0;
   let firstMismatch = "";
@@ -179,14 +159,23 @@ function runReplay(file: string, options: ReplayOptions, io: CliIo): void {
   }
 }
 
-function runDemo(options: { strategy: string }, io: CliIo): void {
+interface DemoOptions {
+  strategy: string;
+  json?: boolean;
+}
+
+function runDemo(options: DemoOptions, io: CliIo): void {
   const colors = colorsFor(io);
   const allocator = heapFor(options.strategy, 1 << 20);
   const gc = new RefcountCycles(allocator, { profile: "plain" });
   const node = gc.defineType({ name: "Node", refs: 2, bytes: 8 });
-  const say = (text: string) => io.out(`${text}\n`);
-  const rc = (name: string, p: number) => `${name}: refcount ${gc.refcount(p)}`;
+  // under --json the story is not told: the figures are gathered into one object instead
+  const say = (text: string) => {
+    if (!options.json) io.out(`${text}\n`);
+  };
+  const callbacks: { phase: "start" | "stop"; info: CollectionInfo }[] = [];
   gc.callbacks.push((phase: "start" | "stop", info: CollectionInfo) => {
+    callbacks.push({ phase, info: { ...info } });
     say(colors.dim(`  callback ${phase} ${JSON.stringify(info)}`));
   });
 
@@ -197,28 +186,46 @@ function runDemo(options: { strategy: string }, io: CliIo): void {
   gc.set(a.ptr, 0, b.ptr);
   gc.set(b.ptr, 0, a.ptr);
   gc.set(b.ptr, 1, c.ptr);
-  const [pa, pb, pc] = [a.ptr, b.ptr, c.ptr];
-  say(`   ${rc("a", pa)}   ${rc("b", pb)}   ${rc("c", pc)}   (one from JS, the rest from each other)`);
-  const wr = gc.weakref(pa, () => say("   weakref callback: a is gone (run before any finalizer)"));
-  say(`   gc.get_count() = [${gc.getCount().join(", ")}]   objects tracked: ${gc.getObjects().length}`);
+  const objects = { a: a.ptr, b: b.ptr, c: c.ptr };
+  const refcounts = () => ({
+    a: gc.refcount(objects.a),
+    b: gc.refcount(objects.b),
+    c: gc.refcount(objects.c),
+  });
+  const shown = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .map(([name, n]) => `${name}: refcount ${n}`)
+      .join("   ");
+  const created = refcounts();
+  say(`   ${shown(created)}   (one from JS, the rest from each other)`);
+  let weakrefCalled = false;
+  const wr = gc.weakref(objects.a, () => {
+    weakrefCalled = true;
+    say("   weakref callback: a is gone (run before any finalizer)");
+  });
+  const countBefore = gc.getCount();
+  const tracked = gc.getObjects().length;
+  say(`   gc.get_count() = [${countBefore.join(", ")}]   objects tracked: ${tracked}`);
 
   say(colors.bold("\n2. JS drops its three handles."));
   a.release();
   b.release();
   c.release();
-  say(`   ${rc("a", pa)}   ${rc("b", pb)}   ${rc("c", pc)}`);
+  const dropped = refcounts();
+  say(`   ${shown(dropped)}`);
   say("   Reference counting alone cannot free them: each is still referred to from inside the cycle.");
 
   say(colors.bold("\n3. gc.collect(): update_refs, subtract_refs, move_unreachable."));
   const found = gc.collect();
   say(`   collect() returned ${found}: a, b and c were unreachable; they are freed.`);
-  say(
-    `   a alive? ${gc.isAlive(pa)}   b alive? ${gc.isAlive(pb)}   c alive? ${gc.isAlive(pc)}   weakref → ${gc.deref(wr)}`,
-  );
+  const alive = { a: gc.isAlive(objects.a), b: gc.isAlive(objects.b), c: gc.isAlive(objects.c) };
+  const weakrefTarget = gc.deref(wr);
+  say(`   a alive? ${alive.a}   b alive? ${alive.b}   c alive? ${alive.c}   weakref → ${weakrefTarget}`);
   gc.decref(wr);
 
   say(colors.bold("\n4. gc.get_stats()"));
-  gc.getStats().forEach((s, g) => {
+  const generations = gc.getStats();
+  generations.forEach((s, g) => {
     say(
       `   generation ${g}: collections ${s.collections}, collected ${s.collected}, uncollectable ${s.uncollectable}`,
     );
@@ -227,6 +234,22 @@ function runDemo(options: { strategy: string }, io: CliIo): void {
   say(
     `\nheap: ${stats.liveBlocks} live block(s) of ${stats.liveBytes} bytes left (the collector's own list heads).`,
   );
+  if (options.json) {
+    io.out(
+      `${JSON.stringify({
+        strategy: options.strategy,
+        refcounts: { created, dropped },
+        count: countBefore,
+        tracked,
+        collected: found,
+        alive,
+        weakref: { target: weakrefTarget, callbackRan: weakrefCalled },
+        callbacks,
+        generations,
+        heap: { liveBlocks: stats.liveBlocks, liveBytes: stats.liveBytes },
+      })}\n`,
+    );
+  }
 }
 
 interface BenchOptions {

@@ -1,25 +1,22 @@
 /**
- * `heapkit map TRACE --strategy NAME --at OP|peak --svg FILE` — the heap as a picture: replay up to an
- * op (or the peak of live bytes) and draw every byte of the heap by address, used, free or metadata.
+ * `heapkit map TRACE --strategy NAME --at OP|peak|end --svg FILE` — the heap as a picture: replay up to
+ * an op, the end, or the peak of live bytes, and draw every byte of the heap by address: used, free,
+ * cached or metadata. The peak comes from the same replay (its series sample with the most live
+ * bytes), so a map at the peak costs one replay.
  *
  * @module
  */
 import { writeFile } from "node:fs/promises";
 import { strategyNames } from "@heapkit/strategies";
 import type { Command } from "commander";
-import { type CliIo, parseCount } from "../io.js";
-import { heapMapSvg, pictureFigures } from "./svg.js";
-import {
-  checkStrategy,
-  count,
-  formatBytes,
-  heapAt,
-  Progress,
-  parseAt,
-  parseMaxHeap,
-  percent,
-  pictureOf,
-} from "./trace-run.js";
+import type { CliIo } from "../io.js";
+import { count, formatBytes, percent } from "../lib/format.js";
+import { type ReplayedHeap, replayTo, replayToPeak } from "../lib/jobs.js";
+import { parseAt, parseCount, parseMaxHeap } from "../lib/options.js";
+import { pictureOf } from "../lib/picture.js";
+import { Progress } from "../lib/progress.js";
+import { parseStrategyName } from "../lib/strategy.js";
+import { heapMapSvg, pictureFigures } from "../lib/svg.js";
 
 interface MapOptions {
   strategy: string;
@@ -50,49 +47,55 @@ export function registerMap(program: Command, io: CliIo): void {
 }
 
 async function runMap(trace: string, options: MapOptions, io: CliIo): Promise<void> {
-  const strategy = checkStrategy(options.strategy);
+  const strategy = parseStrategyName(options.strategy);
   const at = parseAt(options.at);
   const columns = parseCount("--columns", options.columns, 8, 2000);
   const rows = parseCount("--rows", options.rows, 1, 2000);
-  const job = { trace, strategy, maxHeap: parseMaxHeap(options.maxHeap), lenient: options.lenient === true };
+  const target = {
+    trace,
+    strategy,
+    maxHeap: parseMaxHeap(options.maxHeap),
+    lenient: options.lenient === true,
+  };
   const progress = new Progress(io, options.json === true);
-  let op: number;
-  let picture: ReturnType<typeof pictureOf>;
-  let peakLiveBytes: number;
+  let replayed: ReplayedHeap;
   try {
-    if (at === "peak") {
-      const first = await heapAt(job, Number.POSITIVE_INFINITY, (_o, f) =>
-        progress.update("finding the peak", f),
-      );
-      op = first.result.peakLiveOp;
-      peakLiveBytes = first.result.peakLiveBytes;
-    } else {
-      op = at;
-      peakLiveBytes = Number.NaN;
-    }
-    const { heap, result } = await heapAt(job, op, (_o, f) => progress.update(`replaying to op ${op}`, f));
-    op = result.stoppedAfter ?? result.ops;
-    picture = pictureOf(heap, op, columns * rows);
+    const onProgress = (fraction: number) => progress.update(`${strategy} on ${trace}`, fraction);
+    replayed =
+      at === "peak" ? await replayToPeak(target, onProgress) : await replayTo(target, at, onProgress);
   } finally {
     progress.stop();
   }
+  const { result, heap, op, liveBytes: live } = replayed;
+  const picture = pictureOf(heap, op, columns * rows);
   const heapBytes = picture.brk - picture.base;
   const figures = pictureFigures(picture);
   if (at === "peak") {
     figures.push(
-      `peak live payload ${formatBytes(peakLiveBytes)} in a heap of ${formatBytes(heapBytes)}: ${percent(peakLiveBytes / Math.max(1, heapBytes))} used`,
+      `live payload ${formatBytes(live)} in a heap of ${formatBytes(heapBytes)}: ${percent(live / Math.max(1, heapBytes))} used` +
+        (op === result.peakLiveOp
+          ? ""
+          : `; the peak, ${formatBytes(result.peakLiveBytes)}, is at op ${count(result.peakLiveOp)}`),
     );
   }
+  const when =
+    at !== "peak"
+      ? `after ${count(op)} ops`
+      : op === result.peakLiveOp
+        ? "at the peak of live bytes"
+        : `near the peak of live bytes (op ${count(op)})`;
   const svg = heapMapSvg(picture, {
     columns,
     cellSize: columns > 400 ? 2 : 4,
-    title: `${strategy} on ${trace.split("/").pop()}, ${at === "peak" ? "at the peak of live bytes" : `after ${count(op)} ops`}`,
+    title: `${strategy} on ${trace.split("/").pop()}, ${when}`,
     figures,
   });
   await writeFile(options.svg, svg);
   if (options.json) {
     const { cells: _cells, ...figuresOnly } = picture;
-    io.out(`${JSON.stringify({ strategy, trace, svg: options.svg, ...figuresOnly })}\n`);
+    io.out(
+      `${JSON.stringify({ strategy, trace, svg: options.svg, ...figuresOnly, peakLiveOp: result.peakLiveOp, peakLiveBytes: result.peakLiveBytes })}\n`,
+    );
     return;
   }
   io.out(`wrote ${options.svg}: ${strategy} after ${count(op)} ops\n`);

@@ -7,16 +7,11 @@
 import { strategyNames } from "@heapkit/strategies";
 import type { Command } from "commander";
 import { type CliIo, colorsFor } from "../io.js";
-import {
-  checkStrategy,
-  count,
-  formatBytes,
-  heapAt,
-  Progress,
-  parseMaxHeap,
-  percent,
-  withoutSeries,
-} from "./trace-run.js";
+import { count, formatBytes, percent } from "../lib/format.js";
+import { replayTo, withoutSeries } from "../lib/jobs.js";
+import { parseMaxHeap } from "../lib/options.js";
+import { Progress } from "../lib/progress.js";
+import { parseStrategyName } from "../lib/strategy.js";
 
 interface ReplayCommandOptions {
   strategy: string;
@@ -41,15 +36,15 @@ export function registerReplay(program: Command, io: CliIo): void {
 }
 
 async function runReplay(trace: string, options: ReplayCommandOptions, io: CliIo): Promise<void> {
-  const strategy = checkStrategy(options.strategy);
+  const strategy = parseStrategyName(options.strategy);
   const maxHeap = parseMaxHeap(options.maxHeap);
   const progress = new Progress(io, options.json === true);
-  let result: Awaited<ReturnType<typeof heapAt>>["result"];
+  let result: Awaited<ReturnType<typeof replayTo>>["result"];
   try {
-    ({ result } = await heapAt(
+    ({ result } = await replayTo(
       { trace, strategy, maxHeap, lenient: options.lenient === true },
-      Number.POSITIVE_INFINITY,
-      (_ops, fraction) => progress.update(`${strategy} on ${trace}`, fraction),
+      "end",
+      (fraction) => progress.update(`${strategy} on ${trace}`, fraction),
     ));
   } finally {
     progress.stop();

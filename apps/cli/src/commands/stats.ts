@@ -1,19 +1,25 @@
 /**
  * `heapkit stats TRACE --strategy pymalloc` — the strategy's own report (pymalloc's reads like CPython's
- * `sys._debugmallocstats()`) after replaying a trace up to an op, its peak, or its end.
+ * `sys._debugmallocstats()`) after replaying a trace up to an op, its end, or its peak of live bytes
+ * (from the same replay: its series sample with the most live bytes).
  *
  * @module
  */
 import { strategyNames } from "@heapkit/strategies";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
-import { checkStrategy, heapAt, makeHeap, Progress, parseAt, parseMaxHeap } from "./trace-run.js";
+import { count } from "../lib/format.js";
+import { makeHeap, type ReplayedHeap, replayTo, replayToPeak } from "../lib/jobs.js";
+import { parseAt, parseMaxHeap } from "../lib/options.js";
+import { Progress } from "../lib/progress.js";
+import { parseStrategyName } from "../lib/strategy.js";
 
 interface StatsOptions {
   strategy: string;
   at: string;
   lenient?: boolean;
   maxHeap?: string;
+  json?: boolean;
 }
 
 /** The strategies whose engines write a report of their own. */
@@ -34,11 +40,12 @@ export function registerStats(program: Command, io: CliIo): void {
     .option("--at <op>", 'the number of ops to replay first, "peak" (most live bytes) or "end"', "peak")
     .option("--lenient", "skip and count malformed lines")
     .option("--max-heap <bytes>", "the heap's limit, like 256m or 1g", "1g")
+    .option("--json", "print one JSON object: the op, the heap's stats and the report's text")
     .action((trace: string, options: StatsOptions) => runStats(trace, options, io));
 }
 
 async function runStats(trace: string, options: StatsOptions, io: CliIo): Promise<void> {
-  const strategy = checkStrategy(options.strategy);
+  const strategy = parseStrategyName(options.strategy);
   if (makeHeap(strategy, 1 << 20).report() === undefined) {
     const others = strategiesWithReport();
     throw new Error(
@@ -47,22 +54,35 @@ async function runStats(trace: string, options: StatsOptions, io: CliIo): Promis
     );
   }
   const at = parseAt(options.at);
-  const job = { trace, strategy, maxHeap: parseMaxHeap(options.maxHeap), lenient: options.lenient === true };
-  const progress = new Progress(io, false);
+  const target = {
+    trace,
+    strategy,
+    maxHeap: parseMaxHeap(options.maxHeap),
+    lenient: options.lenient === true,
+  };
+  const progress = new Progress(io, options.json === true);
+  let replayed: ReplayedHeap;
   try {
-    let op = at === "peak" ? Number.POSITIVE_INFINITY : at;
-    if (at === "peak") {
-      const first = await heapAt(job, op, (_o, f) => progress.update("finding the peak", f));
-      op = first.result.peakLiveOp;
-    }
-    const { heap, result } = await heapAt(job, op, (_o, f) => progress.update("replaying", f));
-    progress.stop();
-    const done = result.stoppedAfter ?? result.ops;
-    io.out(
-      `# ${strategy} on ${trace} after ${done} of the trace's ops${at === "peak" ? " (the peak of live bytes)" : ""}\n`,
-    );
-    io.out(`${(heap.report() ?? "").trimEnd()}\n`);
+    const onProgress = (fraction: number) => progress.update("replaying", fraction);
+    replayed =
+      at === "peak" ? await replayToPeak(target, onProgress) : await replayTo(target, at, onProgress);
   } finally {
     progress.stop();
   }
+  const { heap, op, result } = replayed;
+  const report = (heap.report() ?? "").trimEnd();
+  if (options.json) {
+    io.out(
+      `${JSON.stringify({ strategy, trace, op, peakLiveOp: result.peakLiveOp, stats: heap.stats(), report })}\n`,
+    );
+    return;
+  }
+  const where =
+    at !== "peak"
+      ? ""
+      : op === result.peakLiveOp
+        ? " (the peak of live bytes)"
+        : ` (the series sample nearest the peak of live bytes, op ${count(result.peakLiveOp)})`;
+  io.out(`# ${strategy} on ${trace} after ${op} of the trace's ops${where}\n`);
+  io.out(`${report}\n`);
 }

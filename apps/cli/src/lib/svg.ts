@@ -5,11 +5,27 @@
  *
  * @module
  */
-import { count, formatBytes, type HeapPicture } from "./trace-run.js";
+import { count, formatBytes } from "./format.js";
+import { ByteClass } from "./heap-line.js";
+import type { HeapPicture } from "./picture.js";
 
 /** Colours of the map's classes. */
-export const MAP_COLOURS = { used: "#2f9e44", meta: "#f59f00", free: "#a5d8ff" } as const;
-const CLASS_COLOURS = [MAP_COLOURS.used, MAP_COLOURS.meta, MAP_COLOURS.free];
+export const MAP_COLOURS = {
+  used: "#2f9e44",
+  meta: "#f59f00",
+  free: "#a5d8ff",
+  unclaimed: "#ffffff",
+  cached: "#d0bfff",
+} as const;
+
+/** The colour of each {@link ByteClass}, by its value. */
+const CLASS_COLOURS: Record<ByteClass, string> = {
+  [ByteClass.Used]: MAP_COLOURS.used,
+  [ByteClass.Header]: MAP_COLOURS.meta,
+  [ByteClass.Free]: MAP_COLOURS.free,
+  [ByteClass.Unclaimed]: MAP_COLOURS.unclaimed,
+  [ByteClass.Cached]: MAP_COLOURS.cached,
+};
 
 /** Escapes text for XML. */
 export function escapeXml(text: string): string {
@@ -55,6 +71,9 @@ export function heapMapSvg(picture: HeapPicture, options: HeapMapOptions): strin
     [MAP_COLOURS.meta, "headers, metadata, padding"],
     [MAP_COLOURS.free, "free"],
   ];
+  // only a heap with a front cache has cached blocks: other maps keep a legend that fits their width
+  if (picture.cells.includes(ByteClass.Cached))
+    legend.push([MAP_COLOURS.cached, "cached (freed, in a front cache)"]);
   let x = 10;
   for (const [colour, label] of legend) {
     parts.push(
@@ -72,7 +91,7 @@ export function heapMapSvg(picture: HeapPicture, options: HeapMapOptions): strin
       let end = col + 1;
       while (end < columns && row * columns + end < cells.length && cells[row * columns + end] === cls) end++;
       parts.push(
-        `<rect x="${col * cellSize}" y="${row * cellSize}" width="${(end - col) * cellSize}" height="${cellSize}" fill="${CLASS_COLOURS[cls]}"/>`,
+        `<rect x="${col * cellSize}" y="${row * cellSize}" width="${(end - col) * cellSize}" height="${cellSize}" fill="${CLASS_COLOURS[cls as ByteClass]}"/>`,
       );
       col = end;
     }

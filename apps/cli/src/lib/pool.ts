@@ -9,13 +9,13 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { WorkerMessage } from "./compare-worker.js";
-import { type JobResult, type ReplayJob, runJob } from "./trace-run.js";
+import { type JobResult, type ReplayJob, runJob } from "./jobs.js";
+import type { WorkerMessage } from "./pool-worker.js";
 
 /** The worker's file next to this module, or undefined when it cannot run in a worker (TypeScript source). */
 export function workerFile(): string | undefined {
   if (!import.meta.url.endsWith(".js")) return undefined;
-  const file = fileURLToPath(new URL("./compare-worker.js", import.meta.url));
+  const file = fileURLToPath(new URL("./pool-worker.js", import.meta.url));
   return existsSync(file) ? file : undefined;
 }
 

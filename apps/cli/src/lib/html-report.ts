@@ -7,8 +7,9 @@
  */
 import { basename } from "node:path";
 import type { FragmentationFloor } from "@heapkit/trace";
+import { count, formatBytes, percent } from "./format.js";
+import type { JobResult } from "./jobs.js";
 import { barChartSvg, escapeXml, heapMapSvg, lineChartSvg, PALETTE, pictureFigures } from "./svg.js";
-import { count, formatBytes, type JobResult, percent } from "./trace-run.js";
 
 /** A strategy's figures over all traces, as the report's summary table shows them. */
 export interface ReportScore {

@@ -1,11 +1,11 @@
 /**
- * The worker thread of `heapkit compare`: runs replay jobs it is sent, one at a time, and posts back
+ * The worker thread of the job pool (`heapkit compare`): runs replay jobs it is sent, one at a time, and posts back
  * each result (or the error's message) with progress messages in between.
  *
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import { type ReplayJob, runJob } from "./trace-run.js";
+import { type ReplayJob, runJob } from "./jobs.js";
 
 /** A message from a worker. */
 export type WorkerMessage =
