@@ -17,7 +17,7 @@
  * @module
  */
 import { Op } from "./batch.js";
-import { type ReadTraceOptions, readTrace, type TraceSource } from "./reader.js";
+import { type ReadTraceOptions, readTrace, type TraceReader, type TraceSource } from "./reader.js";
 import type { ReplayResult } from "./replay.js";
 
 /** What {@link fragmentationFloor} finds. */
@@ -55,12 +55,22 @@ export interface FragmentationFloorOptions extends ReadTraceOptions {
 }
 
 /**
- * The floors of a trace (a file name or bytes, as {@link readTrace} takes). A trace whose live payload
- * never rises above 0 has floors of 0.
+ * The floors of a trace (in-memory data as {@link readTrace} takes; a file name with
+ * `@heapkit/trace/node`). The trace is read twice, so streamed data must be given as whole text or
+ * bytes. A trace whose live payload never rises above 0 has floors of 0.
  */
-export async function fragmentationFloor(
+export function fragmentationFloor(
   source: TraceSource,
   options: FragmentationFloorOptions = {},
+): Promise<FragmentationFloor> {
+  return floorOf(source, options, readTrace);
+}
+
+/** {@link fragmentationFloor} with the reader `open` makes (the Node entry's opens files). */
+export async function floorOf(
+  source: TraceSource,
+  options: FragmentationFloorOptions,
+  open: (source: TraceSource, options: ReadTraceOptions) => TraceReader,
 ): Promise<FragmentationFloor> {
   const { onProgress, ...readOptions } = options;
   const sizes = new Map<number, number>();
@@ -68,7 +78,7 @@ export async function fragmentationFloor(
   let peak = 0;
   let peakAt = 0;
   let events = 0;
-  const first = readTrace(source, readOptions);
+  const first = open(source, readOptions);
   for await (const batch of first.batches()) {
     for (let i = 0; i < batch.length; i++, events++) {
       const id = batch.id[i];
@@ -88,7 +98,7 @@ export async function fragmentationFloor(
   sizes.clear();
   let index = 0;
   if (peakAt > 0) {
-    for await (const batch of readTrace(source, readOptions).batches()) {
+    for await (const batch of open(source, readOptions).batches()) {
       for (let i = 0; i < batch.length && index < peakAt; i++, index++) {
         if (batch.op[i] === Op.Free) sizes.delete(batch.id[i]);
         else sizes.set(batch.id[i], batch.size[i]);

@@ -1,8 +1,11 @@
 /**
- * `@heapkit/trace` — allocation traces: streaming readers and writers for CS:APP malloc-lab `.rep`,
- * glibc `mtrace` and heapkit JSON Lines (`.gz` transparently), a replay engine that drives any
- * `Allocator` of the contract, checks every payload and measures utilization, fragmentation and
- * speed, the malloc-lab score, and the least fragmentation any allocator can reach on a trace.
+ * `@heapkit/trace` — allocation traces: streaming readers for CS:APP malloc-lab `.rep`, glibc
+ * `mtrace` and heapkit JSON Lines (`.gz` transparently), a replay engine that drives any `Allocator`
+ * of the contract, checks every payload and measures utilization, fragmentation and speed, the
+ * malloc-lab score, and the least fragmentation any allocator can reach on a trace.
+ *
+ * This entry runs anywhere (it imports no `node:` module): it reads in-memory text and bytes, chunks
+ * and `ReadableStream`s. Reading files by path and the writers are in `@heapkit/trace/node`.
  *
  * @packageDocumentation
  */
@@ -18,6 +21,7 @@ export type { RepHeader, TraceFormat, TraceSummary } from "./parsers.js";
 export {
   eventAt,
   formatFromName,
+  MAX_LINE_BYTES,
   type ReadTraceOptions,
   readTrace,
   type TraceData,
@@ -35,4 +39,3 @@ export {
   replayFile,
 } from "./replay.js";
 export { type MalLabScore, malLabScore, UTIL_WEIGHT } from "./score.js";
-export { createTraceWriter, TraceWriter, type WriteTraceOptions, writeTrace } from "./writer.js";

@@ -7,6 +7,7 @@
  * @module
  */
 import { type BatchBuilder, IdSlotMap, type LiveTable, NumberMap, Op } from "./batch.js";
+import { latin1 } from "./bytes.js";
 
 /** The trace formats heapkit reads and writes. */
 export type TraceFormat = "rep" | "mtrace" | "jsonl";
@@ -123,6 +124,8 @@ export interface ParseContext {
   readonly summary: TraceSummary;
   /** Count problems found at the end instead of throwing. */
   readonly lenient: boolean;
+  /** Records a problem that lenient reading goes past, as `file:line: expected …`. */
+  readonly note: (line: number, expected: string) => void;
 }
 
 const SPACE = 32;
@@ -151,7 +154,7 @@ function isSpace(c: number): boolean {
 function tokenText(bytes: Uint8Array, i: number, end: number): string {
   let j = i;
   while (j < end && !isSpace(bytes[j])) j++;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset + i, Math.min(j - i, 40)).toString("latin1");
+  const text = latin1(bytes, i, Math.min(j, i + 40));
   return j - i > 40 ? `${text}…` : text;
 }
 
@@ -235,13 +238,13 @@ export class RepParser implements LineParser {
     const index = this.headerValues.length;
     const names = ["the suggested heap size", "the number of ids", "the number of ops"];
     if (index === 1 || index === 2) {
-      this.headerValues.push(decimal(bytes, start, end, `header line ${index + 1}, ${names[index]}`));
+      // checked whole before it is kept, so that a lenient reader skipping it still lacks that line
+      const value = decimal(bytes, start, end, `header line ${index + 1}, ${names[index]}`);
       expectLineEnd(bytes, pos, end, names[index]);
+      this.headerValues.push(value);
     } else {
       // line 1 (heap size) and the lines after line 3 (weight) differ between editions: any number
-      const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start)
-        .toString("latin1")
-        .trim();
+      const text = latin1(bytes, start, end).trim();
       if (!/^\d+(\.\d+)?$/.test(text)) {
         throw new LineProblem(
           index === 0
@@ -426,7 +429,7 @@ export class RepParser implements LineParser {
     if (this.ops !== this.header.ops && summary.skippedLines === 0) {
       const problem = `${this.header.ops} ops, as line 3 of the header says; the file holds ${this.ops} (truncated?)`;
       if (!this.context.lenient) throw new LineProblem(problem);
-      summary.problems.push(problem);
+      this.context.note(Math.max(lines, 1), problem);
     }
   }
 }
@@ -597,8 +600,7 @@ export class MtraceParser implements LineParser {
     const problem = `a '> PTR SIZE' line completing the realloc begun by '< PTR' on line ${line}`;
     if (!this.context.lenient) throw new LineProblem(problem);
     this.context.summary.skippedLines++;
-    if (this.context.summary.problems.length < MAX_PROBLEMS)
-      this.context.summary.problems.push(`line ${line}: ${problem}`);
+    this.context.note(line, problem);
   }
 
   private alloc(ptr: number, size: number, line: number): void {

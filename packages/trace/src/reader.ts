@@ -1,15 +1,24 @@
 /**
- * Streaming trace reading: bytes come in chunks from a file (gunzipped on the fly when they start
- * with the gzip magic), are split into lines, and parsed into {@link EventBatch}es. Memory stays flat
- * in the trace's length: one chunk, one batch, and the table of blocks live at the time.
+ * Streaming trace reading: bytes come in chunks (gunzipped on the fly when they start with the gzip
+ * magic), are split into lines, and parsed into {@link EventBatch}es. Memory stays flat in the trace's
+ * length: one chunk, one batch, one line of at most `maxLineBytes`, and the table of blocks live at the
+ * time. This module imports no Node-only module: named files come through a {@link TraceFiles} that
+ * `@heapkit/trace/node` supplies.
  *
  * @module
  */
-import { createReadStream, statSync } from "node:fs";
-import { pipeline, Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { type TraceEvent, TraceFormatError } from "@heapkit/contract";
 import { BATCH_EVENTS, BatchBuilder, type EventBatch, LiveTable, Op } from "./batch.js";
+import {
+  chunksOf,
+  GzipProblem,
+  gunzipIfNeeded,
+  latin1,
+  type TraceData,
+  type TraceFiles,
+  webGunzip,
+  wholeBytes,
+} from "./bytes.js";
 import {
   emptySummary,
   type LineParser,
@@ -21,16 +30,13 @@ import {
   type TraceSummary,
 } from "./parsers.js";
 
-/** An in-memory trace: a name for messages and its bytes or text (gzipped or not). */
-export interface TraceData {
-  /** The name errors give (like a file name; its extension picks the format). */
-  readonly name: string;
-  /** The trace's content, or its chunks. */
-  readonly data: string | Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
-}
+export type { TraceData } from "./bytes.js";
 
-/** A trace to read: a file path, or a {@link TraceData}. */
+/** A trace to read: a file path (with `@heapkit/trace/node`), or a {@link TraceData}. */
 export type TraceSource = string | TraceData;
+
+/** The longest line a reader takes by default, in bytes (a real trace's lines are under 200). */
+export const MAX_LINE_BYTES = 8192;
 
 /** Options of {@link readTrace}. */
 export interface ReadTraceOptions {
@@ -40,6 +46,12 @@ export interface ReadTraceOptions {
   lenient?: boolean;
   /** Events per batch (default 16384). */
   batchSize?: number;
+  /**
+   * The longest line taken, in bytes without its newline (default {@link MAX_LINE_BYTES}). A longer
+   * line is a `TraceFormatError` at its line (lenient reading skips it), so input without newlines —
+   * a gzip bomb of zeros — costs bounded memory.
+   */
+  maxLineBytes?: number;
 }
 
 /** The format a file name says, if it says one. */
@@ -51,11 +63,19 @@ export function formatFromName(name: string): TraceFormat | undefined {
   return undefined;
 }
 
-const GZIP_MAGIC_0 = 0x1f;
-const GZIP_MAGIC_1 = 0x8b;
 const NEWLINE = 10;
-/** Bytes read (and gunzipped) at a time. */
+/** Bytes handed to the line splitter at a time, at most (a large in-memory input is cut into views). */
 const CHUNK_BYTES = 1 << 18;
+
+/** Reading without file access: a path is refused with a message saying where file reading lives. */
+const inMemoryOnly: TraceFiles = {
+  open(path) {
+    throw new Error(
+      `cannot read the trace ${path}: file paths are read through "@heapkit/trace/node"; here, pass { name, data }`,
+    );
+  },
+  gunzip: webGunzip,
+};
 
 /**
  * A trace being read. Iterate it for {@link TraceEvent}s, or call {@link TraceReader.batches} for the
@@ -67,32 +87,32 @@ export class TraceReader implements AsyncIterable<TraceEvent> {
   readonly name: string;
   /** What reading found: counts, problems skipped, blocks live at the end. */
   readonly summary: TraceSummary = emptySummary();
-  /** Bytes of the source read so far (compressed bytes for a `.gz` file). */
+  /** Bytes of the source read so far (compressed bytes for gzipped input). */
   bytesRead = 0;
-  /** The source's size in bytes where known (a file's size), else NaN. */
+  /** The source's size in bytes where known (a file's size, in-memory data), else NaN. */
   readonly totalBytes: number;
   private started = false;
+  private readonly raw: AsyncIterable<Uint8Array>;
 
+  /**
+   * Opens `source`; `files` says how to open a path and gunzip (by default: no paths, gunzip through
+   * `DecompressionStream`).
+   */
   constructor(
-    private readonly source: TraceSource,
+    source: TraceSource,
     private readonly options: ReadTraceOptions = {},
+    private readonly files: TraceFiles = inMemoryOnly,
   ) {
-    this.name = typeof source === "string" ? source : source.name;
     if (typeof source === "string") {
-      try {
-        this.totalBytes = statSync(source).size;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new Error(
-          `cannot read the trace ${source}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`,
-        );
-      }
-    } else if (typeof source.data === "string") {
-      this.totalBytes = Buffer.byteLength(source.data);
-    } else if (source.data instanceof Uint8Array) {
-      this.totalBytes = source.data.byteLength;
+      this.name = source;
+      const file = files.open(source);
+      this.totalBytes = file.totalBytes;
+      this.raw = file.chunks;
     } else {
-      this.totalBytes = Number.NaN;
+      this.name = source.name;
+      const whole = wholeBytes(source.data);
+      this.totalBytes = whole === undefined ? Number.NaN : whole.length;
+      this.raw = chunksOf(whole ?? source.data);
     }
   }
 
@@ -111,27 +131,60 @@ export class TraceReader implements AsyncIterable<TraceEvent> {
     this.started = true;
     const recycle = options.recycle === true;
     const { lenient = false } = this.options;
+    const maxLine = this.options.maxLineBytes ?? MAX_LINE_BYTES;
+    if (!(Number.isSafeInteger(maxLine) && maxLine > 0)) {
+      throw new RangeError(`maxLineBytes: a positive integer, not ${maxLine}`);
+    }
+    const name = this.name;
     const summary = this.summary;
     const out = new BatchBuilder(this.options.batchSize ?? BATCH_EVENTS);
     const live = new LiveTable();
-    const context = { out, live, summary, lenient };
+    const note = (at: number, expected: string): void => {
+      if (summary.problems.length < MAX_PROBLEMS)
+        summary.problems.push(`${name}:${at}: expected ${expected}`);
+    };
+    const context = { out, live, summary, lenient, note };
     let parser: LineParser | undefined;
     let line = 0;
-    let carry: Buffer | null = null;
+    /** The start of a line that did not end in its chunk (at most maxLine bytes). */
+    let carry = new Uint8Array(Math.min(maxLine, 4096));
+    let carried = 0;
+    /** A line longer than the limit is being skipped (lenient) up to its newline. */
+    let skipping = false;
 
     const problem = (error: unknown, at: number): void => {
       if (!(error instanceof LineProblem)) throw error;
-      if (!lenient) throw new TraceFormatError(this.name, at, `expected ${error.expected}`);
+      if (!lenient) throw new TraceFormatError(name, at, `expected ${error.expected}`);
       summary.skippedLines++;
-      if (summary.problems.length < MAX_PROBLEMS) {
-        summary.problems.push(`${this.name}:${at}: expected ${error.expected}`);
+      note(at, error.expected);
+    };
+    const tooLong = (): void => {
+      const at = line + 1;
+      const expected = `a line of at most ${maxLine} bytes (the maxLineBytes option); this one is longer`;
+      if (!lenient) throw new TraceFormatError(name, at, `expected ${expected}`);
+      summary.skippedLines++;
+      note(at, expected);
+      carried = 0;
+      skipping = true;
+    };
+    const carryOn = (bytes: Uint8Array, start: number, end: number): void => {
+      const length = carried + end - start;
+      if (length > maxLine) {
+        tooLong();
+        return;
       }
+      if (length > carry.length) {
+        const larger = new Uint8Array(Math.min(maxLine, Math.max(length, carry.length * 2)));
+        larger.set(carry.subarray(0, carried));
+        carry = larger;
+      }
+      carry.set(bytes.subarray(start, end), carried);
+      carried = length;
     };
     const parseLine = (bytes: Uint8Array, start: number, end: number) => {
       line++;
       if (parser === undefined) {
-        const format =
-          this.options.format ?? formatFromName(this.name) ?? this.sniff(bytes, start, end, line);
+        const format = this.options.format ?? formatFromName(name) ?? this.sniff(bytes, start, end, line);
         if (format === undefined) return; // a blank first line
         summary.format = format;
         parser = parserFor(format, context);
@@ -144,70 +197,85 @@ export class TraceReader implements AsyncIterable<TraceEvent> {
     };
 
     try {
-      for await (const chunk of this.chunks()) {
-        let start = 0;
-        const last = chunk.lastIndexOf(NEWLINE);
-        if (last < 0) {
-          carry = carry === null ? Buffer.from(chunk) : Buffer.concat([carry, chunk]);
-          continue;
-        }
-        if (carry !== null) {
-          const newline = chunk.indexOf(NEWLINE, 0);
-          const joined: Buffer = Buffer.concat([carry, chunk.subarray(0, newline)]);
-          carry = null;
-          parseLine(joined, 0, joined.length);
-          start = newline + 1;
-        }
-        const stop = last + 1;
-        while (start < stop) {
-          if (parser?.fast !== undefined) {
-            start = parser.fast(chunk, start, stop, line + 1);
-            line += parser.fastLines ?? 0;
-            if (start >= stop) break;
+      for await (const whole of this.chunks()) {
+        for (let offset = 0; offset < whole.length; offset += CHUNK_BYTES) {
+          const chunk = whole.length > CHUNK_BYTES ? whole.subarray(offset, offset + CHUNK_BYTES) : whole;
+          let start = 0;
+          if (skipping || carried > 0) {
+            const newline = chunk.indexOf(NEWLINE);
+            if (newline < 0) {
+              if (!skipping) carryOn(chunk, 0, chunk.length);
+              continue;
+            }
+            start = newline + 1;
+            if (skipping) {
+              skipping = false;
+              line++;
+            } else {
+              carryOn(chunk, 0, newline);
+              if (skipping) {
+                skipping = false;
+                line++;
+              } else {
+                const length = carried;
+                carried = 0;
+                parseLine(carry, 0, length);
+              }
+            }
           }
-          const newline = chunk.indexOf(NEWLINE, start);
-          parseLine(chunk, start, newline);
-          start = newline + 1;
-        }
-        if (stop < chunk.length) carry = Buffer.from(chunk.subarray(stop));
-        if (out.full.length > 0) {
-          summary.lines = line;
-          const ready = out.full.splice(0);
-          for (const batch of ready) {
-            yield batch;
-            if (recycle) out.recycle(batch);
+          const last = chunk.lastIndexOf(NEWLINE);
+          const stop = last + 1;
+          while (start < stop) {
+            if (parser?.fast !== undefined) {
+              start = parser.fast(chunk, start, stop, line + 1);
+              line += parser.fastLines ?? 0;
+              if (start >= stop) break;
+            }
+            const newline = chunk.indexOf(NEWLINE, start);
+            if (newline - start > maxLine) {
+              tooLong();
+              skipping = false;
+              line++;
+            } else {
+              parseLine(chunk, start, newline);
+            }
+            start = newline + 1;
+          }
+          if (start < chunk.length) carryOn(chunk, start, chunk.length);
+          if (out.full.length > 0) {
+            summary.lines = line;
+            const ready = out.full.splice(0);
+            for (const batch of ready) {
+              yield batch;
+              if (recycle) out.recycle(batch);
+            }
           }
         }
       }
     } catch (error) {
-      if (error instanceof TraceFormatError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "Z_BUF_ERROR" || code === "Z_DATA_ERROR" || code === "ERR_STREAM_PREMATURE_CLOSE") {
-        const why =
-          code === "Z_DATA_ERROR"
-            ? `a valid gzip stream (${(error as Error).message})`
-            : "more gzip data: the compressed file is truncated";
-        const at = line + 1;
-        if (!lenient) throw new TraceFormatError(this.name, at, `expected ${why}`);
-        summary.skippedLines++;
-        if (summary.problems.length < MAX_PROBLEMS)
-          summary.problems.push(`${this.name}:${at}: expected ${why}`);
-        carry = null; // the partial last line is not trusted
-        summary.truncated = true;
-      } else {
-        throw error;
-      }
+      if (!(error instanceof GzipProblem)) throw error;
+      const at = line + 1;
+      const expected = error.truncated
+        ? "more gzip data: the compressed file is truncated"
+        : `a valid gzip stream (${error.message})`;
+      if (!lenient) throw new TraceFormatError(name, at, `expected ${expected}`);
+      summary.skippedLines++;
+      note(at, expected);
+      carried = 0; // the partial last line is not trusted
+      skipping = false;
+      summary.truncated = true;
     }
-    if (carry !== null && carry.length > 0) parseLine(carry, 0, carry.length);
+    if (skipping) line++;
+    else if (carried > 0) parseLine(carry, 0, carried);
     summary.lines = line;
     if (parser === undefined) {
       // no line said anything: an empty trace of a known format, or no trace at all
-      const format = this.options.format ?? formatFromName(this.name);
+      const format = this.options.format ?? formatFromName(name);
       if (format !== undefined) {
         summary.format = format;
         parser = parserFor(format, context);
       } else if (!lenient) {
-        throw new TraceFormatError(this.name, Math.max(line, 1), "expected a trace, the file has no events");
+        throw new TraceFormatError(name, Math.max(line, 1), "expected a trace, the file has no events");
       }
     }
     if (parser !== undefined) {
@@ -231,9 +299,7 @@ export class TraceReader implements AsyncIterable<TraceEvent> {
   }
 
   private sniff(bytes: Uint8Array, start: number, end: number, line: number): TraceFormat | undefined {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, Math.min(end - start, 200)).toString(
-      "latin1",
-    );
+    const text = latin1(bytes, start, Math.min(end, start + 200));
     if (text.trim() === "") return undefined;
     const format = sniffFormat(text);
     if (format === undefined) {
@@ -246,54 +312,17 @@ export class TraceReader implements AsyncIterable<TraceEvent> {
     return format;
   }
 
-  private chunks(): AsyncIterable<Buffer> {
-    const source = this.source;
-    const counted = (stream: AsyncIterable<Buffer | string>) => {
-      const reader = this;
-      return (async function* () {
-        for await (const chunk of stream) {
-          const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-          reader.bytesRead += bytes.length;
-          yield bytes;
-        }
-      })();
-    };
-    const raw: AsyncIterable<Buffer> =
-      typeof source === "string"
-        ? counted(createReadStream(source, { highWaterMark: CHUNK_BYTES }))
-        : counted(toStream(source.data));
-    return gunzipIfNeeded(raw);
+  private chunks(): AsyncIterable<Uint8Array> {
+    const reader = this;
+    const raw = this.raw;
+    const counted = (async function* () {
+      for await (const chunk of raw) {
+        reader.bytesRead += chunk.length;
+        yield chunk;
+      }
+    })();
+    return gunzipIfNeeded(counted, this.files.gunzip);
   }
-}
-
-function toStream(data: TraceData["data"]): Readable {
-  if (typeof data === "string") return Readable.from([Buffer.from(data)]);
-  if (data instanceof Uint8Array)
-    return Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
-  return Readable.from(data as AsyncIterable<Uint8Array>);
-}
-
-/** Passes chunks through, or through gunzip when the first bytes are the gzip magic. */
-async function* gunzipIfNeeded(raw: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const iterator = raw[Symbol.asyncIterator]();
-  let first = await iterator.next();
-  while (!first.done && first.value.length === 0) first = await iterator.next();
-  if (first.done) return;
-  const head = first.value;
-  const rest = (async function* () {
-    yield head;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  })();
-  if (!(head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1)) {
-    yield* rest;
-    return;
-  }
-  const gunzip = pipeline(Readable.from(rest), createGunzip({ chunkSize: CHUNK_BYTES }), () => {});
-  for await (const chunk of gunzip) yield chunk as Buffer;
 }
 
 /** The event at row `i` of a batch, as an object. */
@@ -309,13 +338,16 @@ export function eventAt(batch: EventBatch, i: number): TraceEvent {
 }
 
 /**
- * Opens a trace for streaming: a file path (`.gz` read transparently) or in-memory data. The format
- * comes from `options.format`, else the name's extension, else the first line. Malformed input throws
- * `TraceFormatError` naming the file, the line and what was expected, unless `options.lenient`.
+ * Opens a trace for streaming: in-memory text or bytes, chunks, or a `ReadableStream` (gzipped input is
+ * gunzipped through `DecompressionStream`). A file path needs the Node entry, `@heapkit/trace/node`.
+ * The format comes from `options.format`, else the name's extension, else the first line. Malformed
+ * input throws `TraceFormatError` naming the source, the line and what was expected, unless
+ * `options.lenient`.
  *
  * @example
  * ```ts
- * for await (const event of readTrace("gcc-as.rep.gz")) console.log(event.op, event.id);
+ * const response = await fetch("gcc-as.rep.gz");
+ * for await (const event of readTrace({ name: "gcc-as.rep.gz", data: response.body! })) console.log(event.op);
  * ```
  */
 export function readTrace(source: TraceSource, options?: ReadTraceOptions): TraceReader {

@@ -296,8 +296,8 @@ export async function replay(
 }
 
 /**
- * Replays a trace file against a fresh allocator from `makeAllocator` (so several runs never share a
- * heap). The same as `replay(file, makeAllocator, options)`.
+ * Replays a trace against a fresh allocator from `makeAllocator` (so several runs never share a
+ * heap). The same as `replay(source, makeAllocator, options)`.
  */
 export function replayFile(
   file: TraceSource,
@@ -542,16 +542,21 @@ function checkTag(
   return null;
 }
 
+/** Whether a replay input is a trace source (a path or `{ name, data }`) rather than a reader or events. */
+export function isTraceSource(input: ReplayInput): input is TraceSource {
+  return (
+    typeof input === "string" ||
+    (typeof input === "object" && input !== null && "data" in input && "name" in input)
+  );
+}
+
 /** Batches from any replay input; for events in memory, ids are mapped to dense slots here. */
 function batchesOf(
   input: ReplayInput,
   options: ReplayOptions,
 ): { batches: AsyncIterable<EventBatch>; reader: TraceReader | undefined; name: string } {
-  if (
-    typeof input === "string" ||
-    (typeof input === "object" && input !== null && "data" in input && "name" in input)
-  ) {
-    const reader = readTrace(input as TraceSource, options);
+  if (isTraceSource(input)) {
+    const reader = readTrace(input, options);
     return { batches: reader.batches({ recycle: true }), reader, name: reader.name };
   }
   if (input instanceof Object && "batches" in input && typeof (input as TraceReader).batches === "function") {

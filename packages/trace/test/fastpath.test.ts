@@ -3,7 +3,7 @@ import { createHeap } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
 import { IdSlotMap } from "../src/batch.js";
-import { ReplayError, readTrace, replay } from "../src/index.js";
+import { ReplayError, readTrace, replay } from "../src/node.js";
 import { events, readError } from "./helpers.js";
 
 /** A random valid `.rep` trace, its ops written with the given separators. */

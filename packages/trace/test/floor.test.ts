@@ -2,7 +2,7 @@ import { createHeap } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { blockWithHeader, blockWithoutHeader, fragmentationFloor, replay } from "../src/index.js";
+import { blockWithHeader, blockWithoutHeader, fragmentationFloor, replay } from "../src/node.js";
 import { fixture } from "./helpers.js";
 
 const rep = (ops: string[]): { name: string; data: string } => ({

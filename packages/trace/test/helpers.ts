@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Allocator, HeapStats, TraceEvent } from "@heapkit/contract";
-import { readTrace, type TraceSource } from "../src/index.js";
+import { readTrace, type TraceSource } from "../src/node.js";
 
 /** The events of the fixtures tiny.rep, tiny.mtrace and tiny.jsonl: peak live 150 bytes after op 2. */
 export const TINY_EVENTS: TraceEvent[] = [

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { TraceFormatError } from "@heapkit/contract";
 import { afterAll, describe, expect, it } from "vitest";
-import { readTrace } from "../src/index.js";
+import { readTrace } from "../src/node.js";
 import { events, fixture, readError, TINY_EVENTS, tempDir } from "./helpers.js";
 
 const temp = tempDir();

@@ -1,7 +1,7 @@
 import { createHeap } from "@heapkit/heap";
 import { strategyByName, strategyNames } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
-import { malLabScore, ReplayError, replay, replayFile } from "../src/index.js";
+import { malLabScore, ReplayError, replay, replayFile } from "../src/node.js";
 import { bumpAllocator, fixture, TINY_EVENTS } from "./helpers.js";
 
 describe("replay", () => {

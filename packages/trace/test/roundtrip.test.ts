@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { TraceEvent } from "@heapkit/contract";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { type TraceFormat, writeTrace } from "../src/index.js";
+import { type TraceFormat, writeTrace } from "../src/node.js";
 import { events, fixture, tempDir } from "./helpers.js";
 
 const temp = tempDir();
