@@ -1,7 +1,8 @@
 /**
  * The object model every plan shares: types, object headers in the heap, reference slots, lists of
  * references, raw bytes, and the references JS holds (handles and root arrays). How references are
- * counted or traced, and how dead objects are found, is left to a plan (./plans/).
+ * counted or traced, and how dead objects are found, belongs to the policies a plan composes
+ * (./policies/, ./plans/).
  *
  * ```
  *   JS                                 heap (any Allocator of the contract)
@@ -13,32 +14,23 @@
  *
  * @module
  */
-import { type Allocator, NULL_PTR, type Ptr, UseAfterFreeError } from "@heapkit/contract";
+import { type Allocator, InvalidSizeError, NULL_PTR, type Ptr, UseAfterFreeError } from "@heapkit/contract";
+import type { PlanCapabilities } from "./capabilities.js";
 import * as layout from "./layout.js";
+import { listInit, listNodes } from "./lists.js";
+import { markFrom } from "./policies/marking.js";
 import { MAX_TYPES, makeType, type ObjectType, type TypeSpec } from "./types.js";
 
 // Module-local copies of the layout constants: some toolchains (vite/vitest) turn every use of an
 // imported binding into a property read on a module object, which the hot loops cannot afford.
-const {
-  F_ALIVE,
-  F_MARK,
-  GEN_SHIFT,
-  GEN_UNTRACKED,
-  HEAD_BYTES,
-  HEADER_BYTES,
-  TYPE_MASK,
-  W_CAP,
-  W_INFO,
-  W_NEXT,
-  W_NREFS,
-  W_PREV,
-  W_RC,
-  W_REFS,
-  W_SCRATCH,
-} = layout;
+const { F_ALIVE, F_MARK, GEN_SHIFT, GEN_UNTRACKED, HEAD_BYTES, TYPE_MASK, W_CAP, W_INFO, W_NREFS, W_REFS } =
+  layout;
 
 /** The plans a {@link ManagedHeap} can be. */
 export type PlanName = "refcount+cycles" | "mark-sweep" | "mark-compact";
+
+/** The most reference slots a list may reserve: its item block must fit below the heap's 2^31-byte limit. */
+export const MAX_LIST_CAPACITY = 2 ** 29 - 1;
 
 /** Options every plan accepts. */
 export interface ManagedHeapOptions {
@@ -49,9 +41,32 @@ export interface ManagedHeapOptions {
   checked?: boolean;
 }
 
+/** How a counting plan takes and gives back references the object model stores or drops. */
+export interface ReferenceCounter {
+  /** Takes a reference on a non-null `ptr`. */
+  retain(ptr: Ptr): void;
+  /** Gives a reference on a non-null `ptr` back (which may free it). */
+  release(ptr: Ptr): void;
+}
+
 /**
- * A reference held from JS: while it is held, the object it points to stays alive (a refcount plan
- * counts it; tracing plans trace from it; mark-compact updates it when the object moves).
+ * A handle or root array used after it was released: the reference it held is gone, and storing a
+ * new one would keep that object alive with nothing left to release it.
+ */
+export class ReleasedRootError extends RangeError {
+  /** The call that was refused (`Handle.set`, `RootArray.set`, …). */
+  readonly operation: string;
+
+  constructor(operation: string, what: string) {
+    super(`${operation}: ${what} was already released`);
+    this.name = "ReleasedRootError";
+    this.operation = operation;
+  }
+}
+
+/**
+ * A reference held from JS: while it is held, the object it points to stays alive (a counting plan
+ * counts it; tracing plans trace from it; a moving plan updates it when the object moves).
  */
 export class Handle {
   /** @internal */
@@ -66,7 +81,7 @@ export class Handle {
     return this.heap.handleSlot(this.id);
   }
 
-  /** Points the handle at another object (or 0), releasing the previous one. */
+  /** Points the handle at another object (or 0), releasing the previous one; throws once released. */
   set(ptr: Ptr): void {
     this.heap.setHandle(this.id, ptr);
   }
@@ -84,6 +99,7 @@ export class Handle {
 export class RootArray {
   /** The slots (read-only for users: write through {@link RootArray.set}). */
   readonly slots: Int32Array;
+  private disposed = false;
 
   /** @internal */
   constructor(
@@ -103,20 +119,30 @@ export class RootArray {
     return this.slots[this.index(index)];
   }
 
-  /** Stores `ptr` (or 0) in slot `index`: the new object is retained first, then the old one released. */
+  /**
+   * Stores `ptr` (or 0) in slot `index`: the new object is retained first, then the old one released.
+   * Throws {@link ReleasedRootError} after {@link RootArray.dispose}.
+   */
   set(index: number, ptr: Ptr): void {
+    if (this.disposed) throw new ReleasedRootError("RootArray.set", "the root array");
+    this.store(index, ptr);
+  }
+
+  /** Empties every slot and stops being a root; throws {@link ReleasedRootError} the second time. */
+  dispose(): void {
+    if (this.disposed) throw new ReleasedRootError("RootArray.dispose", "the root array");
+    this.disposed = true;
+    this.heap.removeRootArray(this);
+    for (let i = 0; i < this.slots.length; i++) this.store(i, NULL_PTR);
+  }
+
+  private store(index: number, ptr: Ptr): void {
     const i = this.index(index);
     if (ptr !== NULL_PTR) this.heap.checkObject(ptr, "RootArray.set");
     this.heap.retainRef(ptr);
     const old = this.slots[i];
     this.slots[i] = ptr;
     this.heap.releaseRef(old);
-  }
-
-  /** Empties every slot and stops being a root. */
-  dispose(): void {
-    for (let i = 0; i < this.slots.length; i++) this.set(i, NULL_PTR);
-    this.heap.removeRootArray(this);
   }
 
   private index(index: number): number {
@@ -134,38 +160,53 @@ function grownCapacity(needed: number): number {
 
 /**
  * Managed objects over any {@link Allocator}: the part every plan shares. Use a plan —
- * `RefcountCycles`, `MarkSweep` or `MarkCompact` — rather than this class.
+ * `RefcountCycles`, `MarkSweep` or `MarkCompact`, or `createPlan` — rather than this class.
  */
 export abstract class ManagedHeap {
   /** Which plan this is. */
   abstract readonly plan: PlanName;
+  /** What the plan can do beyond the object model (see {@link PlanCapabilities}). */
+  abstract readonly capabilities: PlanCapabilities;
   /** The allocator objects live in. */
   readonly allocator: Allocator;
+  /** The plan's object header. */
+  readonly header: layout.HeaderLayout;
   /** Whether object arguments are checked (see {@link ManagedHeapOptions.checked}). */
   readonly checked: boolean;
   /** The declared types, by id. */
   readonly types: ObjectType[] = [];
-  /** The heap's words (re-read after anything that can grow the memory). */
-  protected i32: Int32Array;
-  /** The block of list heads in the heap. */
-  protected readonly heads: Ptr;
-  /** Handle table: JS-held references, by handle id (0 = free). */
-  protected handleTable: Int32Array = new Int32Array(16);
+  /** The heap's words (re-read after anything that can grow the memory). @internal */
+  i32: Int32Array;
+  /** The block of list heads in the heap. @internal */
+  readonly heads: Ptr;
+  /** Handle table: JS-held references, by handle id (0 = free). @internal */
+  handleTable: Int32Array = new Int32Array(16);
   private handleTop = 1;
   private handleFree = new Uint8Array(16);
   private readonly freeHandles: number[] = [];
-  /** Root arrays in use. */
-  protected readonly rootArrays: RootArray[] = [];
-  /** An explicit stack for traversals (no recursion anywhere). */
-  protected stack: Int32Array = new Int32Array(1024);
+  /** Root arrays in use. @internal */
+  readonly rootArrays: RootArray[] = [];
+  /** An explicit stack for traversals (no recursion anywhere). @internal */
+  stack: Int32Array = new Int32Array(1024);
+  /** The plan's reference counting, set once by a counting plan's constructor; null for a tracing plan. */
+  protected counter: ReferenceCounter | null = null;
 
-  /** @param headCount - list heads the plan needs in the heap */
-  protected constructor(allocator: Allocator, headCount: number, options: ManagedHeapOptions = {}) {
+  /**
+   * @param header - the plan's header layout
+   * @param headCount - list heads the plan needs in the heap
+   */
+  protected constructor(
+    allocator: Allocator,
+    header: layout.HeaderLayout,
+    headCount: number,
+    options: ManagedHeapOptions = {},
+  ) {
     this.allocator = allocator;
+    this.header = header;
     this.checked = options.checked ?? true;
     this.heads = allocator.malloc(headCount * HEAD_BYTES);
     this.i32 = allocator.memory.i32;
-    for (let h = 0; h < headCount; h++) this.listInit(this.head(h));
+    for (let h = 0; h < headCount; h++) listInit(this.i32, this.head(h));
   }
 
   // ------------------------------------------------------------------ types
@@ -173,7 +214,7 @@ export abstract class ManagedHeap {
   /** Declares a type; its objects all share the layout the spec describes. */
   defineType(spec: TypeSpec): ObjectType {
     if (this.types.length >= MAX_TYPES) throw new RangeError(`defineType: at most ${MAX_TYPES} types`);
-    const type = makeType(this.types.length, spec);
+    const type = makeType(this.types.length, spec, this.header.bytes);
     this.types.push(type);
     return type;
   }
@@ -187,10 +228,11 @@ export abstract class ManagedHeap {
   // ------------------------------------------------------------------ allocation (plan-specific)
 
   /**
-   * Allocates an object of `type` and returns its address. In the refcount plan the caller owns the
-   * one reference it has (release it with `decref`, or store it and then `decref`); in tracing plans
-   * it is unrooted: store it or root it before the next allocation. {@link ManagedHeap.new} is the
-   * safer path.
+   * Allocates an object of `type` and returns its address. In a counting plan the caller owns the
+   * one reference it has (release it with `decref`, or store it and then release it); in tracing
+   * plans it is unrooted: store it or root it before the next allocation. {@link ManagedHeap.new} is
+   * the safer path. A capacity that is not an integer from 0 to {@link MAX_LIST_CAPACITY} throws
+   * `InvalidSizeError`; an allocation that fails leaves nothing behind.
    *
    * @param capacity - for list types, reference slots to reserve
    */
@@ -205,16 +247,21 @@ export abstract class ManagedHeap {
   /** The objects reachable from the references JS holds (handles and root arrays). */
   reachableObjects(): Ptr[] {
     const out: Ptr[] = [];
-    this.markFrom(this.jsRoots(), out);
+    markFrom(this, this.jsRoots(), out);
     const i32 = this.i32;
     for (const p of out) i32[(p >> 2) + W_INFO] &= ~F_MARK;
     return out;
   }
 
-  /** Takes a reference on `ptr` (refcount plans); no-op for 0. @internal */
-  abstract retainRef(ptr: Ptr): void;
-  /** Gives a reference on `ptr` back (refcount plans); no-op for 0. @internal */
-  abstract releaseRef(ptr: Ptr): void;
+  /** Takes a reference on `ptr` if the plan counts references; no-op for 0. @internal */
+  retainRef(ptr: Ptr): void {
+    if (ptr !== NULL_PTR && this.counter !== null) this.counter.retain(ptr);
+  }
+
+  /** Gives back a reference on `ptr` if the plan counts references; no-op for 0. @internal */
+  releaseRef(ptr: Ptr): void {
+    if (ptr !== NULL_PTR && this.counter !== null) this.counter.release(ptr);
+  }
 
   /** Allocates an object and returns a {@link Handle} to it: the object stays alive until the handle is released. */
   new(type: ObjectType, capacity = 0): Handle {
@@ -257,6 +304,7 @@ export abstract class ManagedHeap {
 
   /** @internal */
   setHandle(id: number, ptr: Ptr): void {
+    this.checkHandle(id, "Handle.set");
     if (ptr !== NULL_PTR) this.checkObject(ptr, "Handle.set");
     this.retainRef(ptr);
     const old = this.handleTable[id];
@@ -266,14 +314,18 @@ export abstract class ManagedHeap {
 
   /** @internal */
   releaseHandle(id: number): void {
-    if (id <= 0 || id >= this.handleTop || this.handleFree[id] === 1) {
-      throw new RangeError(`handle ${id} was already released`);
-    }
+    this.checkHandle(id, "Handle.release");
     this.handleFree[id] = 1;
     const old = this.handleTable[id];
     this.handleTable[id] = 0;
     this.freeHandles.push(id);
     this.releaseRef(old);
+  }
+
+  private checkHandle(id: number, operation: string): void {
+    if (id <= 0 || id >= this.handleTop || this.handleFree[id] === 1) {
+      throw new ReleasedRootError(operation, `handle ${id}`);
+    }
   }
 
   /** @internal */
@@ -395,31 +447,36 @@ export abstract class ManagedHeap {
     );
   }
 
-  /** The reference count of an object (0 in tracing plans, which do not count). */
-  refcount(obj: Ptr): number {
-    this.checkObject(obj, "refcount");
-    return this.i32[(obj >> 2) + W_RC];
-  }
-
   /** Throws `UseAfterFreeError` if checking is on and `ptr` is not a live object. @internal */
   checkObject(ptr: Ptr, operation: string): void {
     if (this.checked && !this.isAlive(ptr)) throw new UseAfterFreeError(ptr, operation);
   }
 
-  // ------------------------------------------------------------------ internals for plans
+  // ------------------------------------------------------------------ internals for plans and policies
 
-  /** The address of list head `index`. */
-  protected head(index: number): Ptr {
+  /** The address of list head `index`. @internal */
+  head(index: number): Ptr {
     return this.heads + index * HEAD_BYTES;
   }
 
-  /** Re-reads the heap's words after a call that may have grown the memory. */
-  protected refresh(): Int32Array {
+  /** Re-reads the heap's words after a call that may have grown the memory. @internal */
+  refresh(): Int32Array {
     this.i32 = this.allocator.memory.i32;
     return this.i32;
   }
 
-  /** Writes a fresh header for an object of `type` at `ptr` (reference count `rc`, untracked). */
+  /** Throws `InvalidSizeError` unless `capacity` is an integer from 0 to {@link MAX_LIST_CAPACITY}. */
+  protected checkCapacity(capacity: number): void {
+    if (!Number.isInteger(capacity) || capacity < 0 || capacity > MAX_LIST_CAPACITY) {
+      throw new InvalidSizeError("allocate", "capacity", capacity, MAX_LIST_CAPACITY);
+    }
+  }
+
+  /**
+   * Writes a fresh header for an object of `type` at `ptr` (untracked, reference count `rc` if the
+   * header has one), with a list's item block of `capacity` slots. If the item block cannot be had,
+   * nothing is written and the allocator's error propagates: the caller gives `ptr` back.
+   */
   protected initObject(ptr: Ptr, type: ObjectType, rc: number, capacity: number): void {
     let items = 0;
     if (type.isList && capacity > 0) {
@@ -427,21 +484,20 @@ export abstract class ManagedHeap {
     }
     const i32 = this.refresh();
     const w = ptr >> 2;
-    i32[w + W_RC] = rc;
     i32[w + W_INFO] = type.id | (GEN_UNTRACKED << GEN_SHIFT) | F_ALIVE;
-    i32[w + W_NEXT] = 0;
-    i32[w + W_PREV] = 0;
-    i32[w + W_SCRATCH] = 0;
+    i32.fill(0, w + layout.W_NEXT, w + layout.W_REFS);
+    if (this.header.counted) i32[w + layout.W_RC] = rc;
     if (type.isList) {
       i32[w + W_REFS] = items;
       i32[w + W_NREFS] = 0;
       i32[w + W_CAP] = items === 0 ? 0 : capacity;
       if (items !== 0) i32.fill(0, items >> 2, (items >> 2) + capacity);
     } else {
-      i32[w + W_REFS] = ptr + HEADER_BYTES;
+      const slots = w + this.header.words;
+      i32[w + W_REFS] = ptr + this.header.bytes;
       i32[w + W_NREFS] = type.refs;
       i32[w + W_CAP] = type.refs;
-      i32.fill(0, w + 8, w + 8 + type.refs);
+      i32.fill(0, slots, slots + type.refs);
     }
     if (type.bytes > 0) this.allocator.memory.u8.fill(0, ptr + type.bytesOffset, ptr + type.size);
   }
@@ -458,8 +514,8 @@ export abstract class ManagedHeap {
     i32[w + W_CAP] = capacity;
   }
 
-  /** Frees a list object's item block. */
-  protected freeItems(obj: Ptr): void {
+  /** Frees a list object's item block. @internal */
+  freeItems(obj: Ptr): void {
     const w = obj >> 2;
     const items = this.i32[w + W_REFS];
     if (items !== 0 && this.types[this.i32[w + W_INFO] & TYPE_MASK].isList) {
@@ -470,8 +526,8 @@ export abstract class ManagedHeap {
     }
   }
 
-  /** Makes the traversal stack at least `size` entries long. */
-  protected growStack(size: number): Int32Array {
+  /** Makes the traversal stack at least `size` entries long. @internal */
+  growStack(size: number): Int32Array {
     if (size > this.stack.length) {
       let length = this.stack.length;
       while (length < size) length *= 2;
@@ -484,44 +540,8 @@ export abstract class ManagedHeap {
     return this.stack;
   }
 
-  /**
-   * Marks (F_MARK) everything reachable from `roots` with an explicit stack — no recursion, so a
-   * million-long chain is fine. Returns the number of objects newly marked; pushes them on `out`.
-   */
-  protected markFrom(roots: ArrayLike<Ptr>, out?: Ptr[]): number {
-    let stack: Int32Array = this.stack;
-    let top = 0;
-    let marked = 0;
-    const i32 = this.i32;
-    for (let r = 0; r < roots.length; r++) {
-      const p = roots[r];
-      if (p === 0 || (i32[(p >> 2) + W_INFO] & F_MARK) !== 0) continue;
-      i32[(p >> 2) + W_INFO] |= F_MARK;
-      if (top === stack.length) stack = this.growStack(top + 1);
-      stack[top++] = p;
-    }
-    while (top > 0) {
-      const p = stack[--top];
-      marked++;
-      if (out !== undefined) out.push(p);
-      const w = p >> 2;
-      const refs = i32[w + W_REFS] >> 2;
-      const n = i32[w + W_NREFS];
-      for (let i = 0; i < n; i++) {
-        const c = i32[refs + i];
-        if (c !== 0 && (i32[(c >> 2) + W_INFO] & F_MARK) === 0) {
-          i32[(c >> 2) + W_INFO] |= F_MARK;
-          // each object is pushed once at most: a stack as long as the objects never grows here
-          if (top === stack.length) stack = this.growStack(top + 1);
-          stack[top++] = c;
-        }
-      }
-    }
-    return marked;
-  }
-
-  /** Every reference JS holds, as a list of addresses (handles, then root arrays). */
-  protected jsRoots(): Ptr[] {
+  /** Every reference JS holds, as a list of addresses (handles, then root arrays). @internal */
+  jsRoots(): Ptr[] {
     const out: Ptr[] = [];
     for (let id = 1; id < this.handleTop; id++)
       if (this.handleTable[id] !== 0) out.push(this.handleTable[id]);
@@ -531,65 +551,9 @@ export abstract class ManagedHeap {
     return out;
   }
 
-  // ------------------------------------------------------------------ lists (CPython's gc_list_*)
-
-  /** Empties a list head. */
-  protected listInit(head: Ptr): void {
-    const i32 = this.i32;
-    i32[(head >> 2) + W_NEXT] = head;
-    i32[(head >> 2) + W_PREV] = head;
-  }
-
-  /** Appends `node` at the tail of the list `head`. */
-  protected listAppend(node: Ptr, head: Ptr): void {
-    const i32 = this.i32;
-    const h = head >> 2;
-    const last = i32[h + W_PREV];
-    i32[(last >> 2) + W_NEXT] = node;
-    i32[(node >> 2) + W_PREV] = last;
-    i32[(node >> 2) + W_NEXT] = head;
-    i32[h + W_PREV] = node;
-  }
-
-  /** Unlinks `node` from whatever list holds it. */
-  protected listRemove(node: Ptr): void {
-    const i32 = this.i32;
-    const n = node >> 2;
-    const prev = i32[n + W_PREV];
-    const next = i32[n + W_NEXT];
-    i32[(prev >> 2) + W_NEXT] = next;
-    i32[(next >> 2) + W_PREV] = prev;
-    i32[n + W_NEXT] = 0;
-    i32[n + W_PREV] = 0;
-  }
-
-  /** Moves every node of `from` to the tail of `to`, leaving `from` empty (O(1)). */
-  protected listMerge(from: Ptr, to: Ptr): void {
-    const i32 = this.i32;
-    const f = from >> 2;
-    const first = i32[f + W_NEXT];
-    if (first === from) return;
-    const last = i32[f + W_PREV];
-    const t = to >> 2;
-    const tail = i32[t + W_PREV];
-    i32[(tail >> 2) + W_NEXT] = first;
-    i32[(first >> 2) + W_PREV] = tail;
-    i32[(last >> 2) + W_NEXT] = to;
-    i32[t + W_PREV] = last;
-    this.listInit(from);
-  }
-
-  /** True if the list is empty. */
-  protected listEmpty(head: Ptr): boolean {
-    return this.i32[(head >> 2) + W_NEXT] === head;
-  }
-
-  /** Walks a list: the addresses of its nodes, in order. */
-  protected listNodes(head: Ptr): Ptr[] {
-    const i32 = this.i32;
-    const out: Ptr[] = [];
-    for (let p = i32[(head >> 2) + W_NEXT]; p !== head; p = i32[(p >> 2) + W_NEXT]) out.push(p);
-    return out;
+  /** The objects on list head `index`, in order. */
+  protected listNodes(index: number): Ptr[] {
+    return listNodes(this.i32, this.head(index));
   }
 
   private checkIndex(obj: Ptr, index: number, n: number, operation: string): void {

@@ -11,9 +11,8 @@
  */
 import { type Allocator, type Ptr, TraceFormatError } from "@heapkit/contract";
 import type { ManagedHeap, PlanName } from "./managed.js";
-import { MarkCompact } from "./plans/mark-compact.js";
-import { MarkSweep } from "./plans/mark-sweep.js";
-import { CPYTHON_LIST_FREELIST, RefcountCycles } from "./plans/refcount-cycles.js";
+import { createPlan } from "./plans/create-plan.js";
+import { CPYTHON_LIST_FREELIST } from "./plans/refcount-cycles.js";
 import type { ObjectType } from "./types.js";
 
 /** The first line of a scenario. */
@@ -282,43 +281,27 @@ export interface ReplayResult {
   heap: ManagedHeap;
 }
 
-/** Makes a plan over `allocator` for a scenario. */
-function makePlan(plan: PlanName, allocator: Allocator, meta: ScenarioMeta, checked: boolean): ManagedHeap {
-  switch (plan) {
-    case "refcount+cycles":
-      return new RefcountCycles(allocator, {
-        profile: "cpython",
-        thresholds: meta.thresholds,
-        enabled: meta.gc_enabled,
-        checked,
-      });
-    case "mark-sweep":
-      return new MarkSweep(allocator, { checked });
-    case "mark-compact":
-      return new MarkCompact(allocator, { checked });
-    default:
-      throw new RangeError(`unknown plan ${String(plan)}`);
-  }
-}
-
 /**
  * Replays a scenario on a plan. With `refcount+cycles` (the `cpython` profile) it reproduces CPython's
  * counts, generation sizes, free list, long-lived figures and every collection; the tracing plans run
  * the same ops (their `collect` ops are full collections) so their surviving set can be compared.
  */
 export function replayScenario(scenario: Scenario, options: ReplayOptions): ReplayResult {
-  const planName = options.plan ?? "refcount+cycles";
-  const heap = makePlan(planName, options.allocator, scenario.meta, options.checked ?? false);
-  const rc = heap instanceof RefcountCycles ? heap : null;
-  // a scenario list: a list of references and 4 raw bytes for its id (so a moving plan can find it)
+  const heap = createPlan(options.plan ?? "refcount+cycles", options.allocator, {
+    profile: "cpython",
+    thresholds: scenario.meta.thresholds,
+    enabled: scenario.meta.gc_enabled,
+    checked: options.checked ?? false,
+  });
+  const generations = heap.capabilities.generations;
+  const compaction = heap.capabilities.compaction;
+  // a scenario list: a list of references and 4 raw bytes for its id (so a moving plan can find it);
+  // its free list is CPython's (a plan that keeps no free lists ignores it)
   const listType: ObjectType = heap.defineType({
     name: "list",
     refs: "list",
     bytes: 4,
-    freeList:
-      rc !== null && rc.profile === "cpython"
-        ? (scenario.meta.list_freelist_max ?? CPYTHON_LIST_FREELIST)
-        : 0,
+    freeList: scenario.meta.list_freelist_max ?? CPYTHON_LIST_FREELIST,
   });
   const roots = heap.roots(scenario.meta.roots);
   let ptrOf = new Int32Array(1024);
@@ -326,21 +309,17 @@ export function replayScenario(scenario: Scenario, options: ReplayOptions): Repl
   let line = 0;
   let explicit = false;
   let during: [number, number][] = [];
-  if (rc !== null) {
-    rc.callbacks.push((phase, info) => {
-      if (phase !== "stop") return;
-      const found = info.collected + info.uncollectable;
-      collections.push({ line, auto: !explicit, generation: info.generation, found });
-      during.push([info.generation, found]);
-    });
-  }
-  const moving = heap instanceof MarkCompact;
-  let compactions = 0;
+  generations?.callbacks.push((phase, info) => {
+    if (phase !== "stop") return;
+    const found = info.collected + info.uncollectable;
+    collections.push({ line, auto: !explicit, generation: info.generation, found });
+    during.push([info.generation, found]);
+  });
+  let movedSoFar = 0;
   const relocate = () => {
     // after a compaction every object may have moved: find each again by the id in its bytes
-    const moved = (heap as MarkCompact).getStats().moved;
-    if (moved === compactions) return;
-    compactions = moved;
+    if (compaction === null || compaction.movedObjects() === movedSoFar) return;
+    movedSoFar = compaction.movedObjects();
     for (const p of heap.allObjects()) ptrOf[idOf(heap, p, listType)] = p;
   };
   for (const step of scenario.steps) {
@@ -382,12 +361,12 @@ export function replayScenario(scenario: Scenario, options: ReplayOptions): Repl
         break;
       case "collect":
         explicit = true;
-        if (rc !== null) {
+        if (generations !== null) {
           heap.collect(2);
         } else {
           const found = heap.collect();
           collections.push({ line, auto: false, generation: 2, found });
-          if (moving) relocate();
+          relocate();
         }
         explicit = false;
         break;
@@ -395,19 +374,19 @@ export function replayScenario(scenario: Scenario, options: ReplayOptions): Repl
     if (options.onStep) {
       options.onStep(
         step,
-        rc === null
+        generations === null
           ? null
           : {
-              count: rc.getCount(),
-              gens: rc.generationSizes(),
-              fl: rc.freeListLength(listType),
-              ll: rc.longLived(),
+              count: generations.getCount(),
+              gens: generations.generationSizes(),
+              fl: generations.freeListLength(listType),
+              ll: generations.longLived(),
               gc: during,
             },
       );
     }
   }
-  if (options.finalCollect || rc === null) {
+  if (options.finalCollect || generations === null) {
     line = 0;
     explicit = true;
     heap.collect();
@@ -419,12 +398,13 @@ export function replayScenario(scenario: Scenario, options: ReplayOptions): Repl
   const reachable = reachableIds.length;
   const aliveIds = heap
     .allObjects()
-    .filter((p) => (heap.allocator.memory.i32[(p >> 2) + 1] & 0xffff) === listType.id)
+    .filter((p) => heap.typeOf(p) === listType)
     .map((p) => idOf(heap, p, listType))
     .sort((a, b) => a - b);
   return { collections, alive: aliveIds.length, reachable, aliveIds, reachableIds, heap };
 }
 
+/** The scenario id an object carries in its raw bytes. */
 function idOf(heap: ManagedHeap, p: Ptr, type: ObjectType): number {
   return heap.allocator.memory.i32[(p + type.bytesOffset) >> 2];
 }

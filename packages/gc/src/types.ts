@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { HEADER_BYTES } from "./layout.js";
 
 /** A managed object's own finalizer (Python's `__del__`): runs at most once, may resurrect the object. */
 export type Finalizer = (obj: number) => void;
@@ -67,8 +66,8 @@ export interface ObjectType {
 /** The most types a heap can declare (the id has 16 bits). */
 export const MAX_TYPES = 0xffff;
 
-/** Checks a spec and works out the layout of its objects. */
-export function makeType(id: number, spec: TypeSpec): ObjectType {
+/** Checks a spec and works out the layout of its objects behind a header of `headerBytes`. */
+export function makeType(id: number, spec: TypeSpec, headerBytes: number): ObjectType {
   if (typeof spec.name !== "string" || spec.name.length === 0) {
     throw new TypeError("defineType: a type needs a non-empty name");
   }
@@ -85,7 +84,7 @@ export function makeType(id: number, spec: TypeSpec): ObjectType {
   if (!Number.isInteger(freeList) || freeList < 0) {
     throw new RangeError(`defineType(${spec.name}): freeList must be a non-negative integer`);
   }
-  const bytesOffset = (HEADER_BYTES + refs * 4 + 7) & ~7;
+  const bytesOffset = (headerBytes + refs * 4 + 7) & ~7;
   return Object.freeze({
     id,
     name: spec.name,

@@ -5,7 +5,8 @@
 import { createHeap } from "@heapkit/heap";
 import { tlsf } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
-import { buildBenchmarkGraph, pythonRandom, RefcountCycles, timeCollect } from "../src/index.js";
+import { RefcountCycles } from "../src/index.js";
+import { buildBenchmarkGraph, pythonRandom, timeCollect } from "../src/testing.js";
 
 describe("pythonRandom", () => {
   it.each([

@@ -4,7 +4,8 @@
 import { createHeap } from "@heapkit/heap";
 import { tlsf } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
-import { pythonRandom, RefcountCycles } from "../src/index.js";
+import { RefcountCycles } from "../src/index.js";
+import { pythonRandom } from "../src/testing.js";
 
 /**
  * update_refs, subtract_refs and move_unreachable of gcmodule.c over `young` (in list order), with

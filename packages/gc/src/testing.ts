@@ -1,5 +1,6 @@
 /**
- * The oracle's `timing.py` graph in heapkit, and its timing, for the bench package and the tests:
+ * `@heapkit/gc/testing`: the benchmark harness, kept out of the library's main entry. The oracle's
+ * `timing.py` graph in heapkit, and its timing, for the bench package, the CLI and the tests:
  * N objects, each holding K references to uniformly random objects of the graph (self-loops and
  * cycles included), all kept reachable by one root list. The numbers come from Python's own generator
  * ({@link pythonRandom}), so a seed builds the very graph timing.py builds with that seed.
@@ -7,10 +8,8 @@
  * @module
  */
 import type { Allocator } from "@heapkit/contract";
-import type { Handle, ManagedHeap } from "./managed.js";
-import { MarkCompact } from "./plans/mark-compact.js";
-import { MarkSweep } from "./plans/mark-sweep.js";
-import { RefcountCycles } from "./plans/refcount-cycles.js";
+import type { Handle, ManagedHeap, PlanName } from "./managed.js";
+import { createPlan } from "./plans/create-plan.js";
 import type { ObjectType } from "./types.js";
 
 /** Options of {@link buildBenchmarkGraph}. */
@@ -163,7 +162,7 @@ export interface CollectTiming {
  * big enough for the graph each time.
  */
 export function timeCollect(
-  plan: "refcount+cycles" | "mark-sweep" | "mark-compact",
+  plan: PlanName,
   makeAllocator: () => Allocator,
   options: BenchmarkGraphOptions & {
     /** Runs per figure (default 3; the median is reported). */
@@ -174,13 +173,8 @@ export function timeCollect(
 ): CollectTiming {
   const repeat = options.repeat ?? 3;
   const warmup = options.warmup ?? true;
-  const make = (): ManagedHeap => {
-    const allocator = makeAllocator();
-    if (plan === "refcount+cycles")
-      return new RefcountCycles(allocator, { checked: false, enabled: false, profile: "plain" });
-    if (plan === "mark-sweep") return new MarkSweep(allocator, { checked: false });
-    return new MarkCompact(allocator, { checked: false });
-  };
+  const make = (): ManagedHeap =>
+    createPlan(plan, makeAllocator(), { checked: false, enabled: false, profile: "plain" });
   const now = () => performance.now() / 1000;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   if (warmup) {

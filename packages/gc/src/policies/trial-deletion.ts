@@ -1,0 +1,334 @@
+/**
+ * Trial deletion (gcmodule.c's update_refs, subtract_refs and move_unreachable): which objects of a
+ * list are reachable only from each other. It runs over dense arrays indexed by an object's position
+ * in the list, 1 … n:
+ *
+ * ```
+ *   heap (one resizable buffer)                        dense Int32Arrays (plain, grown at track time)
+ *   young ─► o ─► o ─► …     number: walk once ──►     objectAt [p1 p2 …]   gcRefs [rc1 rc2 …]
+ *            scratch := position                       edges    [targets' addresses, object by object]
+ *            (0 outside a collection)                  edgeStart[where each object's edges begin]
+ *                            subtract: ◄── one random read per reference: address → its scratch word
+ *                                      = position (0: not in young); then gcRefs[position] −= 1
+ *                            move_unreachable over positions: the walk is 1 … n, then the objects
+ *                                      that came back (a queue); "unreachable" is the objects moved
+ *                                      out, in order, less those that came back — no list links
+ *   young ◄── write back: generations, flags, scratch := 0; relinked only if something moved
+ * ```
+ *
+ * @module
+ */
+import { HeapCorruptionError, type Ptr } from "@heapkit/contract";
+import * as layout from "../layout.js";
+import { listEmpty } from "../lists.js";
+import type { ManagedHeap } from "../managed.js";
+
+// Module-local copies of the layout constants: some toolchains (vite/vitest) turn every use of an
+// imported binding into a property read on a module object, which the hot loops cannot afford.
+const {
+  F_COLLECTING,
+  F_UNREACHABLE,
+  GEN_MASK,
+  GEN_SHIFT,
+  GEN_WORKING,
+  W_INFO,
+  W_NEXT,
+  W_NREFS,
+  W_PREV,
+  W_RC,
+  W_REFS,
+  W_SCRATCH,
+} = layout;
+
+const CLEAR_GEN = ~GEN_MASK;
+/** Flag of a position's gc_refs word during deduceUnreachable: in the set being examined. */
+const S_COLLECTING = 1;
+/** Flag of a position's gc_refs word during deduceUnreachable: tentatively unreachable. */
+const S_UNREACHABLE = 2;
+/**
+ * A position's word once move_unreachable has visited it as reachable (no longer COLLECTING, so it is
+ * not visited again): 0 if it never left its place in young, S_VISITED if it had been moved out and
+ * came back to young's tail.
+ */
+const S_VISITED = S_UNREACHABLE;
+
+/**
+ * A new `Int32Array` of `size` holding `old`'s entries then zeros, every page of it written once. The
+ * zeros are already there; writing them makes the kernel map the pages now rather than at their first
+ * use (a large array is fresh memory, mapped page by page on first touch), so that a collection
+ * does not pay for them: the README's Benchmarks section has the figures.
+ */
+function faultedIn(size: number, old?: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const array = new Int32Array(size);
+  if (old !== undefined) array.set(old);
+  array.fill(0, old === undefined ? 0 : old.length);
+  return array;
+}
+
+/** The passes that find what a list's objects keep alive only among themselves. */
+export class TrialDeletion {
+  // The dense working arrays of deduceUnreachable, indexed by an object's position in the list being
+  // examined. Grown as objects are tracked (see provision), kept between collections.
+  /** Position → object address. */
+  private objectAt = new Int32Array(0);
+  /** Position → `gc_refs << 2 | S_UNREACHABLE | S_COLLECTING` while in the set; see {@link S_VISITED}. */
+  private gcRefs = new Int32Array(0);
+  /** Position → index of its first reference in `edges`; the entry after the last object ends them. */
+  private edgeStart = new Int32Array(0);
+  /** The references of the set's objects, object by object in slot order; positions after subtractRefs. */
+  private edges = new Int32Array(0);
+  /** The positions moved to the unreachable list, in the order they were moved. */
+  private movedOut = new Int32Array(0);
+  /** The positions that came back from the unreachable list to young's tail, in that order. */
+  private cameBack = new Int32Array(0);
+  /** How many entries of `cameBack` the last moveUnreachable filled. */
+  private cameBackCount = 0;
+  /** Reference slots (capacity) of the tracked objects: a bound on what a collection copies into `edges`. */
+
+  constructor(private readonly space: ManagedHeap) {}
+
+  /**
+   * update_refs + subtract_refs + move_unreachable: leaves in `base` what is reachable from outside
+   * it (given generation `survivorGen`, flags cleared) and moves the rest to the empty list
+   * `unreachable` (flagged COLLECTING | UNREACHABLE, generation WORKING), both in exactly the order
+   * CPython's passes leave them. Returns the number of survivors.
+   *
+   * CPython's passes go to every reference's target twice, at random places in the heap (subtract_refs,
+   * then move_unreachable). Here the heap is walked once, each target is looked up once, and the rest
+   * runs over dense arrays indexed by an object's position in `base` (1 … n, in list order), which are
+   * small, and plain: every access to the heap's words (a resizable buffer) costs V8 extra checks.
+   *
+   *   number      walk `base`: position → address, gc_refs := refcount, its references copied out,
+   *               and its scratch word := its position (0 outside a collection: position 0 means
+   *               "not in the set")
+   *   subtract    each reference becomes its target's position (the one random heap access), then
+   *               gc_refs −= 1 per reference inside the set
+   *   move        move_unreachable itself, over positions (see moveUnreachable: no linked list needed)
+   *   write back  generations and flags, scratch words back to 0, and — if anything moved — both
+   *               lists relinked in the heap in their final order
+   */
+  deduceUnreachable(base: Ptr, unreachable: Ptr, survivorGen: number): number {
+    if (!listEmpty(this.space.i32, unreachable)) {
+      throw new HeapCorruptionError(unreachable, "trial deletion needs an empty unreachable list");
+    }
+    // small functions rather than one: each is optimized on its own, with its own type feedback
+    const n = this.numberObjects(base);
+    this.subtractRefs(n);
+    const movedOut = this.moveUnreachable(n);
+    if (movedOut === 0) {
+      // nobody left young: the heap list is already in its final order
+      this.writeBackInPlace(n, survivorGen);
+      return n;
+    }
+    const survivors = n - movedOut + this.cameBackCount;
+    this.relinkSurvivors(n, survivors, base, survivorGen);
+    this.relinkUnreachable(n - survivors, unreachable);
+    return survivors;
+  }
+
+  /**
+   * update_refs: numbers the objects of `base` 1 … n in list order and copies out their references
+   * (object i's are `edges[edgeStart[i] … edgeStart[i + 1])`); returns n. Position 0 is "not in the
+   * set": its gc_refs word stays 0, not COLLECTING.
+   */
+  private numberObjects(base: Ptr): number {
+    const i32 = this.space.i32;
+    let objectAt = this.objectAt;
+    let gcRefs = this.gcRefs;
+    let edgeStart = this.edgeStart;
+    let edges = this.edges;
+    let n = 0;
+    let e = 0;
+    for (let p = i32[(base >> 2) + W_NEXT]; p !== base; p = i32[(p >> 2) + W_NEXT]) {
+      if (n + 2 >= objectAt.length) {
+        this.growWorkingArrays(n + 2);
+        objectAt = this.objectAt;
+        gcRefs = this.gcRefs;
+        edgeStart = this.edgeStart;
+      }
+      const w = p >> 2;
+      n++;
+      objectAt[n] = p;
+      gcRefs[n] = (i32[w + W_RC] << 2) | S_COLLECTING;
+      i32[w + W_SCRATCH] = n;
+      edgeStart[n] = e;
+      const refs = i32[w + W_REFS] >> 2;
+      const count = i32[w + W_NREFS];
+      if (e + count > edges.length) edges = this.growEdges(e + count);
+      for (let r = 0; r < count; r++) edges[e + r] = i32[refs + r];
+      e += count;
+    }
+    if (n + 2 >= objectAt.length) this.growWorkingArrays(n + 2);
+    this.edgeStart[n + 1] = e;
+    return n;
+  }
+
+  /**
+   * subtract_refs: references from inside the set do not keep anything alive. Each reference becomes
+   * its target's position for move_unreachable (0 for an empty slot or a target out of the set).
+   */
+  private subtractRefs(n: number): void {
+    const i32 = this.space.i32;
+    const edges = this.edges;
+    const end = this.edgeStart[n + 1];
+    // a cache miss each, at random; in a loop this small, many of them overlap
+    for (let k = 0; k < end; k++) {
+      const target = edges[k];
+      edges[k] = target === 0 ? 0 : i32[(target >> 2) + W_SCRATCH];
+    }
+    // a loop of its own: with no heap access in it, V8 keeps the dense arrays' checks out of it
+    const gcRefs = this.gcRefs;
+    for (let k = 0; k < end; k++) gcRefs[edges[k]] -= 4;
+    gcRefs[0] = 0; // references out of the set were counted there
+  }
+
+  /**
+   * move_unreachable over positions. CPython walks young in order; an object with gc_refs 0 moves to
+   * the tail of "unreachable" (tentatively); one with gc_refs > 0 is reachable, and each child still
+   * in the set gets gc_refs 1 and, if it was moved out, comes back to young's tail, to be visited in
+   * its turn. Objects only ever leave young at the walk's cursor and only come back at its tail, so
+   * the walk is positions 1 … n, then those that came back in order (`cameBack`, a queue); and the
+   * unreachable list is `movedOut` in order, less those that came back. Returns how many were moved
+   * out (those that came back included); `cameBackCount` says how many came back.
+   */
+  private moveUnreachable(n: number): number {
+    const gcRefs = this.gcRefs;
+    const edgeStart = this.edgeStart;
+    const edges = this.edges;
+    const movedOut = this.movedOut;
+    const cameBack = this.cameBack;
+    const oneRef = (1 << 2) | S_COLLECTING;
+    let out = 0;
+    let back = 0;
+    // step t visits position t while t ≤ n, then the (t − n)-th object that came back
+    for (let t = 1; t <= n + back; t++) {
+      const i = t <= n ? t : cameBack[t - n - 1];
+      if (gcRefs[i] >>> 2 === 0) {
+        // tentatively unreachable (what came back has gc_refs 1, so this is a first visit)
+        gcRefs[i] |= S_UNREACHABLE;
+        movedOut[out++] = i;
+        continue;
+      }
+      // reachable from outside (or from something that is): everything it refers to is too. A child
+      // needs work only if it is in the set with gc_refs 0 and not visited: state COLLECTING, with
+      // or without UNREACHABLE. Which children do is as random as the graph, so the step has no
+      // branch to mispredict: every child's word is
+      // rewritten (to itself, or to gc_refs 1), and every child is written at the queue's tail,
+      // which moves on only if the child had been moved out.
+      for (let e = edgeStart[i], end = edgeStart[i + 1]; e < end; e++) {
+        const c = edges[e];
+        const state = gcRefs[c];
+        const needsWork = (((state | S_UNREACHABLE) ^ (S_COLLECTING | S_UNREACHABLE)) - 1) >>> 31;
+        gcRefs[c] = state ^ ((state ^ oneRef) & -needsWork);
+        cameBack[back] = c;
+        back += needsWork & (state >>> 1); // S_UNREACHABLE is bit 1
+      }
+      gcRefs[i] = t <= n ? 0 : S_VISITED;
+    }
+    this.cameBackCount = back;
+    return out;
+  }
+
+  /**
+   * The write-back when no object moved: the heap list is right as it is; each object (positions
+   * 1 … n) gets generation `gen` with the collector flags cleared — its info word is written only if
+   * that changes it, which in a full collection of old objects is never — and its scratch word 0.
+   */
+  private writeBackInPlace(n: number, gen: number): void {
+    const i32 = this.space.i32;
+    const objectAt = this.objectAt;
+    const keep = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
+    const bits = gen << GEN_SHIFT;
+    for (let i = 1; i <= n; i++) {
+      const w = objectAt[i] >> 2;
+      const info = i32[w + W_INFO];
+      const survivorInfo = (info & keep) | bits;
+      if (survivorInfo !== info) i32[w + W_INFO] = survivorInfo;
+      i32[w + W_SCRATCH] = 0;
+    }
+  }
+
+  /**
+   * Relinks young (`head`) in the heap in its final order — the positions that never left, in order
+   * (word 0), then those that came back — giving them generation `gen`, flags cleared, scratch 0.
+   */
+  private relinkSurvivors(n: number, survivors: number, head: Ptr, gen: number): void {
+    const i32 = this.space.i32;
+    const objectAt = this.objectAt;
+    const gcRefs = this.gcRefs;
+    const cameBack = this.cameBack;
+    const keep = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
+    const bits = gen << GEN_SHIFT;
+    let last = head;
+    for (let t = 1, linked = 0; linked < survivors; t++) {
+      // the walk's order again: positions 1 … n that never left (word 0), then what came back
+      const i = t <= n ? t : cameBack[t - n - 1];
+      if (t <= n && gcRefs[i] !== 0) continue;
+      last = this.relinkAfter(last, objectAt[i], keep, bits);
+      linked++;
+    }
+    i32[(last >> 2) + W_NEXT] = head;
+    i32[(head >> 2) + W_PREV] = last;
+  }
+
+  /** Links the unreachable objects, in the order they were moved out, into the empty list `head`. */
+  private relinkUnreachable(count: number, head: Ptr): void {
+    const i32 = this.space.i32;
+    const objectAt = this.objectAt;
+    const gcRefs = this.gcRefs;
+    const movedOut = this.movedOut;
+    const flags = (GEN_WORKING << GEN_SHIFT) | F_COLLECTING | F_UNREACHABLE;
+    let last = head;
+    for (let k = 0, linked = 0; linked < count; k++) {
+      const i = movedOut[k];
+      if ((gcRefs[i] & S_COLLECTING) === 0) continue; // it came back
+      last = this.relinkAfter(last, objectAt[i], CLEAR_GEN, flags);
+      linked++;
+    }
+    i32[(last >> 2) + W_NEXT] = head;
+    i32[(head >> 2) + W_PREV] = last;
+  }
+
+  /**
+   * One step of the relinking passes: links `obj` after `last` (the caller closes the list), sets its
+   * info word to `(info & keep) | bits` and its scratch word back to 0. Returns `obj`, the new last.
+   */
+  private relinkAfter(last: Ptr, obj: Ptr, keep: number, bits: number): Ptr {
+    const i32 = this.space.i32;
+    const w = obj >> 2;
+    i32[(last >> 2) + W_NEXT] = obj;
+    i32[w + W_PREV] = last;
+    i32[w + W_INFO] = (i32[w + W_INFO] & keep) | bits;
+    i32[w + W_SCRATCH] = 0;
+    return obj;
+  }
+
+  /**
+   * Keeps the working arrays big enough for a collection of `tracked` objects holding `slots`
+   * reference slots. Cheap unless they must grow. numberObjects still checks as it goes: a short array
+   * would drop writes.
+   */
+  provision(tracked: number, slots: number): void {
+    // numberObjects' own test, for n = every tracked object
+    const positions = tracked + 2;
+    if (positions >= this.objectAt.length) this.growWorkingArrays(positions);
+    if (slots > this.edges.length) this.growEdges(slots);
+  }
+
+  /** Grows the dense arrays of deduceUnreachable to hold positions 0 … `positions`. */
+  private growWorkingArrays(positions: number): void {
+    const size = Math.max(positions + 1, this.objectAt.length * 2, 1024);
+    this.objectAt = faultedIn(size, this.objectAt);
+    this.gcRefs = faultedIn(size, this.gcRefs);
+    this.edgeStart = faultedIn(size, this.edgeStart);
+    this.movedOut = faultedIn(size);
+    this.cameBack = faultedIn(size);
+  }
+
+  /** Grows `edges` to hold at least `count` references, keeping those copied so far. */
+  private growEdges(count: number): Int32Array<ArrayBuffer> {
+    const larger = faultedIn(Math.max(count, this.edges.length * 2, 1024), this.edges);
+    this.edges = larger;
+    return larger;
+  }
+}
