@@ -1,0 +1,215 @@
+/**
+ * Inspection: the walk of every block (arenas opened into their pools and blocks), and the census
+ * of pools and blocks per class that `stats()` and the `_debugmallocstats` report read.
+ *
+ * @module
+ */
+import type { BlockInfo, EngineStats } from "@heapkit/contract";
+import {
+  A_ADDRESS,
+  A_FREEPOOLS,
+  A_NFREEPOOLS,
+  A_POOL_ADDRESS,
+  ALIGNMENT,
+  ARENA_WORDS,
+  indexToSize,
+  NB_SMALL_SIZE_CLASSES,
+  P_COUNT,
+  P_FREEBLOCK,
+  P_NEXT,
+  P_NEXTOFFSET,
+  P_SZIDX,
+  POOL_OVERHEAD,
+  SMALL_REQUEST_THRESHOLD,
+  W_HIGHWATER,
+  W_MAXARENAS,
+  W_NARENAS,
+  W_NTIMES,
+  W_RAW_BLOCKS,
+  W_USABLE,
+} from "./layout.js";
+import type { PymallocParts } from "./parts.js";
+
+/** What the statistics report counts. */
+export interface Census {
+  /** Used pools per class. */
+  numpools: number[];
+  /** Blocks in use per class. */
+  numblocks: number[];
+  /** Blocks available in the used pools per class. */
+  numfree: number[];
+  /** Free pools of every arena, cached and never carved. */
+  freePools: number;
+  narenas: number;
+  ntimes: number;
+  highwater: number;
+}
+
+/** Every allocated arena: [arena object word, address]. */
+export function* allocatedArenas(parts: PymallocParts): Generator<[number, number]> {
+  const u32 = parts.memory.u32;
+  const { layout } = parts;
+  const maxarenas = u32[layout.hw + W_MAXARENAS];
+  for (let i = 0; i < maxarenas; i++) {
+    const a = layout.arenaWord + i * ARENA_WORDS;
+    if (u32[a + A_ADDRESS] !== 0) yield [a, u32[a + A_ADDRESS]];
+  }
+}
+
+/** True if some class could be served without a new arena. */
+export function hasSmallRoom(parts: PymallocParts): boolean {
+  const u32 = parts.memory.u32;
+  const { layout } = parts;
+  if (u32[layout.hw + W_USABLE] !== 0) return true;
+  for (let c = 0; c < NB_SMALL_SIZE_CLASSES; c++) if (u32[layout.usedWord + c] !== 0) return true;
+  return false;
+}
+
+/** The free blocks of a carved, non-empty pool, bounded so that a cycle cannot hang. */
+function freeBlocksOf(parts: PymallocParts, u32: Uint32Array, pool: number): Set<number> {
+  const set = new Set<number>();
+  let block = u32[(pool >> 2) + P_FREEBLOCK];
+  const limit = parts.layout.poolSize / ALIGNMENT;
+  while (block !== 0 && set.size <= limit && !set.has(block)) {
+    set.add(block);
+    block = u32[block >> 2];
+  }
+  return set;
+}
+
+/** Every block by address: the fallback's, with each arena opened into its pools and blocks. */
+export function* blocks(parts: PymallocParts): Generator<BlockInfo> {
+  const { layout } = parts;
+  yield { offset: layout.base, size: layout.subBase - layout.base, state: "meta", ptr: 0, payload: 0 };
+  const arenas = new Map<number, number>();
+  for (const [a, address] of allocatedArenas(parts)) arenas.set(address, a);
+  for (const block of parts.fallback.blocks()) {
+    const a = block.state === "used" ? arenas.get(block.ptr) : undefined;
+    if (a === undefined) {
+      yield block;
+      continue;
+    }
+    const address = block.ptr;
+    if (address > block.offset) {
+      yield { offset: block.offset, size: address - block.offset, state: "meta", ptr: 0, payload: 0 };
+    }
+    yield* arenaBlocks(parts, a, address);
+    const end = address + layout.arenaSize;
+    if (block.offset + block.size > end) {
+      yield { offset: end, size: block.offset + block.size - end, state: "meta", ptr: 0, payload: 0 };
+    }
+  }
+}
+
+/** The pools of one arena, each opened into its blocks, then the part never carved. */
+function* arenaBlocks(parts: PymallocParts, a: number, address: number): Generator<BlockInfo> {
+  const u32 = parts.memory.u32;
+  const { layout } = parts;
+  const carvedEnd = u32[a + A_POOL_ADDRESS];
+  const empty = new Set<number>();
+  for (let pool = u32[a + A_FREEPOOLS], n = 0; pool !== 0 && n < layout.maxPools; n++) {
+    empty.add(pool);
+    pool = u32[(pool >> 2) + P_NEXT];
+  }
+  for (let pool = address; pool < carvedEnd; pool += layout.poolSize) {
+    if (empty.has(pool) || u32[(pool >> 2) + P_SZIDX] >= NB_SMALL_SIZE_CLASSES) {
+      yield { offset: pool, size: layout.poolSize, state: "free", ptr: 0, payload: 0 };
+    } else {
+      yield* poolBlocks(parts, u32, pool);
+    }
+  }
+  const end = address + layout.arenaSize;
+  if (carvedEnd < end) yield { offset: carvedEnd, size: end - carvedEnd, state: "free", ptr: 0, payload: 0 };
+}
+
+/** One used pool: its header, its carved blocks, the virgin rest, the quantization tail. */
+function* poolBlocks(parts: PymallocParts, u32: Uint32Array, pool: number): Generator<BlockInfo> {
+  const { poolSize } = parts.layout;
+  const pw = pool >> 2;
+  yield { offset: pool, size: POOL_OVERHEAD, state: "meta", ptr: 0, payload: 0 };
+  const size = indexToSize(u32[pw + P_SZIDX]);
+  const free = freeBlocksOf(parts, u32, pool);
+  const carved = pool + Math.min(u32[pw + P_NEXTOFFSET], poolSize);
+  let block = pool + POOL_OVERHEAD;
+  for (; block + size <= carved; block += size) {
+    if (free.has(block)) yield { offset: block, size, state: "free", ptr: 0, payload: 0 };
+    else yield { offset: block, size, state: "used", ptr: block, payload: size };
+  }
+  const usableEnd = pool + POOL_OVERHEAD + Math.floor((poolSize - POOL_OVERHEAD) / size) * size;
+  if (usableEnd > block) yield { offset: block, size: usableEnd - block, state: "free", ptr: 0, payload: 0 };
+  if (pool + poolSize > usableEnd) {
+    yield { offset: usableEnd, size: pool + poolSize - usableEnd, state: "meta", ptr: 0, payload: 0 };
+  }
+}
+
+/** Per-class figures and arena counters, as `_PyObject_DebugMallocStats` gathers them. */
+export function census(parts: PymallocParts): Census {
+  const u32 = parts.memory.u32;
+  const { layout } = parts;
+  const numpools = new Array<number>(NB_SMALL_SIZE_CLASSES).fill(0);
+  const numblocks = new Array<number>(NB_SMALL_SIZE_CLASSES).fill(0);
+  const numfree = new Array<number>(NB_SMALL_SIZE_CLASSES).fill(0);
+  let freePools = 0;
+  for (const [a, address] of allocatedArenas(parts)) {
+    freePools += u32[a + A_NFREEPOOLS];
+    const carvedEnd = u32[a + A_POOL_ADDRESS];
+    for (let pool = address; pool < carvedEnd; pool += layout.poolSize) {
+      const pw = pool >> 2;
+      const count = u32[pw + P_COUNT];
+      if (count === 0) continue;
+      const index = u32[pw + P_SZIDX];
+      numpools[index]++;
+      numblocks[index] += count;
+      numfree[index] += layout.blocksPerPool(index) - count;
+    }
+  }
+  return {
+    numpools,
+    numblocks,
+    numfree,
+    freePools,
+    narenas: u32[layout.hw + W_NARENAS],
+    ntimes: u32[layout.hw + W_NTIMES],
+    highwater: u32[layout.hw + W_HIGHWATER],
+  };
+}
+
+/** The engine's statistics: the fallback's, with the small blocks and free pools added. */
+export function stats(parts: PymallocParts): EngineStats {
+  const { layout } = parts;
+  const fb = parts.fallback.stats();
+  const c = census(parts);
+  let freeSmallBlocks = 0;
+  let freeSmallBytes = 0;
+  let usedPools = 0;
+  let blocksInUse = 0;
+  for (let i = 0; i < NB_SMALL_SIZE_CLASSES; i++) {
+    freeSmallBlocks += c.numfree[i];
+    freeSmallBytes += c.numfree[i] * indexToSize(i);
+    usedPools += c.numpools[i];
+    blocksInUse += c.numblocks[i];
+  }
+  const details: Record<string, number | string> = {
+    smallRequestThreshold: SMALL_REQUEST_THRESHOLD,
+    sizeClasses: NB_SMALL_SIZE_CLASSES,
+    arenaSize: layout.arenaSize,
+    poolSize: layout.poolSize,
+    arenasAllocatedTotal: c.ntimes,
+    arenasReclaimed: c.ntimes - c.narenas,
+    arenasHighwater: c.highwater,
+    arenasCurrent: c.narenas,
+    usedPools,
+    unusedPools: c.freePools,
+    smallBlocksInUse: blocksInUse,
+    smallBlocksAvailable: freeSmallBlocks,
+    rawBlocks: parts.memory.u32[layout.hw + W_RAW_BLOCKS],
+    fallback: parts.fallback.strategy,
+  };
+  for (const [key, value] of Object.entries(fb.details)) details[`fallback.${key}`] = value;
+  return {
+    freeBlocks: fb.freeBlocks + freeSmallBlocks + c.freePools,
+    freeBytes: fb.freeBytes + freeSmallBytes + c.freePools * layout.poolSize,
+    largestFreeBlock: Math.max(fb.largestFreeBlock, c.freePools > 0 ? layout.poolSize : 0),
+    details,
+  };
+}
