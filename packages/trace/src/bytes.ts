@@ -54,7 +54,8 @@ const encoder = new TextEncoder();
 /** The bytes of in-memory data, or undefined for streamed data. */
 export function wholeBytes(data: TraceData["data"]): Uint8Array | undefined {
   if (typeof data === "string") return encoder.encode(data);
-  if (data instanceof Uint8Array) return data;
+  // isView rather than instanceof: bytes made in another realm (a frame, a worker's copy) count too
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return undefined;
 }
 
