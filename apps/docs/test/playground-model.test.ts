@@ -1,5 +1,6 @@
 // The playground's model over the real packages, without a browser: the same code the page runs.
 import { strategyNames } from "@heapkit/strategies";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { makeHeap, runScript, Session } from "../.vitepress/theme/playground-model.js";
 import { builtinTraces } from "../.vitepress/theme/traces.gen.js";
@@ -32,8 +33,7 @@ describe("playground model", () => {
         session.load(trace);
         while (session.step()) {}
         session.heap.check();
-        const failed = session.stats().failedAllocations;
-        if (failed === 0) expect(session.stats().liveBlocks).toBe(0);
+        if (session.failedAllocations === 0) expect(session.stats().liveBlocks).toBe(0);
       }
     }
   });
@@ -51,6 +51,48 @@ describe("playground model", () => {
     expect(session.log[session.log.length - 1].error).toBe(true);
     const p = session.malloc(10);
     expect(session.realloc(p, 500)).toBeGreaterThan(0);
+  });
+
+  it("counts every refused malloc as a failed allocation: no room, and beyond the heap's limit", () => {
+    const session = new Session("first-fit", 1024);
+    expect(session.malloc(1_000_000)).toBe(0); // beyond the limit: InvalidSizeError
+    expect(session.log[session.log.length - 1].text).toContain("HEAP_INVALID_SIZE");
+    expect(session.malloc(600)).toBeGreaterThan(0);
+    expect(session.malloc(600)).toBe(0); // fits the limit, but not beside the first block
+    expect(session.log[session.log.length - 1].text).toContain("HEAP_OUT_OF_MEMORY");
+    const ptr = [...session.live.values()][0].ptr;
+    expect(session.realloc(ptr, 1_000_000)).toBe(0);
+    expect(session.failedAllocations).toBe(3);
+    session.free(ptr + 8); // a refused free is not an allocation
+    expect(session.failedAllocations).toBe(3);
+    session.reset();
+    expect(session.failedAllocations).toBe(0);
+  });
+
+  it("counts as failed exactly the mallocs that returned no block, over any sequence", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...strategyNames),
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.constant("free" as const)), {
+          maxLength: 40,
+        }),
+        (strategy, calls) => {
+          const session = new Session(strategy, 4096);
+          let refused = 0;
+          for (const call of calls) {
+            if (call === "free") {
+              const first = session.live.values().next();
+              if (!first.done) session.free(first.value.ptr);
+            } else if (session.malloc(call) === 0) {
+              refused++;
+            }
+          }
+          expect(session.failedAllocations).toBe(refused);
+          expect(session.stats().liveBlocks).toBe(session.live.size);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it("draws guide pictures step by step", () => {

@@ -3,7 +3,13 @@
  * `@heapkit/heap` and `@heapkit/strategies`, bundled from source), a log, and a trace cursor.
  * No Vue in here: the components re-read `blocks()` and `stats()` after every operation.
  */
-import { type BlockInfo, HeapError, type HeapStats } from "@heapkit/contract";
+import {
+  type BlockInfo,
+  HeapError,
+  type HeapStats,
+  InvalidSizeError,
+  OutOfMemoryError,
+} from "@heapkit/contract";
 import { createHeap, type Heap } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 
@@ -80,6 +86,12 @@ export class Session {
   trace: BuiltinTrace | null = null;
   /** Index of the next trace op. */
   cursor = 0;
+  /**
+   * Allocations refused since the last reset: a malloc that threw, or a realloc that found no room or
+   * asked beyond the heap's limit. The heap's own count leaves out sizes beyond its limit, which are
+   * the playground's most common refusal.
+   */
+  failedAllocations = 0;
   private opCount = 0;
   private nextId = 1;
 
@@ -98,6 +110,7 @@ export class Session {
     this.live.clear();
     this.log.length = 0;
     this.cursor = 0;
+    this.failedAllocations = 0;
     this.opCount = 0;
     this.nextId = 1;
   }
@@ -158,6 +171,7 @@ export class Session {
       this.say(`realloc(${ptr}, ${size}) → ${moved}${moved !== ptr && moved !== 0 ? " (moved)" : ""}`, false);
       return moved;
     } catch (error) {
+      if (error instanceof OutOfMemoryError || error instanceof InvalidSizeError) this.failedAllocations++;
       this.say(`realloc(${ptr}, ${size}) → ${describe(error)}`, true);
       return 0;
     }
@@ -237,6 +251,7 @@ export class Session {
       this.say(`malloc(${size}) → ${ptr}`, false);
       return true;
     } catch (error) {
+      this.failedAllocations++;
       this.say(`malloc(${size}) → ${describe(error)}`, true);
       return false;
     }
