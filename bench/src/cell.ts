@@ -10,7 +10,7 @@
  * full GC before each run and outside its timing. For `uint8array` the warm-up also samples process
  * memory (utilization is then over the warm-up's prefix). Last, untimed, a heapkit cell over the default memory on a workload
  * whose live set fills to a cap (W, S and their variants) counts the words of the buffer each call
- * reads or writes, over the 20 k calls after the live set first reaches its cap (`@heapkit/heap`'s
+ * reads or writes, over the 20 k calls after the live set first reaches its cap (`@heapkit/heap/testing`'s
  * `watchWordAccess`): the machine-independent half of the scaling rows.
  *
  * A heapkit cell formats each run's fresh heap over the same memory (a resizable ArrayBuffer, the
@@ -22,8 +22,10 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { buildBenchmarkGraph, createPlan } from "@heapkit/gc";
-import { createHeap, type Heap, watchWordAccess } from "@heapkit/heap";
+import { createPlan } from "@heapkit/gc";
+import { buildBenchmarkGraph } from "@heapkit/gc/testing";
+import { createHeap, type Heap } from "@heapkit/heap";
+import { watchWordAccess } from "@heapkit/heap/testing";
 import { strategyByName } from "@heapkit/strategies";
 import { MemPool } from "@thi.ng/malloc";
 import { ASSEMBLYSCRIPT, type AssemblyScriptHeap, instantiateAssemblyScriptHeap } from "./assemblyscript.js";

@@ -16,11 +16,20 @@ import type { CellResult, CellSpec } from "./cell.js";
 import { gcWorkloads } from "./gc.js";
 import { LATENCY_SPANS, loadLatencyNs } from "./latency.js";
 import { describeMachine } from "./machine.js";
+import type { MultiWorkerCellSpec } from "./multi-worker-cell.js";
 import { buildReplay, runGlibc } from "./native.js";
 import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from "./options.js";
 import type { PreparedWorkload } from "./prepared-workload.js";
 import { formatLatency, markdownPage, type RunMeta, terminalTable } from "./report.js";
-import { addRatios, FIXED_MEMORY, type Row, rowFromRuns } from "./stats.js";
+import { buildSharedMemoryObjects } from "./shared-memory-objects.js";
+import {
+  addRatios,
+  FIXED_MEMORY,
+  GLOBAL_LOCK,
+  type Row,
+  rowFromRuns,
+  SHARED_MEMORY_OBJECTS,
+} from "./stats.js";
 import { tracesDir } from "./traces.js";
 import { prepareWorkloads } from "./workload-catalog.js";
 
@@ -31,6 +40,7 @@ const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = resolve(benchDir, "..");
 const cacheDir = join(benchDir, ".cache");
 const cellJs = join(benchDir, "dist", "cell.js");
+const multiWorkerCellJs = join(benchDir, "dist", "multi-worker-cell.js");
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
@@ -40,8 +50,9 @@ function log(msg: string): void {
  * Runs one cell in a child process. With `timeoutMs`, a child still running then is stopped and its
  * last complete result line is kept (the gc cells print their main figures before a slow extra phase).
  */
-function runCell(spec: CellSpec, timeoutMs?: number): CellResult {
-  const out = spawnSync(process.execPath, ["--expose-gc", cellJs, JSON.stringify(spec)], {
+function runCell(spec: CellSpec | MultiWorkerCellSpec, timeoutMs?: number): CellResult {
+  const script = "kind" in spec ? cellJs : multiWorkerCellJs;
+  const out = spawnSync(process.execPath, ["--expose-gc", script, JSON.stringify(spec)], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 64 << 20,
@@ -92,11 +103,19 @@ async function main(): Promise<void> {
   );
   const notes: string[] = [];
   const all: PreparedWorkload[] = [
-    ...(await prepareWorkloads({ cacheDir, tracesDir: tracesDir(repoRoot), quick: o.quick, log })),
+    ...(await prepareWorkloads({
+      cacheDir,
+      tracesDir: tracesDir(repoRoot),
+      quick: o.quick,
+      workers: o.workers,
+      log,
+    })),
     ...gcWorkloads(o.quick, join(benchDir, "native", "gc_timing.py"), runCell),
   ];
   const workloads = all.filter((w) =>
-    o.workloads !== null ? o.workloads.has(w.name) : !o.quick || QUICK_WORKLOADS.includes(w.name),
+    o.workloads !== null
+      ? o.workloads.has(w.name)
+      : !o.quick || QUICK_WORKLOADS.includes(w.name) || w.kind === "multi-worker",
   );
   if (o.from !== null) {
     rerender(o, o.from, workloads);
@@ -123,9 +142,26 @@ async function main(): Promise<void> {
     ...strategies,
     ...["thi.ng", ...(wasm !== undefined ? [ASSEMBLYSCRIPT] : []), "uint8array"].filter(want),
   ];
+  const multiWorker = workloads.some((w) => w.kind === "multi-worker");
+  const smo = multiWorker && want(SHARED_MEMORY_OBJECTS) ? await buildSharedMemoryObjects(cacheDir) : null;
+  if (smo !== null && smo.bundle === null) {
+    notes.push(`shared-memory-objects skipped: ${smo.message}`);
+    log(`shared-memory-objects: skipped (${smo.message})`);
+  }
+  const bundle = smo?.bundle ?? undefined;
+  // the multi-worker family: each strategy's shared heap with its caches and behind one global lock
+  const sharedImpls = [
+    ...strategies,
+    ...strategyNames.filter((s) => want(s) || want(s + GLOBAL_LOCK)).map((s) => s + GLOBAL_LOCK),
+    ...(bundle !== undefined ? [SHARED_MEMORY_OBJECTS] : []),
+  ];
   // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
   const implsOn = (w: PreparedWorkload): string[] =>
-    w.name === "W" && !o.quick ? [...jsImpls, ...strategies.map((s) => s + FIXED_MEMORY)] : jsImpls;
+    w.kind === "multi-worker"
+      ? sharedImpls
+      : w.name === "W" && !o.quick
+        ? [...jsImpls, ...strategies.map((s) => s + FIXED_MEMORY)]
+        : jsImpls;
   const rows: Row[] = [];
   // every cell: the native peer's (glibc, or CPython for gc-*) when wanted, then heapkit's and the JS peers'
   const cells = workloads.reduce(
@@ -149,6 +185,16 @@ async function main(): Promise<void> {
       `[${done}/${cells}] ${row.workload} · ${row.impl}: ${(row.opsPerSecond / 1e6).toFixed(3)} M ops/s${util}${prefix} [${took} s]`,
     );
   };
+  const measureCell = (impl: string, workload: string, spec: CellSpec | MultiWorkerCellSpec): void => {
+    try {
+      const r = runCell(spec);
+      report(rowFromRuns(r.impl, r.workload, r.opsTimed, r.opsTotal, r.seconds, r.utilization, r.extra));
+    } catch (e) {
+      done++;
+      notes.push(`${impl} × ${workload} failed: ${(e as Error).message}`);
+      log(`${impl} × ${workload}: ${(e as Error).message}`);
+    }
+  };
   for (const w of workloads) {
     if (w.kind === "gc") {
       for (const row of w.run({ runs: o.runs, want, log })) report(row);
@@ -163,6 +209,18 @@ async function main(): Promise<void> {
       }
     }
     for (const impl of implsOn(w)) {
+      if (w.kind === "multi-worker") {
+        const spec: MultiWorkerCellSpec = {
+          impl,
+          workload: w.name,
+          file: w.file,
+          runs: o.runs,
+          budgetMs: o.budgetMs,
+          bundle: impl === SHARED_MEMORY_OBJECTS ? bundle : undefined,
+        };
+        measureCell(impl, w.name, spec);
+        continue;
+      }
       const spec: CellSpec =
         w.kind === "pairs"
           ? { impl, workload: w.name, kind: "pairs", pairs: w.pairs, runs: o.runs, budgetMs: o.budgetMs }
@@ -170,14 +228,7 @@ async function main(): Promise<void> {
       // the ×thi.ng target is on the whole of W: a prefix would flatter thi.ng (its lists are still short)
       if (impl === "thi.ng" && w.name === "W" && !o.quick) spec.whole = true;
       if (impl === ASSEMBLYSCRIPT) spec.wasm = wasm;
-      try {
-        const r = runCell(spec);
-        report(rowFromRuns(r.impl, r.workload, r.opsTimed, r.opsTotal, r.seconds, r.utilization, r.extra));
-      } catch (e) {
-        done++;
-        notes.push(`${impl} × ${w.name} failed: ${(e as Error).message}`);
-        log(`${impl} × ${w.name}: ${(e as Error).message}`);
-      }
+      measureCell(impl, w.name, spec);
     }
   }
   addRatios(rows);

@@ -19,8 +19,8 @@ export interface ReplayBuild {
   message: string;
 }
 
-/** Flags: optimized, and no built-in malloc/free so the compiler cannot drop a malloc+free pair. */
-export const CFLAGS = ["-O2", "-fno-builtin-malloc", "-fno-builtin-free", "-fno-builtin-realloc"];
+/** Flags: optimized, threads, and no built-in malloc/free so the compiler cannot drop a malloc+free pair. */
+export const CFLAGS = ["-O2", "-pthread", "-fno-builtin-malloc", "-fno-builtin-free", "-fno-builtin-realloc"];
 
 /** Compiles `source` into `cacheDir` unless a binary of the same source and flags is there. */
 export function buildReplay(source: string, cacheDir: string): ReplayBuild {
@@ -52,6 +52,7 @@ export function runGlibc(binary: string, w: PreparedWorkload, runs: number): Row
   let args: string[];
   if (w.kind === "replay") args = [w.file, String(runs)];
   else if (w.kind === "pairs") args = ["--pairs", String(w.pairs), String(runs)];
+  else if (w.kind === "multi-worker") args = ["--threads", w.file, String(runs)];
   else throw new Error(`glibc does not run ${w.kind} workloads`);
   const out = spawnSync(binary, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   if (out.status !== 0) throw new Error(`replay exited with ${out.status}`);

@@ -40,6 +40,18 @@ export type PreparedWorkload =
     }
   | {
       /** What the cells do with it. */
+      readonly kind: "multi-worker";
+      /** Its name in the results (`Wx2`). */
+      readonly name: string;
+      /** One line on what it is. */
+      readonly description: string;
+      /** Workers sharing the heap. */
+      readonly workers: number;
+      /** The split workload file (worker-split.ts). */
+      readonly file: string;
+    }
+  | {
+      /** What the cells do with it. */
       readonly kind: "gc";
       /** Its name in the results. */
       readonly name: string;

@@ -329,7 +329,7 @@ function scalingSection(rows: readonly Row[], meta: RunMeta): string[] {
   out.push(
     "Each strategy's **words per call** (mean/max) counts the 32-bit words of the buffer one malloc or free " +
       "reads or writes, over the 20 k calls after the live set first reaches its cap (`watchWordAccess` of " +
-      "`@heapkit/heap`, in an untimed pass): the algorithm's cost, whatever the machine. first-fit-lifo walks " +
+      "`@heapkit/heap/testing`, in an untimed pass): the algorithm's cost, whatever the machine. first-fit-lifo walks " +
       "its list of free blocks, which grows with the live set: its count grows with it (exempt above). First " +
       "fit and next fit search an address-ordered Cartesian tree, which deepens with the logarithm of the free " +
       "blocks. Best fit, segregated fits, TLSF, buddy and pymalloc find a block through size-indexed bins or " +

@@ -6,7 +6,23 @@
  */
 
 /** The peers: implementations heapkit is measured against. */
-export const PEERS = ["glibc", "thi.ng", "assemblyscript", "uint8array", "cpython"] as const;
+export const PEERS = [
+  "glibc",
+  "thi.ng",
+  "assemblyscript",
+  "shared-memory-objects",
+  "uint8array",
+  "cpython",
+] as const;
+
+/** The multi-worker peer: @daneren2005/shared-memory-objects, bundled from its source. */
+export const SHARED_MEMORY_OBJECTS = "shared-memory-objects";
+
+/**
+ * The suffix of a strategy's shared heap in the multi-worker family with no front caches
+ * (`createSharedHeap({ cache: false })`): every call takes the one heap lock, the naive way.
+ */
+export const GLOBAL_LOCK = "/global-lock";
 
 /**
  * The suffix of a strategy measured over a fixed-size plain ArrayBuffer (`tlsf/fixed`, on W) instead

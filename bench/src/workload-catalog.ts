@@ -10,7 +10,8 @@ import { join } from "node:path";
 import type { PreparedWorkload } from "./prepared-workload.js";
 import { generateRandom } from "./random-workload.js";
 import { traceWorkloads } from "./traces.js";
-import { validateWorkload, writeWorkload } from "./workload-format.js";
+import { HAND_OFF_EVERY, splitWorkload, writeSplitWorkload } from "./worker-split.js";
+import { readWorkload, validateWorkload, writeWorkload } from "./workload-format.js";
 
 /** Where {@link prepareWorkloads} works. */
 export interface PrepareOptions {
@@ -20,6 +21,8 @@ export interface PrepareOptions {
   tracesDir: string;
   /** The --quick selection. */
   quick: boolean;
+  /** Worker counts of the multi-worker family (Wx1, Wx2, …). */
+  workers: readonly number[];
   /** Progress to stderr. */
   log(msg: string): void;
 }
@@ -49,6 +52,9 @@ export const S_CAPS: readonly (readonly [string, number])[] = [
 ];
 const S_MAX_SIZE = 512;
 
+/** The name of W split over `workers` workers: `Wx2`. */
+export const multiWorkerName = (workers: number): string => `Wx${workers}`;
+
 /** Generates (or finds in the cache) every workload. */
 export async function prepareWorkloads(o: PrepareOptions): Promise<PreparedWorkload[]> {
   const out: PreparedWorkload[] = [];
@@ -71,6 +77,25 @@ export async function prepareWorkloads(o: PrepareOptions): Promise<PreparedWorkl
     }
   };
   family(W_CAPS, 4096, "");
+  const w = out.find((p) => p.name === "W");
+  for (const workers of o.workers) {
+    if (w?.kind !== "replay") break;
+    const name = multiWorkerName(workers);
+    const file = join(o.cacheDir, `${name}-split-v1-${W_OPS}-${W_SEED}.bin`);
+    if (!existsSync(file)) {
+      o.log(`splitting W over ${workers} worker${workers === 1 ? "" : "s"} into ${file}`);
+      writeSplitWorkload(file, splitWorkload(readWorkload(w.file, "W"), workers));
+    }
+    out.push({
+      kind: "multi-worker",
+      name,
+      workers,
+      file,
+      description:
+        `W split over ${workers} worker_threads sharing one heap (worker k replays the slots ≡ k mod ${workers}), ` +
+        `one free in ${HAND_OFF_EVERY} handed to the next worker to free${workers === 1 ? " (to itself, through the same queue)" : ""}; ops/s is the total of all workers`,
+    });
+  }
   family(S_CAPS, S_MAX_SIZE, `max${S_MAX_SIZE}-`);
   const pairs = o.quick ? 200_000 : 10_000_000;
   out.push({

@@ -1,0 +1,236 @@
+/**
+ * One cell of the multi-worker family, in a child process of its own
+ * (`node --expose-gc dist/multi-worker-cell.js SPEC`): one implementation on W split over N
+ * `worker_threads` (worker-split.ts), all on one shared heap. It prints one JSON {@link CellResult}.
+ *
+ * Implementations: a strategy name is heapkit's shared heap with its per-worker front caches
+ * (`createSharedHeap`, the default), `strategy/global-lock` the same heap with `cache: false` (every
+ * call takes the one heap lock: the naive way), and `shared-memory-objects` the peer of that name,
+ * bundled by the bench from its source (shared-memory-objects.ts).
+ *
+ * Protocol: the workers start once and stay for the cell. Each run, the heap is made afresh over
+ * the same memory (heapkit: `format: true` over one growable SharedArrayBuffer, so its pages are
+ * touched once, as in the single-thread cells; shared-memory-objects: its heap of preallocated
+ * buffers, emptied by every run), every worker attaches (untimed), then the clock runs from the start
+ * signal until the last worker has replayed its share and freed every block handed to it. Two
+ * warm-up runs under the time budget find the prefix of each share that fits (all of it for a fast
+ * implementation); then `runs` timed runs. Total ops/s = operations of all shares / wall time.
+ *
+ * @module
+ */
+import { once } from "node:events";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { createSharedHeap, type Heap } from "@heapkit/heap";
+import { strategyByName } from "@heapkit/strategies";
+import type { CellResult } from "./cell.js";
+import {
+  type AllocatorKind,
+  CONTROL,
+  type RanMessage,
+  RING_WORDS,
+  type RunMessage,
+  type WorkerSetup,
+} from "./multi-worker-protocol.js";
+import { GLOBAL_LOCK, SHARED_MEMORY_OBJECTS } from "./stats.js";
+import { OP_HAND_OFF, readSplitWorkload, type SplitWorkload } from "./worker-split.js";
+
+/** What the parent asks a multi-worker cell to measure. */
+export interface MultiWorkerCellSpec {
+  /** A strategy name, `strategy/global-lock`, or `shared-memory-objects`. */
+  impl: string;
+  /** The workload's name in the results (`Wx2`). */
+  workload: string;
+  /** The split workload file (worker-split.ts). */
+  file: string;
+  /** Timed runs after the warm-up. */
+  runs: number;
+  /** Time budget of one run in ms: a run that would take longer is cut to the prefix of each share that fits. */
+  budgetMs: number;
+  /** The esbuild bundle of shared-memory-objects (impl `shared-memory-objects`). */
+  bundle?: string;
+}
+
+/** The most bytes a heapkit cell's shared memory may grow to. */
+const MAX_HEAP_BYTES = 1 << 30;
+/** shared-memory-objects' buffers: the largest its 20-bit offsets allow, and enough of them for W. */
+const SMO_BUFFER_BYTES = 1 << 20;
+const SMO_BUFFERS = 512;
+/** How long a worker may take to attach, or a run to end after the budget, before the cell gives up. */
+const STALL_MS = 120_000;
+
+const threadJs = join(dirname(fileURLToPath(import.meta.url)), "multi-worker-thread.js");
+
+/** The shared heap of one cell: made afresh (or emptied) each run, and its high-water mark. */
+interface SharedTarget {
+  /** The allocator as the workers open it. */
+  kind: AllocatorKind;
+  /** A fresh heap for the next run; returns the memory to send to the workers. */
+  fresh(): RunMessage["memory"];
+  /** Bytes of memory taken at the peak of the last run. */
+  highWater(): number;
+}
+
+interface SmoBufferInternals {
+  stats(): { top: number };
+}
+interface SmoModule {
+  MemoryHeap: new (config: {
+    bufferSize: number;
+    initialBuffers: number;
+  }) => { buffers: SmoBufferInternals[]; getSharedMemory(): { buffers: SharedArrayBuffer[] } };
+}
+
+async function openTarget(spec: MultiWorkerCellSpec, workers: number): Promise<SharedTarget> {
+  if (spec.impl === SHARED_MEMORY_OBJECTS) {
+    if (spec.bundle === undefined) throw new Error("the shared-memory-objects cell needs its bundle");
+    const smo = (await import(spec.bundle)) as SmoModule;
+    const heap = new smo.MemoryHeap({ bufferSize: SMO_BUFFER_BYTES, initialBuffers: SMO_BUFFERS });
+    const initialTops = heap.buffers.map((b) => b.stats().top);
+    const buffers = heap.getSharedMemory().buffers;
+    return {
+      kind: { kind: "shared-memory-objects", bundle: spec.bundle },
+      fresh: () => buffers,
+      // like @thi.ng/malloc's: each buffer's top only rises, so their sum is the memory ever taken
+      highWater: () => heap.buffers.reduce((sum, b, i) => sum + b.stats().top - initialTops[i], 0),
+    };
+  }
+  const globalLock = spec.impl.endsWith(GLOBAL_LOCK);
+  const strategy = globalLock ? spec.impl.slice(0, -GLOBAL_LOCK.length) : spec.impl;
+  const memory = new SharedArrayBuffer(64 * 1024, { maxByteLength: MAX_HEAP_BYTES });
+  let heap: Heap | undefined;
+  return {
+    kind: { kind: "heapkit", strategy },
+    fresh() {
+      heap = createSharedHeap({
+        strategy: strategyByName(strategy),
+        memory,
+        format: true,
+        cache: !globalLock,
+        workers: workers + 1,
+      });
+      return memory;
+    },
+    highWater: () => heap?.stats().peakHeapSize ?? 0,
+  };
+}
+
+function waitFor(control: Int32Array, index: number, count: number, what: string): void {
+  const until = Date.now() + STALL_MS;
+  for (let seen = Atomics.load(control, index); seen < count; seen = Atomics.load(control, index)) {
+    if (Date.now() > until)
+      throw new Error(`${what}: ${seen} of ${count} workers after ${STALL_MS / 1000} s`);
+    Atomics.wait(control, index, seen, 1000);
+  }
+}
+
+async function measure(spec: MultiWorkerCellSpec): Promise<CellResult> {
+  const split: SplitWorkload = readSplitWorkload(spec.file);
+  const n = split.shares.length;
+  const control = new Int32Array(new SharedArrayBuffer(CONTROL.words(n) * 4));
+  const rings = new Int32Array(new SharedArrayBuffer(n * RING_WORDS * 4));
+  const target = await openTarget(spec, n);
+  const workers = split.shares.map((share, index) => {
+    const setup: WorkerSetup = {
+      index,
+      workers: n,
+      allocator: target.kind,
+      control: control.buffer as SharedArrayBuffer,
+      rings: rings.buffer as SharedArrayBuffer,
+      share,
+    };
+    return new Worker(threadJs, { workerData: setup });
+  });
+  const failures: string[] = [];
+  for (const w of workers) w.on("error", (e) => failures.push(String(e.stack ?? e)));
+
+  /** One run of each worker's first `limits[k]` operations; stops them when `budgetMs` is over. */
+  const run = async (limits: readonly number[], budgetMs: number | null) => {
+    for (const i of [CONTROL.READY, CONTROL.DONE, CONTROL.STOP, CONTROL.FAILED]) Atomics.store(control, i, 0);
+    for (let k = 0; k < n; k++) {
+      Atomics.store(control, CONTROL.FINISHED + k, 0);
+      Atomics.store(rings, k * RING_WORDS, 0);
+      Atomics.store(rings, k * RING_WORDS + 1, 0);
+    }
+    const memory = target.fresh();
+    const answers = workers.map((w) => once(w, "message") as Promise<[RanMessage]>);
+    workers.forEach((w, k) => {
+      w.postMessage({ memory, limit: limits[k] } satisfies RunMessage);
+    });
+    waitFor(control, CONTROL.READY, n, "attached");
+    const t0 = process.hrtime.bigint();
+    Atomics.add(control, CONTROL.GO, 1);
+    Atomics.notify(control, CONTROL.GO);
+    if (budgetMs !== null) {
+      const deadline = Date.now() + budgetMs;
+      for (let done = Atomics.load(control, CONTROL.DONE); done < n && Date.now() < deadline; ) {
+        Atomics.wait(control, CONTROL.DONE, done, Math.max(1, deadline - Date.now()));
+        done = Atomics.load(control, CONTROL.DONE);
+      }
+      Atomics.store(control, CONTROL.STOP, 1);
+    }
+    waitFor(control, CONTROL.DONE, n, "finished");
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const replies = (await Promise.all(answers)).map(([m]) => m);
+    const errors = replies.flatMap((m) => ("error" in m ? [m.error] : []));
+    if (errors.length > 0 || failures.length > 0 || Atomics.load(control, CONTROL.FAILED) !== 0)
+      throw new Error(`${spec.impl} × ${spec.workload}: ${[...errors, ...failures].join("\n")}`);
+    return { seconds, progress: replies.map((m) => ("progress" in m ? m.progress : 0)) };
+  };
+
+  try {
+    const whole = split.shares.map((s) => s.ops.length);
+    // the warm-ups: the second, with the JIT warm, finds the prefix again
+    let fraction = 1;
+    for (let pass = 0; pass < 2; pass++) {
+      const { progress } = await run(whole, spec.budgetMs);
+      const fits = Math.min(...progress.map((p, k) => (whole[k] === 0 ? 1 : p / whole[k])));
+      fraction = pass === 0 ? fits : Math.max(fraction, fits);
+    }
+    const limits = whole.map((count) => (fraction >= 1 ? count : Math.max(1, Math.ceil(count * fraction))));
+    const seconds: number[] = [];
+    let highWater = 0;
+    for (let r = 0; r < spec.runs; r++) {
+      seconds.push((await run(limits, null)).seconds);
+      highWater = Math.max(highWater, target.highWater());
+    }
+    const opsTimed = limits.reduce((a, b) => a + b, 0);
+    const handOffs = split.shares.reduce((sum, s, k) => {
+      let count = 0;
+      for (let i = 0; i < limits[k]; i++) if ((s.ops[i] & 3) === OP_HAND_OFF) count++;
+      return sum + count;
+    }, 0);
+    // a prefix of each share is not a prefix of W: its peak live payload is unknown, so is its utilization
+    const wholeWorkload = opsTimed === split.totalOps;
+    return {
+      impl: spec.impl,
+      workload: spec.workload,
+      opsTotal: split.totalOps,
+      opsTimed,
+      seconds,
+      utilization: wholeWorkload && highWater > 0 ? split.peakLiveBytes / highWater : null,
+      extra: {
+        workers: n,
+        crossWorkerFrees: handOffs,
+        peakHeapBytes: highWater,
+        peakLiveBytes: split.peakLiveBytes,
+      },
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+const arg = process.argv[2];
+if (arg === undefined) {
+  process.stderr.write("usage: node --expose-gc dist/multi-worker-cell.js '<MultiWorkerCellSpec JSON>'\n");
+  process.exit(2);
+}
+measure(JSON.parse(arg) as MultiWorkerCellSpec).then(
+  (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
