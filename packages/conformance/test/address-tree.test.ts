@@ -51,7 +51,7 @@ const operations = fc.array(
 function expectPlacementsOfScan(strategy: () => Strategy<unknown>, rover: boolean): void {
   fc.assert(
     fc.property(operations, (ops) => {
-      const heap = createHeap({ strategy: strategy(), size: 1 << 16, maxSize: 1 << 22 });
+      const heap = createHeap({ strategy: strategy(), size: 1 << 16, maxSize: 1 << 22, cache: false });
       const live: number[] = [];
       let from = 0;
       for (const o of ops) {
@@ -81,7 +81,7 @@ describe("first-fit (address tree)", () => {
   });
 
   it("reports the largest free block from the root, and the same figures as a walk", () => {
-    const heap = createHeap({ strategy: firstFit(), size: 1 << 16 });
+    const heap = createHeap({ strategy: firstFit(), size: 1 << 16, cache: false });
     const ptrs = Array.from({ length: 64 }, (_, i) => heap.malloc(8 + 24 * (i % 7)));
     for (let i = 0; i < ptrs.length; i += 2) heap.free(ptrs[i]);
     const free = [...heap.blocks()].filter((b) => b.state === "free");
@@ -94,12 +94,12 @@ describe("first-fit (address tree)", () => {
   });
 
   it("names the block when a tree link is broken", () => {
-    const heap = createHeap({ strategy: firstFit(), size: 1 << 16 });
+    const heap = createHeap({ strategy: firstFit(), size: 1 << 16, cache: false });
     twoHoles(heap, 100, 300);
     heap.check();
     // point the root's left link back at the root: a cycle, and a key out of address order
     const u32 = heap.memory.u32;
-    const root = u32[(16 + ENGINE_HEADER_BYTES) >> 2]; // region base 16, then the engine's header
+    const root = u32[(heap.regionBase + ENGINE_HEADER_BYTES) >> 2]; // the region, then the engine's header
     u32[(root + 4) >> 2] = root;
     expect(() => heap.check()).toThrow(
       new HeapCorruptionError(root, "the address tree is out of address order"),
@@ -107,7 +107,7 @@ describe("first-fit (address tree)", () => {
   });
 
   it("keeps the LIFO variant on a list, as before", () => {
-    const heap = createHeap({ strategy: firstFit({ order: "lifo" }), size: 1 << 16 });
+    const heap = createHeap({ strategy: firstFit({ order: "lifo" }), size: 1 << 16, cache: false });
     const [, b] = twoHoles(heap, 40, 40);
     expect(heap.malloc(40)).toBe(b); // the last freed comes first
     expect(heap.strategy).toBe("first-fit-lifo");
@@ -120,7 +120,7 @@ describe("next-fit (address tree and rover)", () => {
   });
 
   it("moves the rover to the start of a free block that comes to cover it", () => {
-    const heap = createHeap({ strategy: nextFit(), size: 1 << 16 });
+    const heap = createHeap({ strategy: nextFit(), size: 1 << 16, cache: false });
     const p1 = heap.malloc(40);
     const x = heap.malloc(40);
     heap.malloc(40);

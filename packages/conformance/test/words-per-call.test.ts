@@ -2,7 +2,8 @@
 // i32 views), at 100 and at 10 k live blocks: the machine-independent form of "time per call does
 // not grow with the number of live blocks". Ops/s on a real machine also depends on how far apart
 // those words are (the caches); the count depends on the algorithm only.
-import { createHeap, watchWordAccess } from "@heapkit/heap";
+import { createHeap } from "@heapkit/heap";
+import { watchWordAccess } from "@heapkit/heap/testing";
 import { strategies } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
 
@@ -14,7 +15,7 @@ function wordsPerCall(name: string, live: number): { mean: number; max: number }
     return seed / 2 ** 32;
   };
   const size = (): number => Math.round(8 * Math.exp(random() * Math.log(512)));
-  const heap = createHeap({ strategy: strategies[name](), size: 1 << 20, maxSize: 1 << 30 });
+  const heap = createHeap({ strategy: strategies[name](), size: 1 << 20, maxSize: 1 << 30, cache: false });
   const ptrs: number[] = [];
   for (let i = 0; i < live; i++) ptrs.push(heap.malloc(size()));
   // churn until the free blocks are as scattered as a long run leaves them

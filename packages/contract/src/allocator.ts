@@ -79,8 +79,11 @@ export interface Region {
   sbrk(increment: number): number;
 }
 
-/** What a region of the heap holds. */
-export type BlockState = "used" | "free" | "meta";
+/**
+ * What a region of the heap holds. `cached` is a block the strategy counts as used but that sits in
+ * a worker's front cache, freed by the program and waiting to be handed out again: neither live nor free.
+ */
+export type BlockState = "used" | "free" | "meta" | "cached";
 
 /** One block (or metadata area) of a heap, as {@link AllocatorEngine.blocks} walks them by address. */
 export interface BlockInfo {
@@ -88,11 +91,11 @@ export interface BlockInfo {
   readonly offset: number;
   /** The block's whole size in bytes, header included. */
   readonly size: number;
-  /** Used, free, or allocator metadata (tables, pool headers, alignment padding). */
+  /** Used, free, cached, or allocator metadata (tables, pool headers, alignment padding). */
   readonly state: BlockState;
-  /** The payload pointer of a used block; 0 for free and metadata blocks. */
+  /** The payload pointer of a used or cached block; 0 for free and metadata blocks. */
   readonly ptr: Ptr;
-  /** Usable payload bytes of a used block; 0 otherwise. */
+  /** Usable payload bytes of a used or cached block; 0 otherwise. */
   readonly payload: number;
 }
 
@@ -158,6 +161,18 @@ export interface AllocatorEngine {
 }
 
 /**
+ * A strategy as data: its name and options, with any strategy among the options (pymalloc's
+ * fallback) itself a descriptor. A shared heap keeps one in its memory so that another worker can
+ * make the same strategy again when it attaches.
+ */
+export interface StrategyDescriptor {
+  /** The strategy's name. */
+  readonly name: string;
+  /** Its options, as JSON can hold them. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/**
  * A placement strategy: the plug-in that decides where blocks go. It depends only on this contract.
  *
  * @typeParam Options - the strategy's own options
@@ -197,10 +212,16 @@ export interface HeapStats extends EngineStats {
   capacity: number;
   /** The most the heap may grow to, from its base. */
   heapLimit: number;
-  /** `heapSize − liveBytes − freeBytes`: headers, tables, padding. */
+  /** `heapSize − liveBytes − freeBytes − cachedBytes`: headers, tables, padding. */
   overheadBytes: number;
-  /** Bytes of the heap's side map of live pointers (outside the buffer; what makes pointer checks O(1)). */
+  /** Bytes of the heap's map of live pointers (in the buffer, before the region; what makes pointer checks O(1)). */
   pointerMapBytes: number;
+  /** Blocks freed by the program and held in the workers' front caches (neither live nor free). */
+  cachedBlocks: number;
+  /** Usable payload bytes of the cached blocks. */
+  cachedBytes: number;
+  /** Workers attached to the heap now (1 for a heap used by one thread). */
+  attachedWorkers: number;
   /** `1 − largestFreeBlock / freeBytes`: 0 when all free space is one block. */
   externalFragmentation: number;
   /** Successful allocations (malloc, calloc, memalign, and realloc of null). */
@@ -221,7 +242,9 @@ export interface HeapUsage extends FreeSpace {
   liveBlocks: number;
   /** Usable payload bytes of the live blocks. */
   liveBytes: number;
-  /** `heapSize − liveBytes − freeBytes`: headers, tables, padding. */
+  /** Usable payload bytes of the blocks held in front caches. */
+  cachedBytes: number;
+  /** `heapSize − liveBytes − freeBytes − cachedBytes`: headers, tables, padding. */
   overheadBytes: number;
   /** `1 − largestFreeBlock / freeBytes`: 0 when all free space is one block. */
   externalFragmentation: number;

@@ -14,6 +14,10 @@ export type HeapErrorCode =
   | "HEAP_INVALID_SIZE"
   | "HEAP_CORRUPTION"
   | "HEAP_USE_AFTER_FREE"
+  | "HEAP_FORMAT"
+  | "HEAP_DETACHED"
+  | "HEAP_LOCK_TIMEOUT"
+  | "UNSUPPORTED_PLATFORM"
   | "TRACE_FORMAT";
 
 /** The base class of every heapkit error. */
@@ -29,7 +33,8 @@ function formatBytes(bytes: number): string {
 /**
  * Nothing fits: the seed program's `MemoryError('Out of memory')`, with the figures that explain it.
  * A request can fail while `freeBytes` exceeds it: the free bytes are split into blocks that are
- * each too small (external fragmentation), which `largestFreeBlock` shows.
+ * each too small (external fragmentation), which `largestFreeBlock` shows. `growableBytes` is the
+ * room the heap could still have grown into: what its strategy could not use for this request.
  */
 export class OutOfMemoryError extends HeapError {
   readonly code = "HEAP_OUT_OF_MEMORY" as const;
@@ -41,17 +46,28 @@ export class OutOfMemoryError extends HeapError {
   readonly largestFreeBlock: number;
   /** The heap's size limit (the most it may grow to), in bytes. */
   readonly heapLimit: number;
+  /** Bytes between the heap's end and its limit: room it may still grow into. */
+  readonly growableBytes: number;
 
-  constructor(requested: number, freeBytes: number, largestFreeBlock: number, heapLimit: number) {
+  constructor(
+    requested: number,
+    freeBytes: number,
+    largestFreeBlock: number,
+    heapLimit: number,
+    growableBytes = 0,
+  ) {
     super(
       `Out of memory: asked for ${formatBytes(requested)}; ${formatBytes(freeBytes)} free, ` +
-        `largest free block ${formatBytes(largestFreeBlock)}, heap limit ${formatBytes(heapLimit)}`,
+        `largest free block ${formatBytes(largestFreeBlock)}` +
+        (growableBytes > 0 ? `, ${formatBytes(growableBytes)} more the heap may grow by` : "") +
+        `, heap limit ${formatBytes(heapLimit)}`,
     );
     this.name = "OutOfMemoryError";
     this.requested = requested;
     this.freeBytes = freeBytes;
     this.largestFreeBlock = largestFreeBlock;
     this.heapLimit = heapLimit;
+    this.growableBytes = growableBytes;
   }
 }
 
@@ -158,5 +174,85 @@ export class TraceFormatError extends HeapError {
     this.file = file;
     this.line = line;
     this.expected = expected;
+  }
+}
+
+/**
+ * Memory that is not a heap of this layout: attaching to a buffer that holds no heap (or one of
+ * another layout version, strategy or alignment), or formatting a buffer that already holds a live
+ * heap without asking to. Nothing is written to the memory.
+ */
+export class HeapFormatError extends HeapError {
+  readonly code = "HEAP_FORMAT" as const;
+  /** The byte offset where the heap's control block was expected. */
+  readonly offset: number;
+  /** What was found instead, in words. */
+  readonly reason: string;
+
+  constructor(offset: number, reason: string) {
+    super(`no usable heap at offset ${offset}: ${reason}`);
+    this.name = "HeapFormatError";
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The heap's memory is gone from this thread: its buffer was transferred (to a worker, say) or
+ * detached, or this heap object was detached from a shared heap with `detach()`.
+ */
+export class DetachedMemoryError extends HeapError {
+  readonly code = "HEAP_DETACHED" as const;
+  /** The call that found it. */
+  readonly operation: string;
+
+  constructor(
+    operation: string,
+    reason = "the heap's memory was detached (its buffer was transferred away): attach to it where it lives now",
+  ) {
+    super(`${operation}: ${reason}`);
+    this.name = "DetachedMemoryError";
+    this.operation = operation;
+  }
+}
+
+/**
+ * A shared heap's lock was held longer than the caller may wait: the worker that holds it is stuck,
+ * or died while it held it. Names that worker. The heap may be mid-update: treat it as lost.
+ */
+export class LockTimeoutError extends HeapError {
+  readonly code = "HEAP_LOCK_TIMEOUT" as const;
+  /** The call that waited. */
+  readonly operation: string;
+  /** How long it waited, in milliseconds. */
+  readonly waitedMs: number;
+  /** The worker slot that held the lock (-1 if unknown). */
+  readonly holderSlot: number;
+  /** The thread id that worker attached with (worker_threads' threadId, or a random id in browsers). */
+  readonly holderThread: number;
+
+  constructor(operation: string, waitedMs: number, holderSlot: number, holderThread: number) {
+    super(
+      `${operation}: waited ${waitedMs} ms for the heap lock, held by worker slot ${holderSlot} ` +
+        `(thread ${holderThread}); that worker is stuck or died while holding it`,
+    );
+    this.name = "LockTimeoutError";
+    this.operation = operation;
+    this.waitedMs = waitedMs;
+    this.holderSlot = holderSlot;
+    this.holderThread = holderThread;
+  }
+}
+
+/** The JavaScript platform lacks something a heap needs (resizable ArrayBuffer, Atomics, …); says what. */
+export class UnsupportedPlatformError extends HeapError {
+  readonly code = "UNSUPPORTED_PLATFORM" as const;
+  /** What is missing. */
+  readonly feature: string;
+
+  constructor(feature: string, remedy: string) {
+    super(`this JavaScript platform lacks ${feature}: ${remedy}`);
+    this.name = "UnsupportedPlatformError";
+    this.feature = feature;
   }
 }

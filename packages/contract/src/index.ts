@@ -22,17 +22,22 @@ export type {
   Ptr,
   Region,
   Strategy,
+  StrategyDescriptor,
 } from "./allocator.js";
 export { NULL_PTR } from "./allocator.js";
 export {
+  DetachedMemoryError,
   DoubleFreeError,
   HeapCorruptionError,
   HeapError,
   type HeapErrorCode,
+  HeapFormatError,
   InvalidPointerError,
   InvalidSizeError,
+  LockTimeoutError,
   OutOfMemoryError,
   TraceFormatError,
+  UnsupportedPlatformError,
   UseAfterFreeError,
 } from "./errors.js";
 export { alignUp, isPowerOfTwo, reallocByMoving } from "./helpers.js";

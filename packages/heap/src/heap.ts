@@ -1,21 +1,36 @@
 /**
- * The heap: what users hold. It owns the memory and the region, validates every call, keeps O(1)
- * counters, and hands placement to the strategy's engine.
+ * The heap: what users hold. It validates every call, answers "is this a live block?" in O(1), keeps
+ * its figures, serves small blocks from a per-worker front cache, and hands placement to the
+ * strategy's engine — with all of its state in its memory (drawn in ./layout.ts), so that any
+ * worker can attach to the same heap.
  *
  * ```
- *  memory  0        base                                      brk            capacity     limit
- *          | (null, |  engine metadata | blocks …  | epilogue  |  not yet      |  may grow  |
- *          |  wasm  |                  |           |           |  claimed      |  to here   |
- *          |  data) |<-------------- the region: [base, brk) ->|
+ *   malloc(n) ──► validate n ──► front cache of this worker: class ⌈n/align⌉ non-empty? ──► pop, mark live
+ *                                    │ no (or n too big)
+ *                                    ▼
+ *                  [heap lock] ──► engine.malloc(n) ──► mark live             (the strategy's own O(…))
  *
- *  pointer map (outside the buffer): one bit per `align` bytes of memory, set at the payload
- *  address of every live block. free/realloc/usableSize read one bit, so a pointer into a payload,
- *  past the end or already freed is rejected in O(1) — before the engine touches anything.
+ *   free(p)   ──► p in [regionBase, brk), aligned, its pointer-map bit set? (O(1); else a typed error)
+ *                 ──► class ⌊usable/align⌋ cacheable and not full? ──► clear the bit, push
+ *                                    │ no
+ *                                    ▼
+ *                  [heap lock] ──► clear the bit; give the class's older half back to the engine, push;
+ *                                  or engine.free(p)
  * ```
  *
- * Why a side map rather than a check word in every header: a 32-bit header has no spare bits for
- * a checksum, and an 8-byte header would cost every small block 4 bytes; the map costs 1 bit per
- * 8 bytes (1.6 %) and cannot be forged by payload bytes that happen to look like a header.
+ * The front cache is glibc's tcache idea: small freed blocks wait in bounded LIFO stacks per size
+ * class and go out again without touching the strategy. A cached block is used as the strategy sees
+ * it and not live as the program sees it: `stats()` counts it apart (`cachedBlocks`, `cachedBytes`),
+ * `blocks()` shows it as `cached`. Cached blocks go back to the strategy when their class is full,
+ * before the heap would grow for a request (so caching never raises the high-water mark), before an
+ * out-of-memory error, on `flushCache()` and on `detach()`.
+ *
+ * Over shared memory (a `SharedArrayBuffer` or a shared `WebAssembly.Memory`) every worker attaches
+ * with a slot of its own: its cache and figures. A cache hit takes only that slot's lock, which no
+ * one else takes but `check()`, `stats()`, `blocks()` and an out-of-memory flush; everything that
+ * reaches the strategy runs under the heap lock (./lock.ts). A strategy stays single-threaded code.
+ * Pointer-map bits are set and cleared with `Atomics`, so a double free raced from two workers is
+ * still caught exactly once. Over unshared memory there are no locks and no atomics.
  *
  * @module
  */
@@ -24,6 +39,7 @@ import {
   type Allocator,
   type AllocatorEngine,
   type BlockInfo,
+  DetachedMemoryError,
   DoubleFreeError,
   HeapCorruptionError,
   type HeapListener,
@@ -37,55 +53,63 @@ import {
   type Region,
   type Strategy,
 } from "@heapkit/contract";
-import { BufferMemory, createMemory, MAX_MEMORY_BYTES } from "./memory.js";
+import {
+  C_ALIGN,
+  C_ATTACH_EPOCH,
+  C_ATTACHED,
+  C_BRK,
+  C_CACHE_CLASSES,
+  C_CACHE_DEPTH,
+  C_FAILED,
+  C_FLAGS,
+  C_LAYOUT_VERSION,
+  C_LIMIT,
+  C_LOCK,
+  C_LOCK_HOLDER,
+  C_MAGIC,
+  C_MAP_BYTES,
+  C_MAP_OFFSET,
+  C_REGION_BASE,
+  C_SLOT_BYTES,
+  C_SLOT_COUNT,
+  C_SLOTS_OFFSET,
+  CF_OFFSET,
+  CF_PEAK_BRK,
+  CF_PEAK_LIVE_BLOCKS,
+  CF_PEAK_LIVE_BYTES,
+  CONTROL_BYTES,
+  FLAG_FRONT_CACHE,
+  FLAG_THREAD_SAFE,
+  S_CACHE_OFFSET,
+  S_CACHED_COUNT,
+  S_LOCK,
+  S_STATE,
+  S_THREAD,
+  SF_FREES,
+  SF_LIVE_BYTES,
+  SF_MALLOCS,
+  SF_OFFSET,
+  SF_REALLOCS,
+  SLOT_ATTACHED,
+  SLOT_FREE,
+} from "./layout.js";
+import { acquire, type LockOwnerInfo, release } from "./lock.js";
+import type { BufferMemory } from "./memory.js";
 
-/** Options of {@link createHeap}. */
-export interface HeapOptions {
-  /** The placement strategy (a plug-in from one of the strategy packages). */
-  strategy: Strategy<unknown>;
-  /** Initial bytes of a new memory (default 64 KiB, or `maxSize` if smaller). Ignored when `memory` is given. */
-  size?: number;
-  /** The most bytes the memory may grow to (default 256 MiB for a new memory; the memory's own maximum otherwise). */
-  maxSize?: number;
-  /** An existing store to manage: ArrayBuffer, resizable ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory. */
-  memory?: ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
-  /** Make the new memory a growable SharedArrayBuffer (for workers). Ignored when `memory` is given. */
-  shared?: boolean;
-  /** First byte the heap may use (default 16: offset 0 stays null). Bytes below it are left alone — for wasm data. */
-  base?: number;
-  /** Payload alignment: 8 (default) or 16. */
-  align?: Alignment;
-}
-
-/** A copy of a heap's whole state, from {@link Heap.snapshot}. */
+/**
+ * A copy of a heap's whole state, from {@link Heap.snapshot}: the bytes of its memory that mean
+ * something — up to the part of the pointer map that covers the region, and the region itself.
+ */
 export interface HeapSnapshot {
   /** The strategy that formatted it. */
   readonly strategy: string;
-  /** The bytes `[0, brk)` of the memory. */
-  readonly bytes: Uint8Array;
-  /** The pointer map. */
-  readonly pointerMap: Uint32Array;
+  /** The bytes `[0, h)`: what lies below the heap, its control block, worker slots, and pointer map up to the break. */
+  readonly head: Uint8Array;
+  /** The bytes `[regionBase, brk)`: the strategy's region. */
+  readonly region: Uint8Array;
   /** The region's break. */
   readonly brk: number;
-  /** The heap's counters. */
-  readonly counters: Float64Array;
 }
-
-const DEFAULT_SIZE = 64 * 1024;
-const DEFAULT_MAX_SIZE = 256 * 1024 * 1024;
-const DEFAULT_BASE = 16;
-
-// indices into the counters array (a Float64Array so snapshot/restore copy them in one go)
-const LIVE_BLOCKS = 0;
-const LIVE_BYTES = 1;
-const PEAK_LIVE_BLOCKS = 2;
-const PEAK_LIVE_BYTES = 3;
-const PEAK_BRK = 4;
-const MALLOCS = 5;
-const FREES = 6;
-const REALLOCS = 7;
-const FAILED = 8;
-const COUNTER_COUNT = 9;
 
 /**
  * Typed-array constructors the view helpers accept.
@@ -97,92 +121,163 @@ type ViewConstructor<T> = {
   readonly BYTES_PER_ELEMENT: number;
 };
 
-/**
- * A heap: one strategy over one memory. Create it with {@link createHeap}.
- */
-export class Heap implements Allocator, Region {
+/** How a {@link Heap} object comes to its memory: formatting it, or attaching to a heap there. */
+export interface HeapBinding {
+  /** The memory, wrapped. */
   readonly memory: BufferMemory;
-  readonly engine: AllocatorEngine;
-  readonly align: Alignment;
+  /** Byte offset of the control block. */
   readonly base: number;
+  /** The strategy (the one that formatted the heap, when attaching). */
+  readonly strategy: Strategy<unknown>;
+  /** Format the region (a new heap) or open it (attach). */
+  readonly mode: "create" | "attach";
+  /** Milliseconds a call waits for a lock before `LockTimeoutError`. */
+  readonly lockTimeout: number;
+  /** The id this worker attaches with, shown when it holds a lock too long. */
+  readonly threadId: number;
+}
+
+/** The strategy's view of the heap: `[regionBase, brk)`, grown by `sbrk`. */
+class HeapRegion implements Region {
+  readonly memory: BufferMemory;
+  readonly base: number;
+  readonly limit: number;
+  readonly align: Alignment;
+  private readonly heap: Heap;
+
+  constructor(heap: Heap) {
+    this.heap = heap;
+    this.memory = heap.memory;
+    this.base = heap.regionBase;
+    this.limit = heap.limit;
+    this.align = heap.align;
+  }
+
+  get brk(): number {
+    return this.heap.brk;
+  }
+
+  sbrk(increment: number): number {
+    return this.heap.extendRegion(increment);
+  }
+}
+
+/**
+ * A heap: one strategy over one memory. Make one with `createHeap`, `createSharedHeap` or `attachHeap`.
+ */
+export class Heap implements Allocator {
+  readonly memory: BufferMemory;
+  readonly align: Alignment;
+  /** Offset of the heap's control block: the first byte it uses. */
+  readonly base: number;
+  /** The first byte of the strategy's region; every payload lies above it. */
+  readonly regionBase: number;
+  /** The region can never grow past this offset. */
   readonly limit: number;
   readonly strategy: string;
   /** The largest size one request may ask for. */
   readonly maxRequest: number;
-  private brkOffset: number;
-  private pointerMap: Uint32Array;
+  /** True over shared memory: every call is safe from any number of workers. */
+  readonly threadSafe: boolean;
+  /** This worker's slot. */
+  readonly slot: number;
+  private readonly engine: AllocatorEngine;
   private readonly alignShift: number;
-  private readonly counters = new Float64Array(COUNTER_COUNT);
+  private readonly alignMask: number;
+  /** 32-bit word index of the control block. */
+  private readonly control: number;
+  /** f64 index of the control block's figures. */
+  private readonly controlFigures: number;
+  /** 32-bit word index of the pointer map. */
+  private readonly mapWord: number;
+  /** 32-bit word index of this worker's slot. */
+  private readonly slotWord: number;
+  /** f64 index of this worker's figures. */
+  private readonly slotFigures: number;
+  /** 32-bit word index of this worker's class counts; the entries follow them. */
+  private readonly countWord: number;
+  private readonly entryWord: number;
+  private readonly cacheClasses: number;
+  private readonly cacheDepth: number;
+  /** The largest request a cache hit can serve; -1 when there is no cache (or the heap is detached). */
+  private cacheMaxRequest: number;
+  private readonly lockTimeout: number;
+  private readonly owner: LockOwnerInfo;
   private listener: HeapListener | null = null;
-  private readonly watchWasm: boolean;
+  /** False while the heap tries a request without growing, to give its cached blocks back first. */
+  private growthAllowed = true;
+  private attached = true;
+  /** Live blocks and bytes of the other slots, while this is the only worker attached (see notePeaks). */
+  private othersLiveBlocks = 0;
+  private othersLiveBytes = 0;
+  private othersEpoch = -1;
 
-  constructor(options: HeapOptions) {
-    const align = options.align ?? 8;
-    if (align !== 8 && align !== 16) {
-      throw new InvalidSizeError("createHeap", "align", align, 16, "expected 8 or 16");
-    }
-    const base = options.base ?? DEFAULT_BASE;
-    if (!Number.isInteger(base) || base < 16 || base % 16 !== 0) {
-      throw new InvalidSizeError(
-        "createHeap",
-        "base",
-        base,
-        MAX_MEMORY_BYTES,
-        "expected a multiple of 16, at least 16",
-      );
-    }
-    let memory: BufferMemory;
-    if (options.memory !== undefined) {
-      memory = new BufferMemory(options.memory, options.maxSize);
-    } else {
-      const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
-      checkLength("maxSize", maxSize, 256);
-      const size = Math.min(options.size ?? DEFAULT_SIZE, maxSize);
-      checkLength("size", size, 0);
-      memory = createMemory({ size, maxSize, shared: options.shared ?? false });
-    }
-    const limit = Math.min(memory.maxByteLength, options.maxSize ?? memory.maxByteLength) & ~(align - 1);
-    if (base + 64 > limit) {
-      throw new InvalidSizeError(
-        "createHeap",
-        "maxSize",
-        limit,
-        MAX_MEMORY_BYTES,
-        `the heap needs more than ${base + 64} bytes`,
-      );
-    }
+  /** Use `createHeap`, `createSharedHeap` or `attachHeap`. */
+  constructor(binding: HeapBinding) {
+    const { memory, base } = binding;
+    const i32 = memory.i32;
+    const control = base >> 2;
     this.memory = memory;
-    this.align = align;
-    this.alignShift = align === 8 ? 3 : 4;
     this.base = base;
-    this.limit = limit;
-    this.maxRequest = limit - base;
-    this.brkOffset = base;
-    this.counters[PEAK_BRK] = base;
-    this.pointerMap = new Uint32Array(this.mapWordsFor(memory.byteLength));
-    this.watchWasm = memory.kind === "wasm-memory";
-    this.engine = options.strategy.create(this);
+    this.control = control;
+    this.controlFigures = (base + CF_OFFSET) >> 3;
+    this.align = i32[control + C_ALIGN] as Alignment;
+    this.alignShift = this.align === 8 ? 3 : 4;
+    this.alignMask = this.align - 1;
+    this.limit = i32[control + C_LIMIT];
+    this.regionBase = i32[control + C_REGION_BASE];
+    this.maxRequest = this.limit - this.regionBase;
+    this.mapWord = i32[control + C_MAP_OFFSET] >> 2;
+    this.threadSafe = (i32[control + C_FLAGS] & FLAG_THREAD_SAFE) !== 0;
+    this.cacheClasses = i32[control + C_CACHE_CLASSES];
+    this.cacheDepth = i32[control + C_CACHE_DEPTH];
+    this.lockTimeout = binding.lockTimeout;
+    this.owner = {
+      holderSlot: () => Atomics.load(this.memory.i32, this.control + C_LOCK_HOLDER) - 1,
+      holderThread: (slot) => Atomics.load(this.memory.i32, this.slotWordOf(slot) + S_THREAD),
+    };
+    this.slot = this.claimSlot(binding.mode, binding.threadId);
+    this.slotWord = this.slotWordOf(this.slot);
+    this.slotFigures = ((this.slotWord << 2) + SF_OFFSET) >> 3;
+    this.countWord = this.slotWord + (S_CACHE_OFFSET >> 2);
+    this.entryWord = this.countWord + this.cacheClasses;
+    const cacheOn = (i32[control + C_FLAGS] & FLAG_FRONT_CACHE) !== 0 && this.cacheClasses > 1;
+    this.cacheMaxRequest = cacheOn ? (this.cacheClasses - 1) << this.alignShift : -1;
+    const region = new HeapRegion(this);
+    try {
+      this.engine = this.withHeapLock("attach", () =>
+        binding.mode === "create" ? binding.strategy.create(region) : binding.strategy.attach(region),
+      );
+    } catch (error) {
+      this.releaseSlot();
+      throw error;
+    }
     this.strategy = this.engine.strategy;
   }
 
-  // ---------------------------------------------------------------- Region (what the engine sees)
+  // ---------------------------------------------------------------- the region (what the engine sees)
 
-  /** The current end of the heap (exclusive). */
+  /** The current end of the strategy's region (exclusive). */
   get brk(): number {
-    return this.brkOffset;
+    return this.memory.i32[this.control + C_BRK];
   }
 
-  /** Moves the break up by `increment` bytes, growing the memory if needed; -1 if the limit forbids it. */
-  sbrk(increment: number): number {
-    const old = this.brkOffset;
+  /**
+   * Moves the break up by `increment` bytes, growing the memory if needed; -1 if the limit or the
+   * memory forbids it. Called by the engine, under the heap lock.
+   *
+   * @internal
+   */
+  extendRegion(increment: number): number {
+    const i32 = this.memory.i32;
+    const old = i32[this.control + C_BRK];
     const next = old + increment;
-    if (increment < 0 || (increment & (this.align - 1)) !== 0 || next > this.limit) return -1;
-    if (next > this.memory.byteLength) {
-      if (!this.memory.grow(Math.min(this.limit, next))) return -1;
-      this.growPointerMap();
-    }
-    this.brkOffset = next;
-    if (next > this.counters[PEAK_BRK]) this.counters[PEAK_BRK] = next;
+    if (increment < 0 || (increment & this.alignMask) !== 0 || next > this.limit || !this.growthAllowed)
+      return -1;
+    if (next > this.memory.viewBytes && !this.memory.grow(Math.min(this.limit, next))) return -1;
+    this.memory.i32[this.control + C_BRK] = next;
+    const f64 = this.memory.f64;
+    if (next > f64[this.controlFigures + CF_PEAK_BRK]) f64[this.controlFigures + CF_PEAK_BRK] = next;
     if (this.listener !== null) this.listener("grow", old, next, 0);
     return old;
   }
@@ -191,21 +286,17 @@ export class Heap implements Allocator, Region {
 
   malloc(size: number): Ptr {
     const ptr = this.tryMalloc(size);
-    if (ptr === 0) throw this.outOfMemory(size);
+    if (ptr === 0) throw this.outOfMemory("malloc", size);
     return ptr;
   }
 
   tryMalloc(size: number): Ptr {
     if ((size | 0) !== size || size < 0 || size > this.maxRequest) throw this.badSize("malloc", "size", size);
-    if (this.watchWasm) this.syncWasm();
-    const ptr = this.engine.malloc(size);
-    if (ptr === 0) {
-      this.counters[FAILED]++;
-      return 0;
+    if (size <= this.cacheMaxRequest) {
+      const ptr = this.threadSafe ? this.takeCachedShared(size) : this.takeCached(size);
+      if (ptr !== 0) return ptr;
     }
-    this.markLive(ptr);
-    if (this.listener !== null) this.listener("malloc", ptr, size, 0);
-    return ptr;
+    return this.mallocFromStrategy(size);
   }
 
   calloc(count: number, size: number): Ptr {
@@ -222,7 +313,9 @@ export class Heap implements Allocator, Region {
         `${count} × ${size} exceeds the heap's limit of ${this.maxRequest} bytes`,
       );
     }
-    const ptr = this.malloc(total);
+    const ptr = this.tryMalloc(total);
+    if (ptr === 0) throw this.outOfMemory("calloc", total);
+    if (ptr + total > this.memory.viewBytes) this.memory.sync("calloc");
     this.memory.u8.fill(0, ptr, ptr + total);
     return ptr;
   }
@@ -239,13 +332,18 @@ export class Heap implements Allocator, Region {
     }
     if ((size | 0) !== size || size < 0 || size > this.maxRequest)
       throw this.badSize("memalign", "size", size);
-    if (this.watchWasm) this.syncWasm();
-    const ptr = alignment <= this.align ? this.engine.malloc(size) : this.engine.memalign(alignment, size);
-    if (ptr === 0) {
-      this.counters[FAILED]++;
-      throw this.outOfMemory(size + (alignment > this.align ? alignment : 0));
-    }
-    this.markLive(ptr);
+    const ptr = this.withHeapLock("memalign", () => {
+      const engine = this.engine;
+      const place = () => (alignment <= this.align ? engine.malloc(size) : engine.memalign(alignment, size));
+      let placed = place();
+      if (placed === 0 && this.flushCachesForRoom()) placed = place();
+      if (placed === 0) {
+        Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
+        throw this.outOfMemory("memalign", size + (alignment > this.align ? alignment : 0), true);
+      }
+      this.markLive(placed, engine.usableSize(placed));
+      return placed;
+    });
     if (this.listener !== null) this.listener("malloc", ptr, size, 0);
     return ptr;
   }
@@ -259,58 +357,294 @@ export class Heap implements Allocator, Region {
       this.free(ptr);
       return 0;
     }
-    if (this.watchWasm) this.syncWasm();
-    const engine = this.engine;
-    const oldUsable = engine.usableSize(ptr);
-    const moved = engine.realloc(ptr, size);
-    if (moved === 0) {
-      this.counters[FAILED]++;
-      throw this.outOfMemory(size);
-    }
-    const counters = this.counters;
-    if (moved !== ptr) {
-      this.clearBit(ptr);
-      this.setBit(moved);
-    }
-    counters[LIVE_BYTES] += engine.usableSize(moved) - oldUsable;
-    if (counters[LIVE_BYTES] > counters[PEAK_LIVE_BYTES]) counters[PEAK_LIVE_BYTES] = counters[LIVE_BYTES];
-    counters[REALLOCS]++;
+    const moved = this.withHeapLock("realloc", () => {
+      if (!this.isLive(ptr)) throw this.badPointer("realloc", ptr, true);
+      const engine = this.engine;
+      const oldUsable = engine.usableSize(ptr);
+      let placed = engine.realloc(ptr, size);
+      if (placed === 0 && this.flushCachesForRoom()) placed = engine.realloc(ptr, size);
+      if (placed === 0) {
+        Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
+        throw this.outOfMemory("realloc", size, true);
+      }
+      if (placed !== ptr) {
+        this.clearLiveBit(ptr);
+        this.setLiveBit(placed);
+      }
+      this.slotFigure(SF_LIVE_BYTES, engine.usableSize(placed) - oldUsable);
+      this.slotFigure(SF_REALLOCS, 1);
+      this.notePeaks();
+      return placed;
+    });
     if (this.listener !== null) this.listener("realloc", moved, size, ptr);
     return moved;
   }
 
   free(ptr: Ptr): void {
     if (ptr === 0) return;
-    // isLive and clearBit in one: the pointer map's word and bit are computed once
-    if ((ptr | 0) !== ptr || (ptr & (this.align - 1)) !== 0 || ptr <= this.base || ptr >= this.brkOffset)
+    if ((ptr | 0) !== ptr || (ptr & this.alignMask) !== 0 || ptr <= this.regionBase || ptr >= this.brk)
       throw this.badPointer("free", ptr);
-    const unit = ptr >>> this.alignShift;
-    const word = this.pointerMap[unit >>> 5];
-    const bit = 1 << (unit & 31);
-    if ((word & bit) === 0) throw this.badPointer("free", ptr);
-    if (this.watchWasm) this.syncWasm();
-    const engine = this.engine;
-    const usable = engine.usableSize(ptr);
-    this.pointerMap[unit >>> 5] = word & ~bit; // (syncWasm may have replaced the map by a larger copy)
-    engine.free(ptr);
-    const counters = this.counters;
-    counters[LIVE_BLOCKS]--;
-    counters[LIVE_BYTES] -= usable;
-    counters[FREES]++;
-    if (this.listener !== null) this.listener("free", ptr, usable, 0);
+    if (this.threadSafe) this.freeShared(ptr);
+    else this.freeLocal(ptr);
   }
 
   usableSize(ptr: Ptr): number {
     if (!this.isLive(ptr)) throw this.badPointer("usableSize", ptr);
+    if (ptr >= this.memory.viewBytes) this.memory.sync("usableSize");
     return this.engine.usableSize(ptr);
   }
 
   isLive(ptr: Ptr): boolean {
     // (ptr | 0) === ptr rejects fractions, NaN, ±Infinity, non-numbers and anything ≥ 2^31
-    if ((ptr | 0) !== ptr || (ptr & (this.align - 1)) !== 0 || ptr <= this.base || ptr >= this.brkOffset)
+    if ((ptr | 0) !== ptr || (ptr & this.alignMask) !== 0 || ptr <= this.regionBase || ptr >= this.brk)
       return false;
     const unit = ptr >>> this.alignShift;
-    return (this.pointerMap[unit >>> 5] & (1 << (unit & 31))) !== 0;
+    if ((this.memory.i32[this.mapWord + (unit >>> 5)] & (1 << (unit & 31))) !== 0) return true;
+    // views over a buffer that wasm code replaced read nothing: follow it, then look again
+    return (
+      this.memory.sync("isLive") && (this.memory.i32[this.mapWord + (unit >>> 5)] & (1 << (unit & 31))) !== 0
+    );
+  }
+
+  // ---------------------------------------------------------------- the front cache
+
+  /** Pops a cached block for a request of `size` bytes (unshared memory), or returns 0. */
+  private takeCached(size: number): Ptr {
+    const i32 = this.memory.i32;
+    const shift = this.alignShift;
+    const cls = (size + this.alignMask) >>> shift || 1;
+    const countWord = this.countWord + cls;
+    const count = i32[countWord];
+    if (!(count > 0)) return 0; // also a detached buffer (undefined): the slow path says so
+    const entry = i32[this.entryWord + cls * this.cacheDepth + count - 1];
+    i32[countWord] = count - 1;
+    i32[this.slotWord + S_CACHED_COUNT]--;
+    const ptr = entry & ~this.alignMask;
+    const unit = ptr >>> shift;
+    i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
+    const f64 = this.memory.f64;
+    const figures = this.slotFigures;
+    const liveBytes = f64[figures + SF_LIVE_BYTES] + ((cls << shift) | (entry & this.alignMask));
+    const mallocs = f64[figures + SF_MALLOCS] + 1;
+    f64[figures + SF_LIVE_BYTES] = liveBytes;
+    f64[figures + SF_MALLOCS] = mallocs;
+    const peaks = this.controlFigures;
+    if (liveBytes > f64[peaks + CF_PEAK_LIVE_BYTES]) f64[peaks + CF_PEAK_LIVE_BYTES] = liveBytes;
+    const live = mallocs - f64[figures + SF_FREES];
+    if (live > f64[peaks + CF_PEAK_LIVE_BLOCKS]) f64[peaks + CF_PEAK_LIVE_BLOCKS] = live;
+    if (this.listener !== null) this.listener("malloc", ptr, size, 0);
+    return ptr;
+  }
+
+  /** The same over shared memory: under this worker's slot lock, the pointer-map bit set atomically. */
+  private takeCachedShared(size: number): Ptr {
+    const i32 = this.memory.i32;
+    const shift = this.alignShift;
+    const cls = (size + this.alignMask) >>> shift || 1;
+    const countWord = this.countWord + cls;
+    if (!(i32[countWord] > 0)) return 0;
+    this.lockSlot(this.slotWord, "malloc");
+    const count = i32[countWord];
+    if (count === 0) {
+      release(i32, this.slotWord + S_LOCK);
+      return 0;
+    }
+    const entry = i32[this.entryWord + cls * this.cacheDepth + count - 1];
+    i32[countWord] = count - 1;
+    i32[this.slotWord + S_CACHED_COUNT]--;
+    const ptr = entry & ~this.alignMask;
+    const unit = ptr >>> shift;
+    Atomics.or(i32, this.mapWord + (unit >>> 5), 1 << (unit & 31));
+    const f64 = this.memory.f64;
+    f64[this.slotFigures + SF_LIVE_BYTES] += (cls << shift) | (entry & this.alignMask);
+    f64[this.slotFigures + SF_MALLOCS]++;
+    release(i32, this.slotWord + S_LOCK);
+    this.notePeaks();
+    if (this.listener !== null) this.listener("malloc", ptr, size, 0);
+    return ptr;
+  }
+
+  /** The front-cache class of a block of `usable` bytes, or -1 if it is not cached. */
+  private cacheClassOf(usable: number): number {
+    if (this.cacheMaxRequest < 0) return -1;
+    const cls = usable >>> this.alignShift;
+    // class 0 (less than `align` usable bytes) would serve no request: such blocks are not cached
+    return cls > 0 && cls < this.cacheClasses ? cls : -1;
+  }
+
+  /** Pushes a block on its class (which has room): the entry packs the usable bytes' low bits into the pointer's. */
+  private pushCached(cls: number, ptr: Ptr, usable: number): void {
+    const i32 = this.memory.i32;
+    const countWord = this.countWord + cls;
+    const count = i32[countWord];
+    i32[this.entryWord + cls * this.cacheDepth + count] = ptr | (usable & this.alignMask);
+    i32[countWord] = count + 1;
+    i32[this.slotWord + S_CACHED_COUNT]++;
+  }
+
+  /**
+   * Gives the older `count` blocks of class `cls` of the slot at `slotWord` back to the engine.
+   * The caller holds the heap lock (over shared memory) and that slot's lock.
+   */
+  private drainClass(slotWord: number, cls: number, count: number): void {
+    const i32 = this.memory.i32;
+    const countWord = slotWord + (S_CACHE_OFFSET >> 2) + cls;
+    const first = slotWord + (S_CACHE_OFFSET >> 2) + this.cacheClasses + cls * this.cacheDepth;
+    const held = i32[countWord];
+    const engine = this.engine;
+    for (let i = 0; i < count; i++) engine.free(i32[first + i] & ~this.alignMask);
+    i32.copyWithin(first, first + count, first + held);
+    i32[countWord] = held - count;
+    i32[slotWord + S_CACHED_COUNT] -= count;
+  }
+
+  /** Gives every block of the slot at `slotWord` back to the engine; returns how many there were. */
+  private drainSlot(slotWord: number): number {
+    let drained = 0;
+    const countBase = slotWord + (S_CACHE_OFFSET >> 2);
+    for (let cls = 0; cls < this.cacheClasses; cls++) {
+      const held = this.memory.i32[countBase + cls];
+      if (held > 0) {
+        this.drainClass(slotWord, cls, held);
+        drained += held;
+      }
+    }
+    return drained;
+  }
+
+  /**
+   * A request found no room: give cached blocks back so that the strategy can coalesce them. This
+   * worker's first, then (over shared memory) every worker's. Caller holds the heap lock. Returns
+   * true if any block went back.
+   */
+  private flushCachesForRoom(): boolean {
+    if (this.cacheMaxRequest < 0) return false;
+    let drained = this.withSlotLock(this.slotWord, "malloc", () => this.drainSlot(this.slotWord));
+    if (this.threadSafe) {
+      const count = this.memory.i32[this.control + C_SLOT_COUNT];
+      for (let slot = 0; slot < count; slot++) {
+        if (slot === this.slot) continue;
+        const word = this.slotWordOf(slot);
+        drained += this.withSlotLock(word, "malloc", () => this.drainSlot(word));
+      }
+    }
+    return drained > 0;
+  }
+
+  /** Gives this worker's cached blocks back to the strategy. */
+  flushCache(): void {
+    this.requireAttached("flushCache");
+    if (this.cacheMaxRequest < 0) return;
+    this.withHeapLock("flushCache", () =>
+      this.withSlotLock(this.slotWord, "flushCache", () => this.drainSlot(this.slotWord)),
+    );
+  }
+
+  // ---------------------------------------------------------------- the strategy's path
+
+  private mallocFromStrategy(size: number): Ptr {
+    const ptr = this.withHeapLock("malloc", () => {
+      const engine = this.engine;
+      let placed: number;
+      if (this.cacheMaxRequest >= 0 && this.holdsCachedBlocks()) {
+        // try without growing first: cached blocks given back may make the room
+        this.growthAllowed = false;
+        try {
+          placed = engine.malloc(size);
+        } finally {
+          this.growthAllowed = true;
+        }
+        if (placed === 0) {
+          this.flushCachesForRoom();
+          placed = engine.malloc(size);
+        }
+      } else {
+        placed = engine.malloc(size);
+        if (placed === 0 && this.flushCachesForRoom()) placed = engine.malloc(size);
+      }
+      if (placed === 0) {
+        Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
+        return 0;
+      }
+      this.markLive(placed, engine.usableSize(placed));
+      return placed;
+    });
+    if (ptr !== 0 && this.listener !== null) this.listener("malloc", ptr, size, 0);
+    return ptr;
+  }
+
+  private freeLocal(ptr: Ptr): void {
+    let i32 = this.memory.i32;
+    const unit = ptr >>> this.alignShift;
+    const mapIndex = this.mapWord + (unit >>> 5);
+    const bit = 1 << (unit & 31);
+    let word = i32[mapIndex];
+    if ((word & bit) === 0) {
+      // views over a buffer that wasm code replaced read nothing: follow it, then look again
+      if (!this.memory.sync("free")) throw this.badPointer("free", ptr);
+      i32 = this.memory.i32;
+      word = i32[mapIndex];
+      if ((word & bit) === 0) throw this.badPointer("free", ptr);
+    }
+    if (ptr >= this.memory.viewBytes) this.memory.sync("free");
+    const engine = this.engine;
+    const usable = engine.usableSize(ptr);
+    i32[mapIndex] = word & ~bit;
+    const cls = this.cacheClassOf(usable);
+    if (cls >= 0) {
+      if (i32[this.countWord + cls] === this.cacheDepth) {
+        this.memory.sync("free");
+        this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
+      }
+      this.pushCached(cls, ptr, usable);
+    } else {
+      this.memory.sync("free");
+      engine.free(ptr);
+    }
+    const f64 = this.memory.f64;
+    f64[this.slotFigures + SF_FREES]++;
+    f64[this.slotFigures + SF_LIVE_BYTES] -= usable;
+    if (this.listener !== null) this.listener("free", ptr, usable, 0);
+  }
+
+  private freeShared(ptr: Ptr): void {
+    if (ptr >= this.memory.viewBytes) this.memory.sync("free");
+    // read before the block is ours: only to choose the path; a block that is not live fails the
+    // atomic test below, whatever this read gave
+    const usable = this.engine.usableSize(ptr);
+    const cls = this.cacheClassOf(usable);
+    const i32 = this.memory.i32;
+    if (cls >= 0 && i32[this.countWord + cls] < this.cacheDepth) {
+      this.lockSlot(this.slotWord, "free");
+      if (i32[this.countWord + cls] < this.cacheDepth) {
+        if (!this.takeLiveBit(ptr)) {
+          release(i32, this.slotWord + S_LOCK);
+          throw this.badPointer("free", ptr);
+        }
+        this.pushCached(cls, ptr, usable);
+        this.countFree(usable);
+        release(i32, this.slotWord + S_LOCK);
+        if (this.listener !== null) this.listener("free", ptr, usable, 0);
+        return;
+      }
+      release(i32, this.slotWord + S_LOCK);
+    }
+    this.withHeapLock("free", () => {
+      if (!this.takeLiveBit(ptr)) throw this.badPointer("free", ptr, true);
+      if (cls >= 0) {
+        this.withSlotLock(this.slotWord, "free", () => {
+          if (this.memory.i32[this.countWord + cls] === this.cacheDepth) {
+            this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
+          }
+          this.pushCached(cls, ptr, usable);
+          this.countFree(usable);
+        });
+      } else {
+        this.engine.free(ptr);
+        this.countFree(usable);
+      }
+    });
+    if (this.listener !== null) this.listener("free", ptr, usable, 0);
   }
 
   // ---------------------------------------------------------------- typed views
@@ -363,6 +697,7 @@ export class Heap implements Allocator, Region {
    */
   viewOf<T>(type: ViewConstructor<T>, ptr: Ptr, length: number): T {
     if (!this.isLive(ptr)) throw this.badPointer("view", ptr);
+    this.memory.sync("view");
     const bytes = length * type.BYTES_PER_ELEMENT;
     const usable = this.engine.usableSize(ptr);
     if ((length | 0) !== length || length < 0 || bytes > usable) {
@@ -374,98 +709,148 @@ export class Heap implements Allocator, Region {
         `the block at ${ptr} holds ${usable} bytes`,
       );
     }
-    if (this.watchWasm) this.syncWasm();
     return new type(this.memory.buffer, ptr, length);
   }
 
   // ---------------------------------------------------------------- inspection
 
   stats(): HeapStats {
-    const engineStats = this.engine.stats();
-    const c = this.counters;
-    const heapSize = this.brkOffset - this.base;
-    return {
-      ...engineStats,
-      strategy: this.strategy,
-      align: this.align,
-      liveBlocks: c[LIVE_BLOCKS],
-      liveBytes: c[LIVE_BYTES],
-      peakLiveBlocks: c[PEAK_LIVE_BLOCKS],
-      peakLiveBytes: c[PEAK_LIVE_BYTES],
-      heapSize,
-      peakHeapSize: c[PEAK_BRK] - this.base,
-      capacity: this.memory.byteLength,
-      heapLimit: this.limit - this.base,
-      overheadBytes: heapSize - c[LIVE_BYTES] - engineStats.freeBytes,
-      pointerMapBytes: this.pointerMap.byteLength,
-      externalFragmentation:
-        engineStats.freeBytes === 0 ? 0 : 1 - engineStats.largestFreeBlock / engineStats.freeBytes,
-      mallocs: c[MALLOCS],
-      frees: c[FREES],
-      reallocs: c[REALLOCS],
-      failedAllocations: c[FAILED],
-    };
+    return this.withWholeHeap("stats", () => {
+      const engineStats = this.engine.stats();
+      const figures = this.sumSlots();
+      const peaks = this.memory.f64;
+      const heapSize = this.brk - this.regionBase;
+      return {
+        ...engineStats,
+        strategy: this.strategy,
+        align: this.align,
+        liveBlocks: figures.liveBlocks,
+        liveBytes: figures.liveBytes,
+        peakLiveBlocks: Math.max(peaks[this.controlFigures + CF_PEAK_LIVE_BLOCKS], figures.liveBlocks),
+        peakLiveBytes: Math.max(peaks[this.controlFigures + CF_PEAK_LIVE_BYTES], figures.liveBytes),
+        heapSize,
+        peakHeapSize: peaks[this.controlFigures + CF_PEAK_BRK] - this.regionBase,
+        capacity: this.memory.byteLength,
+        heapLimit: this.limit - this.regionBase,
+        overheadBytes: heapSize - figures.liveBytes - engineStats.freeBytes - figures.cachedBytes,
+        pointerMapBytes: this.memory.i32[this.control + C_MAP_BYTES],
+        cachedBlocks: figures.cachedBlocks,
+        cachedBytes: figures.cachedBytes,
+        attachedWorkers: this.memory.i32[this.control + C_ATTACHED],
+        externalFragmentation:
+          engineStats.freeBytes === 0 ? 0 : 1 - engineStats.largestFreeBlock / engineStats.freeBytes,
+        mallocs: figures.mallocs,
+        frees: figures.frees,
+        reallocs: figures.reallocs,
+        failedAllocations: figures.failed,
+      };
+    });
   }
 
   usage(): HeapUsage {
-    const c = this.counters;
-    const liveBlocks = c[LIVE_BLOCKS];
-    const liveBytes = c[LIVE_BYTES];
-    const free = this.engine.freeSpace?.(liveBlocks, liveBytes) ?? this.engine.stats();
-    const heapSize = this.brkOffset - this.base;
-    return {
-      heapSize,
-      liveBlocks,
-      liveBytes,
-      freeBytes: free.freeBytes,
-      largestFreeBlock: free.largestFreeBlock,
-      overheadBytes: heapSize - liveBytes - free.freeBytes,
-      externalFragmentation: free.freeBytes === 0 ? 0 : 1 - free.largestFreeBlock / free.freeBytes,
-    };
+    return this.withWholeHeap("usage", () => {
+      const figures = this.sumSlots();
+      const engine = this.engine;
+      const free =
+        engine.freeSpace?.(
+          figures.liveBlocks + figures.cachedBlocks,
+          figures.liveBytes + figures.cachedBytes,
+        ) ?? engine.stats();
+      const heapSize = this.brk - this.regionBase;
+      return {
+        heapSize,
+        liveBlocks: figures.liveBlocks,
+        liveBytes: figures.liveBytes,
+        cachedBytes: figures.cachedBytes,
+        freeBytes: free.freeBytes,
+        largestFreeBlock: free.largestFreeBlock,
+        overheadBytes: heapSize - figures.liveBytes - free.freeBytes - figures.cachedBytes,
+        externalFragmentation: free.freeBytes === 0 ? 0 : 1 - free.largestFreeBlock / free.freeBytes,
+      };
+    });
   }
 
+  /** Every block and metadata area in address order; blocks waiting in a front cache are `cached`. */
   blocks(): IterableIterator<BlockInfo> {
-    return this.engine.blocks();
+    const list = this.withWholeHeap("blocks", () => {
+      const cached = this.cachedPointers();
+      const result: BlockInfo[] = [];
+      for (const block of this.engine.blocks()) {
+        result.push(block.state === "used" && cached.has(block.ptr) ? { ...block, state: "cached" } : block);
+      }
+      return result;
+    });
+    return list[Symbol.iterator]();
   }
 
   /** The strategy's own text report, where it has one. */
   report(): string | undefined {
-    return this.engine.report?.();
+    return this.withWholeHeap("report", () => this.engine.report?.());
   }
 
-  /** Verifies the engine's invariants, then that the pointer map and counters agree with the blocks. */
+  /**
+   * Verifies the engine's invariants, then the heap's own (./layout.ts): the pointer map, the front
+   * caches and the figures against the blocks. Over shared memory it holds every lock while it looks.
+   */
   check(): void {
+    this.withWholeHeap("check", () => this.checkHeap());
+  }
+
+  private checkHeap(): void {
     this.engine.check();
+    const cached = this.checkCaches();
     let live = 0;
     let liveBytes = 0;
+    let cachedBlocks = 0;
+    let cachedBytes = 0;
     for (const block of this.engine.blocks()) {
       if (block.state !== "used") continue;
-      if (!this.isLive(block.ptr)) {
+      const isLive = this.isLive(block.ptr);
+      const usable = cached.get(block.ptr);
+      if (isLive && usable !== undefined) {
+        throw new HeapCorruptionError(block.offset, `block ${block.ptr} is both live and in a front cache`);
+      }
+      if (usable !== undefined) {
+        if (usable !== block.payload) {
+          throw new HeapCorruptionError(
+            block.offset,
+            `front-cache entry for ${block.ptr} says ${usable} usable bytes, the block holds ${block.payload}`,
+          );
+        }
+        cachedBlocks++;
+        cachedBytes += usable;
+        continue;
+      }
+      if (!isLive) {
         throw new HeapCorruptionError(
           block.offset,
-          `used block with payload ${block.ptr} is missing from the pointer map`,
+          `used block with payload ${block.ptr} is neither in the pointer map nor in a front cache`,
         );
       }
       live++;
       liveBytes += block.payload;
     }
-    let mapped = 0;
-    for (const word of this.pointerMap) {
-      if (word !== 0) mapped += popcount(word);
+    if (cachedBlocks !== cached.size) {
+      throw new HeapCorruptionError(
+        this.base,
+        `the front caches hold ${cached.size} entries but only ${cachedBlocks} are used blocks of the strategy`,
+      );
     }
+    const mapped = this.countMapBits();
     if (mapped !== live) {
       throw new HeapCorruptionError(
         this.base,
         `the pointer map marks ${mapped} live blocks but the heap holds ${live}`,
       );
     }
-    if (live !== this.counters[LIVE_BLOCKS] || liveBytes !== this.counters[LIVE_BYTES]) {
+    const figures = this.sumSlots();
+    if (live !== figures.liveBlocks || liveBytes !== figures.liveBytes) {
       throw new HeapCorruptionError(
         this.base,
-        `counters say ${this.counters[LIVE_BLOCKS]} live blocks of ${this.counters[LIVE_BYTES]} bytes, the blocks say ${live} of ${liveBytes}`,
+        `figures say ${figures.liveBlocks} live blocks of ${figures.liveBytes} bytes, the blocks say ${live} of ${liveBytes}`,
       );
     }
-    const free = this.engine.freeSpace?.(live, liveBytes);
+    const free = this.engine.freeSpace?.(live + cachedBlocks, liveBytes + cachedBytes);
     if (free === undefined) return;
     const walked = this.engine.stats();
     if (free.freeBytes !== walked.freeBytes || free.largestFreeBlock !== walked.largestFreeBlock) {
@@ -477,24 +862,72 @@ export class Heap implements Allocator, Region {
     }
   }
 
-  /** Installs a listener called after every operation (or removes it with `null`). */
+  /** Every front-cache entry of every slot, checked for class and depth: payload pointer → usable bytes. */
+  private checkCaches(): Map<number, number> {
+    const entries = new Map<number, number>();
+    if (this.cacheClasses === 0) return entries;
+    const i32 = this.memory.i32;
+    const slots = i32[this.control + C_SLOT_COUNT];
+    for (let slot = 0; slot < slots; slot++) {
+      const countBase = this.slotWordOf(slot) + (S_CACHE_OFFSET >> 2);
+      for (let cls = 0; cls < this.cacheClasses; cls++) {
+        const count = i32[countBase + cls];
+        if (count < 0 || count > this.cacheDepth) {
+          throw new HeapCorruptionError(
+            (countBase + cls) << 2,
+            `front-cache class ${cls} of slot ${slot} counts ${count}`,
+          );
+        }
+        for (let i = 0; i < count; i++) {
+          const entry = i32[countBase + this.cacheClasses + cls * this.cacheDepth + i];
+          const ptr = entry & ~this.alignMask;
+          const usable = (cls << this.alignShift) | (entry & this.alignMask);
+          if (entries.has(ptr)) {
+            throw new HeapCorruptionError(ptr, `block ${ptr} is in the front caches twice`);
+          }
+          entries.set(ptr, usable);
+        }
+      }
+    }
+    return entries;
+  }
+
+  private cachedPointers(): Set<number> {
+    return new Set(this.checkCaches().keys());
+  }
+
+  private countMapBits(): number {
+    const i32 = this.memory.i32;
+    const first = this.mapWord + ((this.regionBase >>> this.alignShift) >>> 5);
+    const last = this.mapWord + ((this.brk >>> this.alignShift) >>> 5);
+    let mapped = 0;
+    for (let word = first; word <= last; word++) {
+      const bits = i32[word];
+      if (bits !== 0) mapped += popcount(bits);
+    }
+    return mapped;
+  }
+
+  /** Installs a listener called after every operation of this heap object (or removes it with `null`). */
   onEvent(listener: HeapListener | null): void {
     this.listener = listener;
   }
 
-  /** A copy of the heap's whole state: its bytes, pointer map and counters. */
+  /** A copy of the heap's whole state: its memory up to the break, less the pointer map's words past the break. */
   snapshot(): HeapSnapshot {
-    if (this.watchWasm) this.syncWasm();
-    return {
-      strategy: this.strategy,
-      bytes: this.memory.u8.slice(0, this.brkOffset),
-      pointerMap: this.pointerMap.slice(),
-      brk: this.brkOffset,
-      counters: this.counters.slice(),
-    };
+    return this.withWholeHeap("snapshot", () => {
+      const brk = this.brk;
+      const u8 = this.memory.u8;
+      return {
+        strategy: this.strategy,
+        head: u8.slice(0, this.mapBytesUpTo(brk)),
+        region: u8.slice(this.regionBase, brk),
+        brk,
+      };
+    });
   }
 
-  /** Puts the heap back in the state of a snapshot taken from this heap (or one of the same strategy and options). */
+  /** Puts the heap back in the state of a snapshot taken from this heap (or one of the same strategy and layout). */
   restore(snapshot: HeapSnapshot): void {
     if (snapshot.strategy !== this.strategy) {
       throw new InvalidPointerError(
@@ -503,67 +936,295 @@ export class Heap implements Allocator, Region {
         `the snapshot is of strategy ${snapshot.strategy}, this heap is ${this.strategy}`,
       );
     }
-    if (this.watchWasm) this.syncWasm();
-    if (snapshot.brk > this.memory.byteLength && !this.memory.grow(snapshot.brk)) {
+    const head = snapshot.head;
+    const saved = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const sameLayout =
+      head.length >= this.base + CONTROL_BYTES &&
+      snapshot.region.length === snapshot.brk - this.regionBase &&
+      LAYOUT_WORDS.every(
+        (i) => saved.getInt32(this.base + i * 4, true) === this.memory.i32[this.control + i],
+      );
+    if (!sameLayout) {
       throw new InvalidSizeError(
         "restore",
         "snapshot",
         snapshot.brk,
-        this.memory.maxByteLength,
-        "the snapshot does not fit this memory",
+        this.limit,
+        "the snapshot is of a heap of another layout",
       );
     }
-    this.memory.u8.set(snapshot.bytes, 0);
-    this.brkOffset = snapshot.brk;
-    this.pointerMap = new Uint32Array(
-      Math.max(snapshot.pointerMap.length, this.mapWordsFor(this.memory.byteLength)),
-    );
-    this.pointerMap.set(snapshot.pointerMap);
-    this.counters.set(snapshot.counters);
+    this.withWholeHeap("restore", () => {
+      if (snapshot.brk > this.memory.viewBytes && !this.memory.grow(snapshot.brk)) {
+        throw new InvalidSizeError(
+          "restore",
+          "snapshot",
+          snapshot.brk,
+          this.memory.maxByteLength,
+          "the snapshot does not fit this memory",
+        );
+      }
+      const i32 = this.memory.i32;
+      const lock = i32[this.control + C_LOCK];
+      const holder = i32[this.control + C_LOCK_HOLDER];
+      const slotLock = i32[this.slotWord + S_LOCK];
+      const u8 = this.memory.u8;
+      // map words the snapshot does not hold cover addresses past its break: clear, as invariant 1 wants
+      u8.fill(0, head.length, this.mapBytesUpTo(this.brk));
+      u8.set(head, 0);
+      u8.set(snapshot.region, this.regionBase);
+      // the locks are this call's, and this worker keeps its slot
+      i32[this.control + C_LOCK] = lock;
+      i32[this.control + C_LOCK_HOLDER] = holder;
+      i32[this.slotWord + S_LOCK] = slotLock;
+      i32[this.slotWord + S_STATE] = SLOT_ATTACHED;
+      this.othersEpoch = -1;
+    });
   }
 
-  // ---------------------------------------------------------------- internals
-
-  private markLive(ptr: Ptr): void {
-    this.setBit(ptr);
-    const counters = this.counters;
-    counters[LIVE_BLOCKS]++;
-    counters[LIVE_BYTES] += this.engine.usableSize(ptr);
-    counters[MALLOCS]++;
-    if (counters[LIVE_BLOCKS] > counters[PEAK_LIVE_BLOCKS])
-      counters[PEAK_LIVE_BLOCKS] = counters[LIVE_BLOCKS];
-    if (counters[LIVE_BYTES] > counters[PEAK_LIVE_BYTES]) counters[PEAK_LIVE_BYTES] = counters[LIVE_BYTES];
+  /** The end of the pointer map's words that cover `[0, address)`. */
+  private mapBytesUpTo(address: number): number {
+    return (this.mapWord + ((address >>> this.alignShift) >>> 5) + 1) << 2;
   }
 
-  private setBit(ptr: Ptr): void {
+  /**
+   * Leaves a shared heap: gives this worker's cached blocks back and frees its slot. The heap
+   * object is unusable afterwards (`DetachedMemoryError`); the heap itself, and every block, stays.
+   */
+  detach(): void {
+    if (!this.attached) return;
+    this.flushCache();
+    this.withHeapLock("detach", () => this.releaseSlot());
+    this.attached = false;
+    this.cacheMaxRequest = -1;
+  }
+
+  // ---------------------------------------------------------------- internals: locks
+
+  /** Runs `body` under the heap lock (over shared memory), after following the memory's length. */
+  private withHeapLock<T>(operation: string, body: () => T): T {
+    this.requireAttached(operation);
+    if (!this.threadSafe) {
+      this.memory.sync(operation);
+      return body();
+    }
+    const i32 = this.memory.i32;
+    acquire(i32, this.control + C_LOCK, this.lockTimeout, operation, this.owner);
+    Atomics.store(i32, this.control + C_LOCK_HOLDER, this.slot + 1);
+    try {
+      this.memory.sync(operation);
+      return body();
+    } finally {
+      Atomics.store(this.memory.i32, this.control + C_LOCK_HOLDER, 0);
+      release(this.memory.i32, this.control + C_LOCK);
+    }
+  }
+
+  /** Runs `body` under the heap lock and every slot lock: nothing in the heap moves meanwhile. */
+  private withWholeHeap<T>(operation: string, body: () => T): T {
+    return this.withHeapLock(operation, () => {
+      if (!this.threadSafe) return body();
+      const slots = this.memory.i32[this.control + C_SLOT_COUNT];
+      let locked = 0;
+      try {
+        for (; locked < slots; locked++) this.lockSlot(this.slotWordOf(locked), operation);
+        this.notePeaks();
+        return body();
+      } finally {
+        for (let slot = 0; slot < locked; slot++) release(this.memory.i32, this.slotWordOf(slot) + S_LOCK);
+      }
+    });
+  }
+
+  private withSlotLock<T>(slotWord: number, operation: string, body: () => T): T {
+    if (!this.threadSafe) return body();
+    this.lockSlot(slotWord, operation);
+    try {
+      return body();
+    } finally {
+      release(this.memory.i32, slotWord + S_LOCK);
+    }
+  }
+
+  private lockSlot(slotWord: number, operation: string): void {
+    acquire(this.memory.i32, slotWord + S_LOCK, this.lockTimeout, operation, {
+      holderSlot: () => (slotWord - this.slotWordOf(0)) / (this.memory.i32[this.control + C_SLOT_BYTES] >> 2),
+      holderThread: (slot) => this.memory.i32[this.slotWordOf(slot) + S_THREAD],
+    });
+  }
+
+  private requireAttached(operation: string): void {
+    if (!this.attached) {
+      throw new DetachedMemoryError(
+        operation,
+        "this heap object was detached from its heap: attach again to use it",
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- internals: slots and figures
+
+  private slotWordOf(slot: number): number {
+    const i32 = this.memory.i32;
+    return (i32[this.control + C_SLOTS_OFFSET] >> 2) + slot * (i32[this.control + C_SLOT_BYTES] >> 2);
+  }
+
+  /** Takes a worker slot: slot 0 over unshared memory (one thread: nothing to share it with), else a free one. */
+  private claimSlot(mode: "create" | "attach", threadId: number): number {
+    const i32 = this.memory.i32;
+    const slots = i32[this.control + C_SLOT_COUNT];
+    let claimed = -1;
+    if (!this.threadSafe) {
+      claimed = 0;
+      if (mode === "create") i32[this.control + C_ATTACHED] = 1;
+      i32[this.slotWordOf(0) + S_STATE] = SLOT_ATTACHED;
+    } else {
+      for (let slot = 0; slot < slots && claimed < 0; slot++) {
+        const word = this.slotWordOf(slot) + S_STATE;
+        if (Atomics.compareExchange(i32, word, SLOT_FREE, SLOT_ATTACHED) === SLOT_FREE) claimed = slot;
+      }
+      if (claimed < 0) {
+        throw new DetachedMemoryError(
+          "attach",
+          `all ${slots} worker slots of the heap are taken: detach a worker first, or make the heap with more \`workers\``,
+        );
+      }
+      Atomics.add(i32, this.control + C_ATTACHED, 1);
+      Atomics.add(i32, this.control + C_ATTACH_EPOCH, 1);
+    }
+    Atomics.store(i32, this.slotWordOf(claimed) + S_THREAD, threadId);
+    return claimed;
+  }
+
+  private releaseSlot(): void {
+    if (!this.threadSafe) return;
+    const i32 = this.memory.i32;
+    Atomics.sub(i32, this.control + C_ATTACHED, 1);
+    Atomics.add(i32, this.control + C_ATTACH_EPOCH, 1);
+    Atomics.store(i32, this.slotWordOf(this.slot) + S_STATE, SLOT_FREE);
+  }
+
+  /** True if this worker's front cache holds any block. */
+  private holdsCachedBlocks(): boolean {
+    return this.memory.i32[this.slotWord + S_CACHED_COUNT] !== 0;
+  }
+
+  private slotFigure(index: number, delta: number): void {
+    this.memory.f64[this.slotFigures + index] += delta;
+  }
+
+  private countFree(usable: number): void {
+    const f64 = this.memory.f64;
+    f64[this.slotFigures + SF_FREES]++;
+    f64[this.slotFigures + SF_LIVE_BYTES] -= usable;
+  }
+
+  private markLive(ptr: Ptr, usable: number): void {
+    this.setLiveBit(ptr);
+    const f64 = this.memory.f64;
+    f64[this.slotFigures + SF_MALLOCS]++;
+    f64[this.slotFigures + SF_LIVE_BYTES] += usable;
+    this.notePeaks();
+  }
+
+  private setLiveBit(ptr: Ptr): void {
     const unit = ptr >>> this.alignShift;
-    this.pointerMap[unit >>> 5] |= 1 << (unit & 31);
+    if (this.threadSafe) Atomics.or(this.memory.i32, this.mapWord + (unit >>> 5), 1 << (unit & 31));
+    else this.memory.i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
   }
 
-  private clearBit(ptr: Ptr): void {
+  private clearLiveBit(ptr: Ptr): void {
     const unit = ptr >>> this.alignShift;
-    this.pointerMap[unit >>> 5] &= ~(1 << (unit & 31));
+    if (this.threadSafe) Atomics.and(this.memory.i32, this.mapWord + (unit >>> 5), ~(1 << (unit & 31)));
+    else this.memory.i32[this.mapWord + (unit >>> 5)] &= ~(1 << (unit & 31));
   }
 
-  private mapWordsFor(bytes: number): number {
-    return Math.ceil(bytes / (this.align * 32)) + 1;
+  /** Clears the live bit of `ptr` if it is set, atomically; false if it was not (a double free raced or not). */
+  private takeLiveBit(ptr: Ptr): boolean {
+    const unit = ptr >>> this.alignShift;
+    const bit = 1 << (unit & 31);
+    return (Atomics.and(this.memory.i32, this.mapWord + (unit >>> 5), ~bit) & bit) !== 0;
   }
 
-  private growPointerMap(): void {
-    const words = this.mapWordsFor(this.memory.byteLength);
-    if (words <= this.pointerMap.length) return;
-    const larger = new Uint32Array(words);
-    larger.set(this.pointerMap);
-    this.pointerMap = larger;
+  /**
+   * Raises the peaks to the live figures now. Over unshared memory, or while this is the only worker
+   * attached, the other slots are still and their sums are kept from the last attach or detach, so
+   * this is exact; with several workers at once it is called under the heap lock, and the peaks are
+   * those seen at each call that reaches the strategy.
+   */
+  private notePeaks(): void {
+    const f64 = this.memory.f64;
+    const i32 = this.memory.i32;
+    let liveBlocks: number;
+    let liveBytes: number;
+    const own = this.slotFigures;
+    if (!this.threadSafe) {
+      liveBlocks = f64[own + SF_MALLOCS] - f64[own + SF_FREES];
+      liveBytes = f64[own + SF_LIVE_BYTES];
+    } else if (i32[this.control + C_ATTACHED] === 1) {
+      const epoch = i32[this.control + C_ATTACH_EPOCH];
+      if (epoch !== this.othersEpoch) {
+        const all = this.sumSlots();
+        this.othersLiveBlocks = all.liveBlocks - (f64[own + SF_MALLOCS] - f64[own + SF_FREES]);
+        this.othersLiveBytes = all.liveBytes - f64[own + SF_LIVE_BYTES];
+        this.othersEpoch = epoch;
+      }
+      liveBlocks = this.othersLiveBlocks + f64[own + SF_MALLOCS] - f64[own + SF_FREES];
+      liveBytes = this.othersLiveBytes + f64[own + SF_LIVE_BYTES];
+    } else {
+      if (Atomics.load(i32, this.control + C_LOCK_HOLDER) !== this.slot + 1) return;
+      const all = this.sumSlots();
+      liveBlocks = all.liveBlocks;
+      liveBytes = all.liveBytes;
+    }
+    const peaks = this.controlFigures;
+    if (liveBlocks > f64[peaks + CF_PEAK_LIVE_BLOCKS]) f64[peaks + CF_PEAK_LIVE_BLOCKS] = liveBlocks;
+    if (liveBytes > f64[peaks + CF_PEAK_LIVE_BYTES]) f64[peaks + CF_PEAK_LIVE_BYTES] = liveBytes;
   }
 
-  private syncWasm(): void {
-    if (this.memory.sync()) this.growPointerMap();
+  /** The figures of every slot added up, the front caches counted from their entries. */
+  private sumSlots(): SlotSums {
+    const i32 = this.memory.i32;
+    const f64 = this.memory.f64;
+    const slots = i32[this.control + C_SLOT_COUNT];
+    const sums: SlotSums = {
+      mallocs: 0,
+      frees: 0,
+      reallocs: 0,
+      failed: 0,
+      liveBlocks: 0,
+      liveBytes: 0,
+      cachedBlocks: 0,
+      cachedBytes: 0,
+    };
+    for (let slot = 0; slot < slots; slot++) {
+      const word = this.slotWordOf(slot);
+      const figures = ((word << 2) + SF_OFFSET) >> 3;
+      sums.mallocs += f64[figures + SF_MALLOCS];
+      sums.frees += f64[figures + SF_FREES];
+      sums.reallocs += f64[figures + SF_REALLOCS];
+      sums.liveBytes += f64[figures + SF_LIVE_BYTES];
+      const countBase = word + (S_CACHE_OFFSET >> 2);
+      for (let cls = 1; cls < this.cacheClasses; cls++) {
+        const count = i32[countBase + cls];
+        if (count === 0) continue;
+        sums.cachedBlocks += count;
+        const first = countBase + this.cacheClasses + cls * this.cacheDepth;
+        for (let i = 0; i < count; i++)
+          sums.cachedBytes += (cls << this.alignShift) | (i32[first + i] & this.alignMask);
+      }
+    }
+    sums.liveBlocks = sums.mallocs - sums.frees;
+    sums.failed = i32[this.control + C_FAILED];
+    return sums;
   }
+
+  // ---------------------------------------------------------------- internals: errors
 
   private badSize(operation: string, argument: string, value: unknown): InvalidSizeError {
     let why: string | undefined;
-    if (typeof value !== "number") why = `expected a number, got ${typeof value}`;
+    if (typeof value === "bigint")
+      why = `expected a number, got a bigint (${value}n): pass Number(${value}n)`;
+    else if (typeof value !== "number") why = `expected a number, got ${typeof value}`;
     else if (Number.isNaN(value)) why = "expected an integer, got NaN";
     else if (!Number.isFinite(value)) why = `expected a finite integer from 0 to ${this.maxRequest}`;
     else if (value < 0) why = `expected a non-negative integer (at most ${this.maxRequest})`;
@@ -572,71 +1233,111 @@ export class Heap implements Allocator, Region {
     return new InvalidSizeError(operation, argument, value, this.maxRequest, why);
   }
 
-  private badPointer(operation: string, ptr: Ptr): Error {
+  /** The error for a pointer that is not a live block; `locked` says the caller holds the heap lock. */
+  private badPointer(operation: string, ptr: Ptr, locked = false): Error {
+    if (!this.attached)
+      return new DetachedMemoryError(operation, "this heap object was detached from its heap");
+    if (this.memory.detached) return new DetachedMemoryError(operation);
     if (typeof ptr !== "number" || !Number.isInteger(ptr)) {
-      return new InvalidPointerError(operation, ptr, "not a pointer: expected an integer byte offset");
-    }
-    if (ptr <= this.base || ptr >= this.brkOffset) {
+      const what = typeof ptr === "bigint" ? `a bigint (${ptr}n)` : typeof ptr;
       return new InvalidPointerError(
         operation,
         ptr,
-        `outside the heap: live blocks lie between ${this.base} and ${this.brkOffset} (the break)`,
+        `not a pointer: expected an integer byte offset, got ${what}`,
       );
     }
-    if (this.engine.isFreeBlock(ptr)) return new DoubleFreeError(operation, ptr);
-    if ((ptr & (this.align - 1)) !== 0) {
+    if (ptr <= this.regionBase || ptr >= this.brk) {
+      return new InvalidPointerError(
+        operation,
+        ptr,
+        `outside the heap: live blocks lie between ${this.regionBase} and ${this.brk} (the break)`,
+      );
+    }
+    if ((ptr & this.alignMask) !== 0) {
       return new InvalidPointerError(
         operation,
         ptr,
         `not aligned to ${this.align}: not the start of any block`,
       );
     }
-    // only on this error path do we walk the heap, to say where the pointer points
-    for (const block of this.engine.blocks()) {
-      if (ptr >= block.offset && ptr < block.offset + block.size) {
-        const where =
-          block.state === "used"
-            ? `inside the payload of the live block at ${block.ptr} (${block.payload} bytes)`
-            : block.state === "free"
-              ? `inside a free block at offset ${block.offset} (freed already, or never allocated)`
-              : `inside allocator metadata at offset ${block.offset}`;
-        return new InvalidPointerError(operation, ptr, `not the start of a live block: ${where}`);
+    const describe = (): Error => {
+      if (this.cachedPointers().has(ptr) || this.engine.isFreeBlock(ptr)) {
+        return operation === "free" || operation === "realloc"
+          ? new DoubleFreeError(operation, ptr)
+          : new InvalidPointerError(
+              operation,
+              ptr,
+              `the block at ${ptr} was freed: its memory is not the program's now`,
+            );
       }
+      // only on this error path do we walk the heap, to say where the pointer points
+      for (const block of this.engine.blocks()) {
+        if (ptr >= block.offset && ptr < block.offset + block.size) {
+          const where =
+            block.state === "used"
+              ? ptr < block.ptr
+                ? `inside the header of the block at ${block.ptr}`
+                : `inside the payload of the live block at ${block.ptr} (${block.payload} bytes)`
+              : block.state === "free"
+                ? `inside a free block at offset ${block.offset} (freed already, or never allocated)`
+                : `inside allocator metadata at offset ${block.offset}`;
+          return new InvalidPointerError(operation, ptr, `not the start of a live block: ${where}`);
+        }
+      }
+      return new InvalidPointerError(operation, ptr, "not the start of a live block");
+    };
+    if (locked || !this.threadSafe) {
+      this.memory.sync(operation);
+      return describe();
     }
-    return new InvalidPointerError(operation, ptr, "not the start of a live block");
+    return this.withWholeHeap(operation, describe);
   }
 
-  private outOfMemory(size: number): OutOfMemoryError {
-    const engineStats = this.engine.stats();
-    const headroom = this.limit - this.brkOffset;
-    return new OutOfMemoryError(
-      size,
-      engineStats.freeBytes + headroom,
-      Math.max(this.engine.largestFreePayload(), 0),
-      this.limit - this.base,
-    );
+  /** An out-of-memory error with the free space now and the room the heap may still grow into. */
+  private outOfMemory(operation: string, size: number, locked = false): OutOfMemoryError {
+    const build = () =>
+      new OutOfMemoryError(
+        size,
+        this.engine.stats().freeBytes,
+        Math.max(this.engine.largestFreePayload(), 0),
+        this.limit - this.regionBase,
+        this.limit - this.brk,
+      );
+    if (locked || !this.threadSafe) return build();
+    return this.withHeapLock(operation, build);
   }
 }
 
-function checkLength(argument: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min || value > MAX_MEMORY_BYTES) {
-    throw new InvalidSizeError(
-      "createHeap",
-      argument,
-      value,
-      MAX_MEMORY_BYTES,
-      `expected an integer from ${min} to ${MAX_MEMORY_BYTES}`,
-    );
-  }
+/** The control words that fix a heap's layout: a snapshot restores only into a heap where they agree. */
+const LAYOUT_WORDS = [
+  C_MAGIC,
+  C_LAYOUT_VERSION,
+  C_ALIGN,
+  C_FLAGS,
+  C_LIMIT,
+  C_REGION_BASE,
+  C_MAP_OFFSET,
+  C_MAP_BYTES,
+  C_SLOTS_OFFSET,
+  C_SLOT_COUNT,
+  C_SLOT_BYTES,
+  C_CACHE_CLASSES,
+  C_CACHE_DEPTH,
+];
+
+interface SlotSums {
+  mallocs: number;
+  frees: number;
+  reallocs: number;
+  failed: number;
+  liveBlocks: number;
+  liveBytes: number;
+  cachedBlocks: number;
+  cachedBytes: number;
 }
 
 function popcount(word: number): number {
   let v = word - ((word >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
   return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-}
-
-/** Creates a heap of the given strategy over a new or given memory. */
-export function createHeap(options: HeapOptions): Heap {
-  return new Heap(options);
 }

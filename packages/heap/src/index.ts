@@ -2,11 +2,21 @@
  * `@heapkit/heap` — the core heap: `createHeap({ strategy, size, maxSize, memory, align })` returns a
  * {@link Heap} with malloc/tryMalloc/calloc/realloc/free/memalign, typed views, stats, a block walk,
  * invariant checks, snapshots and an event hook, over an ArrayBuffer, resizable ArrayBuffer,
- * SharedArrayBuffer or WebAssembly.Memory.
+ * SharedArrayBuffer or WebAssembly.Memory. The heap keeps all of its state in its memory:
+ * `createSharedHeap` makes one that workers share, each through `attachHeap`.
  *
  * @packageDocumentation
  */
-export { createHeap, Heap, type HeapOptions, type HeapSnapshot } from "./heap.js";
+export {
+  type AttachOptions,
+  attachHeap,
+  createHeap,
+  createSharedHeap,
+  describeStrategy,
+  type HeapOptions,
+} from "./create.js";
+export { Heap, type HeapSnapshot } from "./heap.js";
+export { CACHE_CLASSES, CACHE_DEPTH, FAILED_COUNT_OFFSET, HEAP_MAGIC, LAYOUT_VERSION } from "./layout.js";
 export {
   BufferMemory,
   createMemory,
@@ -14,4 +24,3 @@ export {
   type MemoryOptions,
   WASM_PAGE_BYTES,
 } from "./memory.js";
-export { type WordAccessCounter, watchWordAccess } from "./word-access.js";

@@ -9,12 +9,20 @@
  * | `wasm-memory`            | `memory.grow(pages)`             | detached: re-read the views   |
  *
  * The views (`u8`, `u32`, …) are plain fields replaced on growth, so hot code reads them with one
- * property load. A `WebAssembly.Memory` can also be grown by wasm code behind our back; the heap
- * calls {@link BufferMemory.sync} before each operation on such a memory to pick up the new buffer.
+ * property load. A memory can also change behind the heap's back: wasm code grows a
+ * `WebAssembly.Memory`, another thread grows a shared buffer, the owner of a resizable buffer resizes
+ * it, or the buffer is transferred away (detached). The heap calls {@link BufferMemory.sync} before
+ * each call into its strategy to follow the buffer's length, and to fail with `DetachedMemoryError`
+ * rather than read a detached buffer.
  *
  * @module
  */
-import type { Memory, MemoryKind } from "@heapkit/contract";
+import {
+  DetachedMemoryError,
+  type Memory,
+  type MemoryKind,
+  UnsupportedPlatformError,
+} from "@heapkit/contract";
 
 /** The largest memory a heap manages (2 GiB less 64 KiB): offsets and sizes stay below 2^31, so engine arithmetic never leaves int32. */
 export const MAX_MEMORY_BYTES = 0x7fff_0000;
@@ -47,6 +55,8 @@ export class BufferMemory implements Memory {
   u32!: Uint32Array;
   f64!: Float64Array;
   view!: DataView;
+  /** Bytes the views cover: the buffer's length when they were made. */
+  viewBytes = 0;
   private readonly wasm: WebAssembly.Memory | null;
 
   constructor(store: AnyBuffer | WebAssembly.Memory, maxByteLength?: number) {
@@ -80,17 +90,37 @@ export class BufferMemory implements Memory {
     return this.buffer.byteLength;
   }
 
-  /** Re-reads the buffer of a `WebAssembly.Memory` that wasm code may have grown. Returns true if it changed. */
-  sync(): boolean {
-    if (this.wasm === null || this.wasm.buffer === this.buffer) return false;
-    this.buffer = this.wasm.buffer;
+  /**
+   * Follows a change made behind the heap's back: a new buffer of a grown `WebAssembly.Memory`, or a
+   * buffer grown (or resized) by someone else. Returns true if the views were made again. Throws
+   * `DetachedMemoryError` if the buffer was detached (transferred away).
+   */
+  sync(operation: string): boolean {
+    if (this.wasm !== null && this.wasm.buffer !== this.buffer) {
+      this.buffer = this.wasm.buffer;
+      this.makeViews();
+      return true;
+    }
+    const length = this.buffer.byteLength;
+    if (length === this.viewBytes) return false;
+    if (length === 0 || isDetached(this.buffer)) throw new DetachedMemoryError(operation);
     this.makeViews();
     return true;
   }
 
+  /** True if the buffer was detached (transferred to another thread, say). */
+  get detached(): boolean {
+    return isDetached(this.buffer);
+  }
+
   grow(minByteLength: number): boolean {
+    if (this.wasm !== null && this.wasm.buffer !== this.buffer) this.buffer = this.wasm.buffer;
     const current = this.buffer.byteLength;
-    if (minByteLength <= current) return true;
+    if (minByteLength <= current) {
+      // grown already, by another thread or heap: the views must still follow it
+      if (current !== this.viewBytes) this.makeViews();
+      return true;
+    }
     if (minByteLength > this.maxByteLength) return false;
     // geometric growth keeps the number of resizes logarithmic in the heap's size
     const target = Math.min(this.maxByteLength, Math.max(minByteLength, current * 2, 4096));
@@ -111,7 +141,9 @@ export class BufferMemory implements Memory {
         else return false;
       }
     } catch {
-      return false;
+      // another thread may have grown a shared buffer past `target` meanwhile
+      if (this.wasm !== null) this.buffer = this.wasm.buffer;
+      if (this.buffer.byteLength < minByteLength) return false;
     }
     this.makeViews();
     return true;
@@ -124,6 +156,19 @@ export class BufferMemory implements Memory {
     this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
     this.f64 = new Float64Array(buffer, 0, buffer.byteLength >>> 3);
     this.view = new DataView(buffer);
+    this.viewBytes = buffer.byteLength;
+  }
+}
+
+function isDetached(buffer: AnyBuffer): boolean {
+  const detached = (buffer as { detached?: boolean }).detached;
+  if (detached !== undefined) return detached;
+  if (buffer.byteLength !== 0 || buffer instanceof SharedArrayBuffer) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
   }
 }
 
@@ -144,7 +189,14 @@ export interface MemoryOptions {
  * 6–20 % (node 20), and a fixed-size heap has nothing to gain from it.
  */
 export function createMemory({ size, maxSize, shared = false }: MemoryOptions): BufferMemory {
+  if (shared) requireSharedMemory();
   if (!shared && size >= maxSize) return new BufferMemory(new ArrayBuffer(maxSize));
+  if (!shared && typeof (ArrayBuffer.prototype as { resize?: unknown }).resize !== "function") {
+    throw new UnsupportedPlatformError(
+      "resizable ArrayBuffer (ES2024; node 20 and later, Chrome 111, Firefox 128, Safari 16.4)",
+      "run on a newer platform, or make a heap that may not grow (size equal to maxSize)",
+    );
+  }
   const options = { maxByteLength: maxSize } as const;
   const buffer = shared
     ? new (
@@ -158,4 +210,20 @@ export function createMemory({ size, maxSize, shared = false }: MemoryOptions): 
         options,
       );
   return new BufferMemory(buffer);
+}
+
+/** Throws `UnsupportedPlatformError` where a growable `SharedArrayBuffer` cannot be made. */
+export function requireSharedMemory(): void {
+  if (typeof SharedArrayBuffer === "undefined") {
+    throw new UnsupportedPlatformError(
+      "SharedArrayBuffer",
+      "in a browser, serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)",
+    );
+  }
+  if (typeof (SharedArrayBuffer.prototype as { grow?: unknown }).grow !== "function") {
+    throw new UnsupportedPlatformError(
+      "growable SharedArrayBuffer (ES2024; node 20 and later, Chrome 111)",
+      "run on a newer platform",
+    );
+  }
 }

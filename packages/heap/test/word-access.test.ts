@@ -1,6 +1,7 @@
 import { bestFit } from "@heapkit/strategy-best-fit";
 import { describe, expect, it } from "vitest";
-import { createHeap, watchWordAccess } from "../src/index.js";
+import { createHeap } from "../src/index.js";
+import { watchWordAccess } from "../src/testing.js";
 
 describe("watchWordAccess", () => {
   it("counts each element read and written through u32 and i32, and nothing else", () => {

@@ -1,0 +1,141 @@
+/**
+ * Where a heap keeps its own state: in its memory, before the region its strategy manages, so that
+ * the buffer alone is the heap — a copy of it is a snapshot, and any worker that is handed it can
+ * attach and get the same heap.
+ *
+ * ```
+ *  0      base                                                                  regionBase          brk       limit
+ *  | null | control block | worker slot 0 | slot 1 | … | pointer map            | strategy's region   |  may grow |
+ *  | wasm | 512 bytes     | counters, front cache      | 1 bit per `align` bytes | (its metadata, then |  to here  |
+ *  | data |               | (SLOT_BYTES each)          | of [0, limit)           |  its blocks)        |           |
+ *
+ *  control block (32-bit words from `base`; f64 figures from byte 128; descriptor text from byte 160)
+ *   0 MAGIC           "hpk1" — a heap lives here             12 LOCK          0 free, 1 held, 2 held + waiters
+ *   1 LAYOUT_VERSION  this file's layout                      13 LOCK_HOLDER   slot + 1 of the holder, 0 if none
+ *   2 ALIGN           8 or 16                                 14 ATTACHED      workers attached now
+ *   3 FLAGS           THREAD_SAFE | FRONT_CACHE               15 ATTACH_EPOCH  +1 at every attach and detach
+ *   4 LIMIT           the region may never pass it            16 DESCRIPTOR_BYTES
+ *   5 REGION_BASE     first byte of the strategy's region     17 CACHE_CLASSES, 18 CACHE_DEPTH
+ *                                                             19 FAILED        allocations that found no room
+ *   6 BRK             the region's end (exclusive)            f64: PEAK_LIVE_BLOCKS, PEAK_LIVE_BYTES, PEAK_BRK
+ *   7 MAP_OFFSET, 8 MAP_BYTES, 9 SLOTS_OFFSET, 10 SLOT_COUNT, 11 SLOT_BYTES
+ *
+ *  worker slot (one per attached worker; a heap used by one thread has one)
+ *   word 0 STATE (0 free, 1 attached)   1 SLOT_LOCK   2 THREAD (the id it attached with)   3 CACHED_COUNT
+ *   f64 from byte 16: MALLOCS FREES REALLOCS LIVE_BYTES (live blocks are MALLOCS − FREES; cached ones are
+ *                     counted from the front cache itself)
+ *   from byte 128:    counts[CACHE_CLASSES]               entries of each front-cache class
+ *                     entries[CACHE_CLASSES][CACHE_DEPTH] a LIFO stack per class; an entry is the payload
+ *                     pointer with the usable size's low bits (u mod align) in its own low bits: the
+ *                     class gives the rest, so one word says both
+ * ```
+ *
+ * Invariants (checked by `Heap.check`):
+ * 1. A pointer-map bit is set exactly for the payload of each live block; every bit at or above
+ *    BRK is clear (so growing the region needs no clearing).
+ * 2. A block the strategy counts as used is either live (its bit set) or in exactly one front-cache
+ *    entry, never both.
+ * 3. The sum over all slots of LIVE_BLOCKS / LIVE_BYTES is the live blocks / bytes, and of
+ *    CACHED_BLOCKS / CACHED_BYTES the cached ones. A block freed by another worker than the one that
+ *    made it moves one slot's count down and another's up: only the sums mean anything.
+ * 4. A front-cache entry of class c holds a block of usable size u with ⌊u / align⌋ = c, so it fits
+ *    every request of ⌈n / align⌉ = c.
+ *
+ * @module
+ */
+
+/** "hpk1" read as a little-endian word. */
+export const HEAP_MAGIC = 0x316b_7068;
+/** The layout described above. An attach to another version is refused. */
+export const LAYOUT_VERSION = 1;
+
+/** Bytes of the control block. */
+export const CONTROL_BYTES = 512;
+
+// control block: 32-bit word indices, relative to `base >> 2`
+export const C_MAGIC = 0;
+export const C_LAYOUT_VERSION = 1;
+export const C_ALIGN = 2;
+export const C_FLAGS = 3;
+export const C_LIMIT = 4;
+export const C_REGION_BASE = 5;
+export const C_BRK = 6;
+export const C_MAP_OFFSET = 7;
+export const C_MAP_BYTES = 8;
+export const C_SLOTS_OFFSET = 9;
+export const C_SLOT_COUNT = 10;
+export const C_SLOT_BYTES = 11;
+export const C_LOCK = 12;
+export const C_LOCK_HOLDER = 13;
+export const C_ATTACHED = 14;
+export const C_ATTACH_EPOCH = 15;
+export const C_DESCRIPTOR_BYTES = 16;
+export const C_CACHE_CLASSES = 17;
+export const C_CACHE_DEPTH = 18;
+/** Allocations that found no room, every worker's: the one word a rejected call writes. */
+export const C_FAILED = 19;
+
+/**
+ * Byte offset, from a heap's `base`, of its count of failed allocations: the only word of the heap
+ * that a rejected call (out of memory) writes.
+ */
+export const FAILED_COUNT_OFFSET = C_FAILED * 4;
+
+// control block: f64 indices, relative to `(base + 128) >> 3`
+export const CF_OFFSET = 128;
+export const CF_PEAK_LIVE_BLOCKS = 0;
+export const CF_PEAK_LIVE_BYTES = 1;
+export const CF_PEAK_BRK = 2;
+
+/** Where the strategy descriptor (JSON text) starts, and the most bytes it may take. */
+export const DESCRIPTOR_OFFSET = 160;
+export const DESCRIPTOR_MAX_BYTES = CONTROL_BYTES - DESCRIPTOR_OFFSET;
+
+/** FLAGS: the memory is shared between threads: every call goes through atomics and the lock. */
+export const FLAG_THREAD_SAFE = 1;
+/** FLAGS: freed small blocks go to the worker's front cache. */
+export const FLAG_FRONT_CACHE = 2;
+
+// worker slot: 32-bit word indices relative to the slot's first word
+export const S_STATE = 0;
+export const S_LOCK = 1;
+export const S_THREAD = 2;
+export const S_CACHED_COUNT = 3;
+/** f64 figures of a slot start at this byte of the slot. */
+export const SF_OFFSET = 16;
+export const SF_MALLOCS = 0;
+export const SF_FREES = 1;
+export const SF_REALLOCS = 2;
+export const SF_LIVE_BYTES = 3;
+/** The front cache's counts start at this byte of the slot (a cache line past the figures). */
+export const S_CACHE_OFFSET = 128;
+
+export const SLOT_FREE = 0;
+export const SLOT_ATTACHED = 1;
+
+/**
+ * Front-cache classes: class c holds blocks whose usable size u has ⌊u / align⌋ = c, so 64 classes
+ * cover payloads below 512 bytes at align 8 (1 KiB at align 16), where glibc's tcache stops too.
+ */
+export const CACHE_CLASSES = 64;
+/** Blocks per class (glibc's tcache keeps 7). A full class gives its older half back in one go. */
+export const CACHE_DEPTH = 8;
+
+/**
+ * Heaps that may grow to fewer bytes get no front cache unless asked: a slot's cache takes 2.4 KiB,
+ * and a heap that small has little to gain from it.
+ */
+export const CACHE_MIN_HEAP_BYTES = 1 << 20;
+
+/** Worker slots of a shared heap unless `workers` says otherwise. */
+export const DEFAULT_SHARED_SLOTS = 16;
+
+/** Bytes of one worker slot, rounded to a 64-byte cache line so that workers do not share lines. */
+export function slotBytes(classes: number, depth: number): number {
+  return (S_CACHE_OFFSET + classes * 4 + classes * depth * 4 + 63) & ~63;
+}
+
+/** Bytes of a pointer map with one bit per `align` bytes of `[0, limit)`, in whole words, plus one spare word. */
+export function mapBytes(limit: number, align: number): number {
+  return (Math.ceil(limit / (align * 32)) + 1) * 4;
+}
