@@ -171,14 +171,18 @@ describe("heapkit gc bench", () => {
   });
 
   const hasPython = spawnSync("python3", ["--version"]).status === 0;
-  it.skipIf(!hasPython)("runs CPython's timing.py alongside with --python (python3 present)", async () => {
-    const script = join(oracle, "timing.py");
-    const { code, out } = await run("gc", "bench", "--n", "2000", "--repeat", "1", "--python", script);
-    expect(code).toBe(0);
-    const lines = out.trim().split("\n");
-    expect(lines[0]).toMatch(/^CPython +N=2000 K=2: first [\d.]+s/);
-    expect(lines[1]).toMatch(/^heapkit refcount\+cycles +N=2000/);
-  });
+  it.skipIf(!hasPython)(
+    "runs CPython's timing.py alongside with --python (python3 present)",
+    async () => {
+      const script = join(oracle, "timing.py");
+      const { code, out } = await run("gc", "bench", "--n", "2000", "--repeat", "1", "--python", script);
+      expect(code).toBe(0);
+      const lines = out.trim().split("\n");
+      expect(lines[0]).toMatch(/^CPython +N=2000 K=2: first [\d.]+s/);
+      expect(lines[1]).toMatch(/^heapkit refcount\+cycles +N=2000/);
+    },
+    30_000,
+  );
 
   it("rejects a bad plan or size", async () => {
     expect((await run("gc", "bench", "--plan", "copying")).code).toBe(2);

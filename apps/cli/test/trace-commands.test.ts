@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -272,6 +272,35 @@ describe("heapkit record", () => {
     expect(replayed.code).toBe(0);
     expect(JSON.parse(replayed.out).allocs).toBeGreaterThan(10);
   });
+
+  it.skipIf(!ready)(
+    "under a launcher, writes the program's own trace to FILE, marks it, and echoes the command quoted",
+    async () => {
+      // a pyenv-like shim: a shell script named like the program that runs a helper, then execs the program
+      const shims = join(dir, "shims");
+      mkdirSync(shims, { recursive: true });
+      const shim = join(shims, "ls");
+      writeFileSync(shim, '#!/bin/sh\n/bin/true\nexec /bin/ls "$@"\n');
+      chmodSync(shim, 0o755);
+      const spaced = join(dir, "a b");
+      mkdirSync(spaced, { recursive: true });
+      const out = join(dir, "shim.mtrace");
+      const recorded = await run("record", "--out", out, "--", shim, "-d", spaced);
+      expect(recorded.code).toBe(0);
+      expect(recorded.err).toContain(`heapkit: ${shim} -d '${spaced}' ran in`);
+      expect(recorded.err).toMatch(
+        /2 processes wrote traces; the traced program's own is .*shim\.mtrace \(pid \d+, picked by its arguments and name\)/,
+      );
+      const lines = recorded.out.trim().split("\n");
+      expect(lines).toHaveLength(2);
+      const own = lines.filter((line) => line.endsWith("← the traced program"));
+      expect(own).toHaveLength(1);
+      expect(own[0].startsWith(`${out}  pid `)).toBe(true);
+      expect(own[0]).toContain(`(/bin/ls -d '${spaced}')`);
+      const helper = lines.find((line) => !line.endsWith("← the traced program")) ?? "";
+      expect(helper).toMatch(new RegExp(`^${join(dir, "shim")}\\.\\d+\\.mtrace {2}pid \\d+ \\(/bin/true\\)`));
+    },
+  );
 
   it.skipIf(!ready)("exits 1 and says so when the program fails", async () => {
     const { code, err } = await run("record", "--out", join(dir, "false.mtrace"), "--", "/bin/false");
