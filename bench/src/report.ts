@@ -10,9 +10,11 @@ import {
   formatRate,
   formatRatio,
   formatUtil,
+  GLOBAL_LOCK,
   isFixedMemory,
   PEERS,
   type Row,
+  SHARED_MEMORY_OBJECTS,
 } from "./stats.js";
 
 /** A workload as the report names and describes it. */
@@ -181,7 +183,11 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
         },
   );
   const strategies = [
-    ...new Set(rows.filter((r) => !isPeer(r.impl) && !isFixedMemory(r.impl)).map((r) => r.impl)),
+    ...new Set(
+      rows
+        .filter((r) => !isPeer(r.impl) && !isFixedMemory(r.impl) && !r.impl.endsWith(GLOBAL_LOCK))
+        .map((r) => r.impl),
+    ),
   ];
   const footprint: Record<string, string> = { W: "65 kB to 65 MB of blocks", S: "12 kB to 12 MB of blocks" };
   for (const family of ["W", "S"]) {
@@ -207,6 +213,175 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
         measured: spread.measured,
         status: spread.ratio <= 2 ? "met" : exempt ? "n/a" : "missed",
       });
+    }
+  }
+  out.push(...multiWorkerTargets(rows));
+  return out;
+}
+
+/** `Wx2`: the multi-worker workload of `workers` workers (as workload-catalog.ts names it). */
+const wx = (workers: number): string => `Wx${workers}`;
+
+/** The multi-worker workloads in a run, by worker count, fewest first. */
+function multiWorkerCounts(rows: readonly Row[]): number[] {
+  const counts = rows.map((r) => /^Wx(\d+)$/.exec(r.workload)).filter((m) => m !== null);
+  return [...new Set(counts.map((m) => Number(m[1])))].sort((a, b) => a - b);
+}
+
+/** The strategies measured on a shared heap with their caches (rows named by the bare strategy). */
+function sharedHeapStrategies(rows: readonly Row[]): string[] {
+  return [
+    ...new Set(
+      rows
+        .filter((r) => /^Wx\d+$/.test(r.workload) && !isPeer(r.impl) && !r.impl.endsWith(GLOBAL_LOCK))
+        .map((r) => r.impl),
+    ),
+  ];
+}
+
+/** The multi-worker family's targets: printed, not asserted. */
+function multiWorkerTargets(rows: readonly Row[]): TargetCheck[] {
+  const strategies = sharedHeapStrategies(rows);
+  const checks: {
+    target: string;
+    ratio: (s: string) => number | undefined;
+    floor: number;
+    show: (s: string, x: number) => string;
+  }[] = [
+    {
+      target: "shared heap, 2 workers ≥ 1.6× one worker (total ops/s on W)",
+      ratio: (s) => ratioOf(find(rows, s, wx(2)), find(rows, s, wx(1))),
+      floor: 1.6,
+      show: (s, x) => `${s} ${formatRatio(x)}`,
+    },
+    {
+      target: "shared heap ≥ 2× the same heap behind one global lock (cache: false), at 2 workers",
+      ratio: (s) => ratioOf(find(rows, s, wx(2)), find(rows, s + GLOBAL_LOCK, wx(2))),
+      floor: 2,
+      show: (s, x) => `${s} ${formatRatio(x)}`,
+    },
+    {
+      target: "shared heap ≥ 100× @daneren2005/shared-memory-objects, at 2 workers",
+      ratio: (s) => ratioOf(find(rows, s, wx(2)), find(rows, SHARED_MEMORY_OBJECTS, wx(2))),
+      floor: 100,
+      show: (s, x) => `${s} ${formatRatio(x)}`,
+    },
+    {
+      target: "shared heap: utilization ≥ 0.9 on W split over 2 workers",
+      ratio: (s) => find(rows, s, wx(2))?.utilization ?? undefined,
+      floor: 0.9,
+      show: (s, x) => `${s} ${formatUtil(x)}`,
+    },
+  ];
+  return checks.map((c) => {
+    const measured = strategies.flatMap((s) => {
+      const x = c.ratio(s);
+      return x === undefined ? [] : [{ s, x }];
+    });
+    if (measured.length === 0)
+      return { target: c.target, measured: "not measured in this run", status: "n/a" };
+    return {
+      target: c.target,
+      measured: measured.map(({ s, x }) => c.show(s, x)).join(", "),
+      status: measured.every(({ x }) => x >= c.floor) ? "met" : "missed",
+    };
+  });
+}
+
+function ratioOf(a: Row | undefined, b: Row | undefined): number | undefined {
+  return a === undefined || b === undefined || b.opsPerSecond <= 0
+    ? undefined
+    : a.opsPerSecond / b.opsPerSecond;
+}
+
+/**
+ * The results page's "Sharing a heap between workers": total ops/s of W split over 1, 2 and 4
+ * workers for every implementation, the scaling against one worker, utilization, and the ratios to
+ * the global-lock heap and to the peers at each worker count.
+ */
+export function multiWorkerSection(rows: readonly Row[], meta: RunMeta): string[] {
+  const counts = multiWorkerCounts(rows);
+  if (counts.length === 0) return [];
+  const impls = [...new Set(rows.filter((r) => /^Wx\d+$/.test(r.workload)).map((r) => r.impl))];
+  const out: string[] = ["## Sharing a heap between workers", ""];
+  out.push(
+    "Workload W split over `worker_threads` that share one heap: worker k replays W's operations on the " +
+      "slots ≡ k (mod N), so the live set in all is W's, and one free in four is handed to the next worker " +
+      "through a queue in shared memory and freed there (a cross-worker free). **ops/s** is the operations " +
+      "of all workers over the wall time from the start signal to the last worker's end; **×1 worker** is " +
+      "that over the same implementation's figure with one worker (whose hand-offs go to itself through " +
+      "the same queue, so it does the same work). A strategy's row is `createSharedHeap` with its per-worker " +
+      `front caches; **strategy${GLOBAL_LOCK}** is the same heap with \`cache: false\`, every call behind the ` +
+      "heap's one lock (the naive way); **glibc** is the C replay's `--threads` mode, one pthread per " +
+      "worker; **shared-memory-objects** is @daneren2005/shared-memory-objects (a fork of @thi.ng/malloc " +
+      "with a lock), bundled from its source with esbuild, its buffers made beforehand by the main thread " +
+      "(only that thread can add one).",
+    "",
+  );
+  out.push(
+    mdTable(
+      [
+        "impl",
+        ...counts.flatMap((n) => [
+          `${n} worker${n === 1 ? "" : "s"} ops/s`,
+          ...(n === 1 ? [] : ["×1 worker"]),
+          "util",
+        ]),
+      ],
+      impls.map((impl) => [
+        isPeer(impl) ? `*${impl}*` : `**${impl}**`,
+        ...counts.flatMap((n) => {
+          const row = find(rows, impl, wx(n));
+          const one = find(rows, impl, wx(1));
+          const rate =
+            row === undefined
+              ? "–"
+              : row.opsTimed < row.opsTotal
+                ? `${formatRate(row.opsPerSecond)} (prefix)`
+                : formatRate(row.opsPerSecond);
+          return [
+            rate,
+            ...(n === 1 ? [] : [formatRatio(ratioOf(row, one))]),
+            formatUtil(row?.utilization ?? null),
+          ];
+        }),
+      ]),
+    ),
+    "",
+  );
+  const strategies = sharedHeapStrategies(rows);
+  const versus = [GLOBAL_LOCK, "glibc", SHARED_MEMORY_OBJECTS];
+  out.push(
+    mdTable(
+      [
+        "shared heap",
+        ...counts.flatMap((n) => versus.map((v) => `${n}w ×${v === GLOBAL_LOCK ? "global lock" : v}`)),
+      ],
+      strategies.map((s) => [
+        `**${s}**`,
+        ...counts.flatMap((n) =>
+          versus.map((v) =>
+            formatRatio(
+              ratioOf(find(rows, s, wx(n)), find(rows, v === GLOBAL_LOCK ? s + GLOBAL_LOCK : v, wx(n))),
+            ),
+          ),
+        ),
+      ]),
+    ),
+    "",
+  );
+  const most = counts[counts.length - 1];
+  if (most > meta.machine.cores) {
+    const scaled = strategies.flatMap((s) => {
+      const x = ratioOf(find(rows, s, wx(most)), find(rows, s, wx(1)));
+      return x === undefined ? [] : [`${s} ${formatRatio(x)}`];
+    });
+    if (scaled.length > 0) {
+      out.push(
+        `With ${most} workers on this machine's ${meta.machine.cores} cores, the workers take turns on the cores: ` +
+          `total ops/s against one worker was ${scaled.join(", ")} in this run.`,
+        "",
+      );
     }
   }
   return out;
@@ -461,6 +636,7 @@ export function markdownPage(
     "",
   );
   out.push(...scalingSection(rows, meta));
+  out.push(...multiWorkerSection(rows, meta));
   const chartOn = rows.some((r) => r.workload === "W") ? "W" : undefined;
   if (chartOn !== undefined) {
     out.push(
