@@ -10,7 +10,8 @@
  * @module
  */
 import { type Allocator, type Ptr, TraceFormatError } from "@heapkit/contract";
-import type { ManagedHeap, PlanName } from "./managed.js";
+import type { GenerationsCapability } from "./capabilities.js";
+import type { ManagedHeap, PlanName, RootArray } from "./managed.js";
 import { createPlan } from "./plans/create-plan.js";
 import { CPYTHON_LIST_FREELIST } from "./plans/refcount-cycles.js";
 import type { ObjectType } from "./types.js";
@@ -287,65 +288,70 @@ export interface ReplayResult {
  * the same ops (their `collect` ops are full collections) so their surviving set can be compared.
  */
 export function replayScenario(scenario: Scenario, options: ReplayOptions): ReplayResult {
-  const heap = createPlan(options.plan ?? "refcount+cycles", options.allocator, {
-    profile: "cpython",
-    thresholds: scenario.meta.thresholds,
-    enabled: scenario.meta.gc_enabled,
-    checked: options.checked ?? false,
-  });
-  const generations = heap.capabilities.generations;
-  const compaction = heap.capabilities.compaction;
-  // a scenario list: a list of references and 4 raw bytes for its id (so a moving plan can find it);
-  // its free list is CPython's (a plan that keeps no free lists ignores it)
-  const listType: ObjectType = heap.defineType({
-    name: "list",
-    refs: "list",
-    bytes: 4,
-    freeList: scenario.meta.list_freelist_max ?? CPYTHON_LIST_FREELIST,
-  });
-  const roots = heap.roots(scenario.meta.roots);
-  let ptrOf = new Int32Array(1024);
-  const collections: ReplayCollection[] = [];
-  let line = 0;
-  let explicit = false;
-  let during: [number, number][] = [];
-  generations?.callbacks.push((phase, info) => {
-    if (phase !== "stop") return;
-    const found = info.collected + info.uncollectable;
-    collections.push({ line, auto: !explicit, generation: info.generation, found });
-    during.push([info.generation, found]);
-  });
-  let movedSoFar = 0;
-  const relocate = () => {
-    // after a compaction every object may have moved: find each again by the id in its bytes
-    if (compaction === null || compaction.movedObjects() === movedSoFar) return;
-    movedSoFar = compaction.movedObjects();
-    for (const p of heap.allObjects()) ptrOf[idOf(heap, p, listType)] = p;
-  };
+  const replay = new Replay(scenario.meta, options);
   for (const step of scenario.steps) {
-    line = step.line;
-    during = [];
+    replay.apply(step);
+    options.onStep?.(step, replay.state());
+  }
+  if (options.finalCollect || replay.generations === null) replay.finalCollect();
+  return replay.result();
+}
+
+/** One replay: the plan, the scenario's list type and roots, each object's address by id, the collections seen. */
+class Replay {
+  readonly heap: ManagedHeap;
+  /** The plan's generations, or null for a tracing plan (whose collections are counted by the replay). */
+  readonly generations: GenerationsCapability | null;
+  private readonly listType: ObjectType;
+  private readonly roots: RootArray;
+  private ptrOf = new Int32Array(1024);
+  private readonly collections: ReplayCollection[] = [];
+  private line = 0;
+  private explicit = false;
+  private during: [number, number][] = [];
+  private movedSoFar = 0;
+
+  constructor(meta: ScenarioMeta, options: ReplayOptions) {
+    this.heap = createPlan(options.plan ?? "refcount+cycles", options.allocator, {
+      profile: "cpython",
+      thresholds: meta.thresholds,
+      enabled: meta.gc_enabled,
+      checked: options.checked ?? false,
+    });
+    this.generations = this.heap.capabilities.generations;
+    // a scenario list: a list of references and 4 raw bytes for its id (so a moving plan can find it);
+    // its free list is CPython's (a plan that keeps no free lists ignores it)
+    this.listType = this.heap.defineType({
+      name: "list",
+      refs: "list",
+      bytes: 4,
+      freeList: meta.list_freelist_max ?? CPYTHON_LIST_FREELIST,
+    });
+    this.roots = this.heap.roots(meta.roots);
+    this.generations?.callbacks.push((phase, info) => {
+      if (phase !== "stop") return;
+      const found = info.collected + info.uncollectable;
+      this.collections.push({ line: this.line, auto: !this.explicit, generation: info.generation, found });
+      this.during.push([info.generation, found]);
+    });
+  }
+
+  /** Runs one op. */
+  apply(step: ScenarioStep): void {
+    const heap = this.heap;
     const op = step.op;
+    this.line = step.line;
+    this.during = [];
     switch (op.op) {
-      case "new": {
-        const p = heap.allocate(listType);
-        heap.allocator.memory.i32[(p + listType.bytesOffset) >> 2] = op.id;
-        if (op.id >= ptrOf.length) {
-          const larger = new Int32Array(ptrOf.length * 2);
-          larger.set(ptrOf);
-          ptrOf = larger;
-        }
-        ptrOf[op.id] = p;
-        roots.set(op.root, p);
-        heap.releaseRef(p);
+      case "new":
+        this.create(op.id, op.root);
         break;
-      }
       case "ref":
-        heap.append(ptrOf[op.from], ptrOf[op.to]);
+        heap.append(this.ptrOf[op.from], this.ptrOf[op.to]);
         break;
       case "unref": {
-        const from = ptrOf[op.from];
-        const k = heap.indexOf(from, ptrOf[op.to]);
+        const from = this.ptrOf[op.from];
+        const k = heap.indexOf(from, this.ptrOf[op.to]);
         if (k < 0) {
           throw new TraceFormatError(
             "scenario",
@@ -357,54 +363,95 @@ export function replayScenario(scenario: Scenario, options: ReplayOptions): Repl
         break;
       }
       case "drop":
-        roots.set(op.root, 0);
+        this.roots.set(op.root, 0);
         break;
       case "collect":
-        explicit = true;
-        if (generations !== null) {
-          heap.collect(2);
-        } else {
-          const found = heap.collect();
-          collections.push({ line, auto: false, generation: 2, found });
-          relocate();
-        }
-        explicit = false;
+        this.explicitCollect();
         break;
     }
-    if (options.onStep) {
-      options.onStep(
-        step,
-        generations === null
-          ? null
-          : {
-              count: generations.getCount(),
-              gens: generations.generationSizes(),
-              fl: generations.freeListLength(listType),
-              ll: generations.longLived(),
-              gc: during,
-            },
-      );
-    }
   }
-  if (options.finalCollect || generations === null) {
-    line = 0;
-    explicit = true;
-    heap.collect();
-  }
-  const reachableIds = heap
-    .reachableObjects()
-    .map((p) => idOf(heap, p, listType))
-    .sort((a, b) => a - b);
-  const reachable = reachableIds.length;
-  const aliveIds = heap
-    .allObjects()
-    .filter((p) => heap.typeOf(p) === listType)
-    .map((p) => idOf(heap, p, listType))
-    .sort((a, b) => a - b);
-  return { collections, alive: aliveIds.length, reachable, aliveIds, reachableIds, heap };
-}
 
-/** The scenario id an object carries in its raw bytes. */
-function idOf(heap: ManagedHeap, p: Ptr, type: ObjectType): number {
-  return heap.allocator.memory.i32[(p + type.bytesOffset) >> 2];
+  /** `roots[root] = [M]` with M's id in its bytes. */
+  private create(id: number, root: number): void {
+    const heap = this.heap;
+    const p = heap.allocate(this.listType);
+    heap.allocator.memory.i32[(p + this.listType.bytesOffset) >> 2] = id;
+    if (id >= this.ptrOf.length) {
+      const larger = new Int32Array(this.ptrOf.length * 2);
+      larger.set(this.ptrOf);
+      this.ptrOf = larger;
+    }
+    this.ptrOf[id] = p;
+    this.roots.set(root, p);
+    heap.releaseRef(p);
+  }
+
+  /** `gc.collect()`: a plan with generations reports it through its callbacks; a tracing plan is counted here. */
+  private explicitCollect(): void {
+    this.explicit = true;
+    if (this.generations !== null) {
+      this.heap.collect(2);
+    } else {
+      const found = this.heap.collect();
+      this.collections.push({ line: this.line, auto: false, generation: 2, found });
+      this.relocate();
+    }
+    this.explicit = false;
+  }
+
+  /** After a compaction every object may have moved: finds each again by the id in its bytes. */
+  private relocate(): void {
+    const compaction = this.heap.capabilities.compaction;
+    if (compaction === null || compaction.movedObjects() === this.movedSoFar) return;
+    this.movedSoFar = compaction.movedObjects();
+    for (const p of this.heap.allObjects()) this.ptrOf[this.idOf(p)] = p;
+  }
+
+  /** The collector's state now, for a plan with generations. */
+  state(): ReplayState | null {
+    const generations = this.generations;
+    if (generations === null) return null;
+    return {
+      count: generations.getCount(),
+      gens: generations.generationSizes(),
+      fl: generations.freeListLength(this.listType),
+      ll: generations.longLived(),
+      gc: this.during,
+    };
+  }
+
+  /** The full collection after the last op. */
+  finalCollect(): void {
+    this.line = 0;
+    this.explicit = true;
+    this.heap.collect();
+  }
+
+  /** What is alive and reachable at the end. */
+  result(): ReplayResult {
+    const heap = this.heap;
+    const reachableIds = heap
+      .reachableObjects()
+      .map((p) => this.idOf(p))
+      .sort((a, b) => a - b);
+    const aliveIds = heap
+      .allObjects()
+      .filter((p) => heap.typeOf(p) === this.listType)
+      .map((p) => this.idOf(p))
+      .sort((a, b) => a - b);
+    const collections = this.collections;
+    return {
+      collections,
+      alive: aliveIds.length,
+      reachable: reachableIds.length,
+      aliveIds,
+      reachableIds,
+      heap,
+    };
+  }
+
+  /** The scenario id an object carries in its raw bytes. */
+  private idOf(p: Ptr): number {
+    return this.heap.allocator.memory.i32[(p + this.listType.bytesOffset) >> 2];
+  }
 }
