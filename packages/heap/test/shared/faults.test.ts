@@ -459,4 +459,29 @@ describe("double frees and bad pointers from another worker than the allocating 
     heap.check();
     expect(heap.stats().liveBlocks).toBe(0);
   }, 30_000);
+
+  it("two workers racing to free the same blocks: each block is freed exactly once, every other try is rejected", async () => {
+    const heap = createSharedHeap({ strategy: tlsf(), size: 1 << 20, cache: true });
+    const memory = heap.memory.buffer as SharedArrayBuffer;
+    const racers = [await attached(memory), await attached(memory)];
+    const random = seededRandom(seed);
+    const ptrs = Array.from({ length: 400 }, () => heap.malloc(1 + Math.floor(random() * 600)));
+    const gateBuffer = new SharedArrayBuffer(Gate.bytes);
+    // both in the same order, so that they reach each block at about the same moment
+    const results = racers.map((racer) => racer.send({ op: "freeEach", ptrs, gate: gateBuffer }));
+    new Gate(gateBuffer).open(1);
+    const [first, second] = await Promise.all(results);
+    if (!first.ok || !second.ok) throw new Error("freeEach failed in a worker");
+    const firstCodes = first.value as string[];
+    const secondCodes = second.value as string[];
+    ptrs.forEach((ptr, i) => {
+      const codes = [firstCodes[i], secondCodes[i]].sort();
+      expect(codes[1], `block ${ptr}: one free succeeds (seed ${seed})`).toBe("freed");
+      expect(["HEAP_DOUBLE_FREE", "HEAP_INVALID_POINTER"], `block ${ptr}: the other is rejected`).toContain(
+        codes[0],
+      );
+    });
+    heap.check();
+    expect(heap.stats().liveBlocks).toBe(0);
+  }, 30_000);
 });

@@ -396,6 +396,7 @@ export type RpcCommand =
   | { op: "verify"; ptr: number; size: number; seq: number }
   | { op: "attach" }
   | { op: "holdLock"; size: number }
+  | { op: "freeEach"; ptrs: number[]; gate: SharedArrayBuffer }
   | { op: "threadId" };
 
 /** An {@link RpcCommand} with the id its reply carries. */
@@ -453,6 +454,19 @@ function runRpc(options: RpcData): void {
         );
       case "holdLock":
         return current().heap.malloc(request.size);
+      case "freeEach": {
+        // waits for the test thread's go, so that workers given the same pointers race for them
+        new Gate(request.gate).waitFor(1, 20_000);
+        const { heap } = current();
+        return request.ptrs.map((ptr) => {
+          try {
+            heap.free(ptr);
+            return "freed";
+          } catch (error) {
+            return (error as { code?: string }).code ?? String(error);
+          }
+        });
+      }
       case "call": {
         const target = current().heap as unknown as Record<string, (...args: unknown[]) => unknown>;
         const result = target[request.method](...request.args);
