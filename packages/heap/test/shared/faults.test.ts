@@ -224,6 +224,7 @@ describe("attach and detach while other workers run", () => {
       if (cycle === 0) {
         const refused = await extra.send({ op: "attach" });
         expect(refused.ok, "a fifth worker finds every slot taken").toBe(false);
+        expect(refused.ok ? "" : refused.error.name).toBe("DetachedMemoryError");
         expect(refused.ok ? "" : refused.error.message).toMatch(/slot/);
       }
       const ptrs: { ptr: number; size: number; seq: number }[] = [];
