@@ -14,6 +14,7 @@
  */
 import {
   type Alignment,
+  DetachedMemoryError,
   DoubleFreeError,
   HeapCorruptionError,
   HeapFormatError,
@@ -356,6 +357,51 @@ export function describeStrategy(
       const there = [twin.malloc(300), twin.malloc(1500), twin.malloc(20)];
       expect(there).toEqual(here);
       expect(twin.stats().liveBytes).toBe(heap.stats().liveBytes);
+    });
+
+    it("follows its memory when someone else grows it: its owner, or another heap on the same buffer", () => {
+      const buffer = new ArrayBuffer(1 << 16, { maxByteLength: 1 << 24 });
+      const low = createHeap({ strategy: make(), memory: buffer, maxSize: 1 << 23 });
+      const high = createHeap({ strategy: make(), memory: buffer, base: 1 << 23 });
+      const model = new HeapModel(low);
+      const other = new HeapModel(high);
+      for (let i = 0; i < 60; i++) {
+        other.apply({ op: "malloc", size: 3000 + i * 500 }); // grows the buffer under `low`
+        model.apply({ op: "malloc", size: 100 + i * 40 });
+        if (i % 3 === 0) model.apply({ op: "free", pick: i });
+        if (i % 7 === 0) buffer.resize(Math.min(buffer.maxByteLength, buffer.byteLength + 65536)); // its owner
+        model.verify();
+      }
+      other.verify();
+      for (const block of model.live) expect(Number.isInteger(low.usableSize(block.ptr))).toBe(true);
+    });
+
+    it("throws DetachedMemoryError from every call once its buffer is transferred away", () => {
+      const buffer = new ArrayBuffer(1 << 16, { maxByteLength: 1 << 22 });
+      const heap = createHeap({ strategy: make(), memory: buffer });
+      const ptr = heap.malloc(100);
+      const other = heap.malloc(200);
+      heap.free(other);
+      structuredClone(buffer, { transfer: [buffer] });
+      const calls: [string, () => unknown][] = [
+        ["malloc", () => heap.malloc(10)],
+        ["tryMalloc", () => heap.tryMalloc(10)],
+        ["calloc", () => heap.calloc(2, 10)],
+        ["memalign", () => heap.memalign(64, 10)],
+        ["realloc", () => heap.realloc(ptr, 400)],
+        ["free", () => heap.free(ptr)],
+        ["usableSize", () => heap.usableSize(ptr)],
+        ["isLive", () => heap.isLive(ptr)],
+        ["u8", () => heap.u8(ptr, 10)],
+        ["stats", () => heap.stats()],
+        ["usage", () => heap.usage()],
+        ["check", () => heap.check()],
+        ["blocks", () => [...heap.blocks()]],
+        ["snapshot", () => heap.snapshot()],
+      ];
+      for (const [name, call] of calls) {
+        expect(call, name).toThrow(DetachedMemoryError);
+      }
     });
 
     it("refuses to format memory that holds a live heap, and to attach to memory that holds none", () => {

@@ -291,7 +291,8 @@ export class Heap implements Allocator {
   }
 
   tryMalloc(size: number): Ptr {
-    if ((size | 0) !== size || size < 0 || size > this.maxRequest) throw this.badSize("malloc", "size", size);
+    if (typeof size !== "number" || (size | 0) !== size || size < 0 || size > this.maxRequest)
+      throw this.badSize("malloc", "size", size);
     if (size <= this.cacheMaxRequest) {
       const ptr = this.threadSafe ? this.takeCachedShared(size) : this.takeCached(size);
       if (ptr !== 0) return ptr;
@@ -300,9 +301,10 @@ export class Heap implements Allocator {
   }
 
   calloc(count: number, size: number): Ptr {
-    if ((count | 0) !== count || count < 0 || count > this.maxRequest)
+    if (typeof count !== "number" || (count | 0) !== count || count < 0 || count > this.maxRequest)
       throw this.badSize("calloc", "count", count);
-    if ((size | 0) !== size || size < 0 || size > this.maxRequest) throw this.badSize("calloc", "size", size);
+    if (typeof size !== "number" || (size | 0) !== size || size < 0 || size > this.maxRequest)
+      throw this.badSize("calloc", "size", size);
     const total = count * size;
     if (total > this.maxRequest) {
       throw new InvalidSizeError(
@@ -321,7 +323,12 @@ export class Heap implements Allocator {
   }
 
   memalign(alignment: number, size: number): Ptr {
-    if ((alignment | 0) !== alignment || !isPowerOfTwo(alignment) || alignment > this.maxRequest) {
+    if (
+      typeof alignment !== "number" ||
+      (alignment | 0) !== alignment ||
+      !isPowerOfTwo(alignment) ||
+      alignment > this.maxRequest
+    ) {
       throw new InvalidSizeError(
         "memalign",
         "alignment",
@@ -330,7 +337,7 @@ export class Heap implements Allocator {
         "expected a power of two",
       );
     }
-    if ((size | 0) !== size || size < 0 || size > this.maxRequest)
+    if (typeof size !== "number" || (size | 0) !== size || size < 0 || size > this.maxRequest)
       throw this.badSize("memalign", "size", size);
     const ptr = this.withHeapLock("memalign", () => {
       const engine = this.engine;
@@ -350,7 +357,7 @@ export class Heap implements Allocator {
 
   realloc(ptr: Ptr, size: number): Ptr {
     if (ptr === 0) return this.malloc(size);
-    if ((size | 0) !== size || size < 0 || size > this.maxRequest)
+    if (typeof size !== "number" || (size | 0) !== size || size < 0 || size > this.maxRequest)
       throw this.badSize("realloc", "size", size);
     if (!this.isLive(ptr)) throw this.badPointer("realloc", ptr);
     if (size === 0) {
@@ -382,7 +389,13 @@ export class Heap implements Allocator {
 
   free(ptr: Ptr): void {
     if (ptr === 0) return;
-    if ((ptr | 0) !== ptr || (ptr & this.alignMask) !== 0 || ptr <= this.regionBase || ptr >= this.brk)
+    if (
+      typeof ptr !== "number" ||
+      (ptr | 0) !== ptr ||
+      (ptr & this.alignMask) !== 0 ||
+      ptr <= this.regionBase ||
+      ptr >= this.brk
+    )
       throw this.badPointer("free", ptr);
     if (this.threadSafe) this.freeShared(ptr);
     else this.freeLocal(ptr);
@@ -395,8 +408,14 @@ export class Heap implements Allocator {
   }
 
   isLive(ptr: Ptr): boolean {
-    // (ptr | 0) === ptr rejects fractions, NaN, ±Infinity, non-numbers and anything ≥ 2^31
-    if ((ptr | 0) !== ptr || (ptr & this.alignMask) !== 0 || ptr <= this.regionBase || ptr >= this.brk)
+    // (ptr | 0) === ptr rejects fractions, NaN, ±Infinity and anything ≥ 2^31; typeof, bigints and the rest
+    if (
+      typeof ptr !== "number" ||
+      (ptr | 0) !== ptr ||
+      (ptr & this.alignMask) !== 0 ||
+      ptr <= this.regionBase ||
+      ptr >= this.brk
+    )
       return false;
     const unit = ptr >>> this.alignShift;
     if ((this.memory.i32[this.mapWord + (unit >>> 5)] & (1 << (unit & 31))) !== 0) return true;
@@ -698,9 +717,13 @@ export class Heap implements Allocator {
   viewOf<T>(type: ViewConstructor<T>, ptr: Ptr, length: number): T {
     if (!this.isLive(ptr)) throw this.badPointer("view", ptr);
     this.memory.sync("view");
-    const bytes = length * type.BYTES_PER_ELEMENT;
     const usable = this.engine.usableSize(ptr);
-    if ((length | 0) !== length || length < 0 || bytes > usable) {
+    if (
+      typeof length !== "number" ||
+      (length | 0) !== length ||
+      length < 0 ||
+      length * type.BYTES_PER_ELEMENT > usable
+    ) {
       throw new InvalidSizeError(
         "view",
         "length",

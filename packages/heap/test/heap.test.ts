@@ -178,3 +178,69 @@ describe("stats and events", () => {
     }
   });
 });
+
+describe("input a JavaScript program may pass by mistake", () => {
+  it("answers a bigint with the typed error, not a raw TypeError", () => {
+    const h = createHeap({ strategy: firstFit() });
+    const ptr = h.malloc(24);
+    expect(() => h.malloc(16n as unknown as number)).toThrow(InvalidSizeError);
+    expect(() => h.malloc(16n as unknown as number)).toThrow(/bigint/);
+    expect(() => h.free(24n as unknown as number)).toThrow(InvalidPointerError);
+    expect(() => h.realloc(ptr, 8n as unknown as number)).toThrow(InvalidSizeError);
+    expect(() => h.u8(ptr, 4n as unknown as number)).toThrow(InvalidSizeError);
+    expect(h.isLive(BigInt(ptr) as unknown as number)).toBe(false);
+  });
+
+  it("calls a freed block freed: a double free for free and realloc, an invalid pointer for the rest", () => {
+    const h = createHeap({ strategy: firstFit(), cache: false });
+    const ptr = h.malloc(24);
+    h.malloc(24);
+    h.free(ptr);
+    expect(() => h.free(ptr)).toThrow(DoubleFreeError);
+    expect(() => h.realloc(ptr, 10)).toThrow(DoubleFreeError);
+    for (const call of [() => h.usableSize(ptr), () => h.u8(ptr, 4)]) {
+      expect(call).toThrow(InvalidPointerError);
+      expect(call).toThrow(/was freed/);
+    }
+  });
+
+  it("says the same of a block waiting in the front cache", () => {
+    const h = createHeap({ strategy: firstFit(), cache: true });
+    const ptr = h.malloc(24);
+    h.free(ptr);
+    expect(h.stats().cachedBlocks).toBe(1);
+    expect(() => h.free(ptr)).toThrow(DoubleFreeError);
+    expect(() => h.usableSize(ptr)).toThrow(/was freed/);
+    expect([...h.blocks()].filter((block) => block.state === "cached").map((block) => block.ptr)).toEqual([
+      ptr,
+    ]);
+  });
+
+  it("tells true figures when out of memory: what is free, and what the heap may still grow by", () => {
+    const h = createHeap({ strategy: bestFit(), size: 4096, maxSize: 1 << 20 });
+    h.malloc(700_000);
+    let oom: OutOfMemoryError | undefined;
+    try {
+      h.malloc(500_000);
+    } catch (error) {
+      oom = error as OutOfMemoryError;
+    }
+    expect(oom).toBeInstanceOf(OutOfMemoryError);
+    expect(oom?.growableBytes).toBeGreaterThan(0);
+    expect(oom?.message).toMatch(/more the heap may grow by/);
+    // the largest request that still succeeds fits in what the error said was there
+    let low = 0;
+    let high = 500_000;
+    while (low < high) {
+      const mid = (low + high + 1) >>> 1;
+      const ptr = h.tryMalloc(mid);
+      if (ptr === 0) high = mid - 1;
+      else {
+        h.free(ptr);
+        low = mid;
+      }
+    }
+    expect(low).toBeGreaterThan(0);
+    expect(low).toBeLessThanOrEqual((oom?.largestFreeBlock ?? 0) + (oom?.growableBytes ?? 0));
+  });
+});
