@@ -1,11 +1,38 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type DefaultTheme, defineConfig } from "vitepress";
+import { type DefaultTheme, defineConfig, type MarkdownRenderer } from "vitepress";
 
 // The playground and the heap pictures run the real packages, bundled from source through the
 // "@heapkit/source" export condition (no build of the packages needed). In Vite 5 these conditions
 // are added to the defaults.
 const sourceConditions = ["@heapkit/source"];
+
+/** The version being documented: every public package shares it (a changesets fixed group). */
+const version: string = JSON.parse(
+  readFileSync(fileURLToPath(new URL("../../cli/package.json", import.meta.url)), "utf8"),
+).version;
+
+/**
+ * A table cell that holds a number — "63.3 M", "1,056×", "0.931", "13.2/34", "57,344 of 1,000,000" —
+ * with at most a short unit: such a cell gets the class hk-num, so that the number never breaks over
+ * two lines (a wide table scrolls in its own box instead).
+ */
+const NUMERIC_CELL =
+  /^[-+−~≈]?\d[\d.,]*(\s?([kMGT]i?B?|B|×|%|ms|s|ops\/s))?(\s?(\/|of|–)\s?\d[\d.,]*(\s?([kMGT]i?B?|B|×|%|ms|s))?)?$/;
+
+function markNumericCells(md: MarkdownRenderer): void {
+  md.core.ruler.push("hk-numeric-cells", (state) => {
+    const tokens = state.tokens;
+    for (let i = 0; i + 1 < tokens.length; i++) {
+      const open = tokens[i];
+      if (open.type !== "td_open" && open.type !== "th_open") continue;
+      const inline = tokens[i + 1];
+      if (inline.type === "inline" && NUMERIC_CELL.test(inline.content.trim()))
+        open.attrJoin("class", "hk-num");
+    }
+    return true;
+  });
+}
 
 /** The API sidebar written by typedoc-vitepress-theme (`typedoc` runs before `vitepress build`). */
 function apiSidebar(): DefaultTheme.SidebarItem[] {
@@ -60,11 +87,12 @@ export default defineConfig({
   // dead links fail the build (VitePress's default: ignoreDeadLinks stays unset)
   srcExclude: ["README.md", "artifacts/**", "test/**", "scripts/**"],
   head: [["link", { rel: "icon", type: "image/svg+xml", href: "/logo.svg" }]],
-  markdown: { lineNumbers: false },
-  // the results page (written by the benchmark) has wide tables: give it the window's width
+  markdown: { lineNumbers: false, config: markNumericCells },
+  // the results page is written by the benchmark, so its layout is set here rather than in its front
+  // matter: its tables have up to 9 columns of figures and get the window's width (style.css, hk-results)
   transformPageData(pageData) {
     if (pageData.relativePath.startsWith("results/")) {
-      pageData.frontmatter.pageClass = "hk-wide";
+      pageData.frontmatter.pageClass = "hk-results";
     }
   },
   themeConfig: {
@@ -75,6 +103,7 @@ export default defineConfig({
       { text: "API", link: "/api/", activeMatch: "^/api/" },
       { text: "Playground", link: "/playground" },
       { text: "Results", link: "/results/" },
+      { text: `v${version}`, link: "/start/#install", activeMatch: "^$" },
     ],
     sidebar: {
       "/start/": startSidebar,
@@ -98,6 +127,7 @@ export default defineConfig({
     footer: { message: "MIT licensed." },
   },
   vite: {
+    define: { __HEAPKIT_VERSION__: JSON.stringify(version) },
     resolve: { conditions: sourceConditions },
     ssr: { resolve: { conditions: sourceConditions, externalConditions: sourceConditions } },
   },

@@ -2,7 +2,9 @@
  * The docs site in a real browser: serves the BUILT site (.vitepress/dist, made by `pnpm run docs`)
  * on 127.0.0.1 and drives Debian's Chromium through playwright-core. It checks that the home page
  * renders, that navigation and search reach the API page of @heapkit/heap, that a guide's heap
- * pictures are drawn, and that the playground's malloc and free change the map and the stats.
+ * pictures are drawn, that the playground's malloc and free change the map and the stats, that the
+ * results page gives its tables the room they need (on a laptop and on a 390 px phone) and that the
+ * start page carries the install commands and the version.
  * Screenshots go to apps/docs/artifacts/ (kept by CI as artifacts).
  *
  * Skips, saying why, where /usr/bin/chromium or the built site is missing.
@@ -66,8 +68,8 @@ suite(
     let base: string;
     const errors: string[] = [];
 
-    async function open(path: string): Promise<Page> {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    async function open(path: string, width = 1280): Promise<Page> {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
       page.on("pageerror", (error) => errors.push(`${path}: ${error.message}`));
       page.on("console", (message) => {
         if (message.type() === "error") errors.push(`${path}: console: ${message.text()}`);
@@ -200,6 +202,15 @@ suite(
       expect(await stat("liveBlocks")).toBe("2");
       await shot(page, "playground-typed");
 
+      // a malloc beyond the heap's limit and one with no room left are both failed allocations
+      expect(await stat("failedAllocations")).toBe("0");
+      for (const command of ["malloc 99999999", "malloc 4000"]) {
+        await page.getByTestId("pg-command").fill(command);
+        await page.getByTestId("pg-run").click();
+      }
+      await expect.poll(() => stat("failedAllocations")).toBe("2");
+      expect(await stat("liveBlocks")).toBe("2");
+
       // a real trace, stepped: the map fills and the stats count the ops
       await page.getByTestId("pg-strategy").selectOption("best-fit");
       await page.getByTestId("pg-trace").selectOption("jq-groupby");
@@ -224,6 +235,72 @@ suite(
       await shot(page, "playground-zoom");
       await page.close();
     }, 120_000);
+
+    it("the results page gives wide tables room, keeps numbers whole, and never widens a phone's page", async () => {
+      /** What the page's layout does with its tables: widths, and the numeric cells broken over lines. */
+      const layoutOf = (page: Page) =>
+        page.evaluate(() => {
+          const numeric = [...document.querySelectorAll<HTMLElement>(".vp-doc td.hk-num")];
+          const wrapped = numeric.filter((cell) => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+          });
+          return {
+            documentWidth: document.documentElement.scrollWidth,
+            viewportWidth: window.innerWidth,
+            contentWidth: document.querySelector(".vp-doc")?.clientWidth ?? 0,
+            tables: document.querySelectorAll(".vp-doc table").length,
+            numericCells: numeric.length,
+            wrapped: wrapped.slice(0, 5).map((cell) => cell.textContent),
+          };
+        });
+
+      const laptop = await open("/results/", 1280);
+      const wide = await layoutOf(laptop);
+      expect(wide.tables).toBeGreaterThan(0);
+      expect(wide.numericCells).toBeGreaterThan(100);
+      expect(wide.wrapped).toEqual([]);
+      // the default column is 688 px; this page takes the window beside the outline
+      expect(wide.contentWidth).toBeGreaterThanOrEqual(880);
+      expect(wide.documentWidth).toBeLessThanOrEqual(wide.viewportWidth);
+      await laptop.locator("#w").scrollIntoViewIfNeeded();
+      await shot(laptop, "results");
+      await laptop.close();
+
+      const phone = await open("/results/", 390);
+      const narrow = await layoutOf(phone);
+      expect(narrow.wrapped).toEqual([]);
+      expect(narrow.documentWidth).toBeLessThanOrEqual(390);
+      // the tables scroll inside their own boxes instead
+      const scrolling = await phone.evaluate(
+        () =>
+          [...document.querySelectorAll(".vp-doc table")].filter((t) => t.scrollWidth > t.clientWidth + 1)
+            .length,
+      );
+      expect(scrolling).toBeGreaterThan(0);
+      await phone.locator("#w").scrollIntoViewIfNeeded();
+      await shot(phone, "results-phone");
+      await phone.close();
+    }, 60_000);
+
+    it("the start page has the npm quick start and the version being documented", async () => {
+      const version = JSON.parse(readFileSync(join(docsDir, "..", "cli", "package.json"), "utf8")).version;
+      const page = await open("/start/");
+      await expect(page.getByTestId("version-label").textContent()).resolves.toContain(`v${version}`);
+      await expect(page.locator("#install").textContent()).resolves.toContain("Install");
+      await expect(page.locator(".vp-doc").textContent()).resolves.toContain(
+        "npm install @heapkit/heap @heapkit/strategy-best-fit",
+      );
+      // the top bar shows the version on every page, and leads to the install section
+      await page
+        .locator(".VPNavBar")
+        .getByRole("link", { name: `v${version}`, exact: true })
+        .click();
+      await page.waitForURL(/\/start\/#install$/);
+      await shot(page, "start");
+      await page.close();
+    }, 60_000);
 
     it("logs no page errors", () => {
       expect(errors).toEqual([]);

@@ -8,3 +8,6 @@ declare module "*.vue" {
 
 // Stylesheets imported for their side effects.
 declare module "*.css";
+
+// The documented version, read from package.json by .vitepress/config.ts (Vite's define).
+declare const __HEAPKIT_VERSION__: string;
