@@ -69,6 +69,9 @@ export class ReleasedRootError extends RangeError {
  * counts it; tracing plans trace from it; a moving plan updates it when the object moves).
  */
 export class Handle {
+  // the heap hands a released handle's id to the next new handle: this one must stop using it
+  private released = false;
+
   /** @internal */
   constructor(
     private readonly heap: ManagedHeap,
@@ -78,16 +81,19 @@ export class Handle {
 
   /** The object's current address (it changes when a moving plan compacts); 0 once released. */
   get ptr(): Ptr {
-    return this.heap.handleSlot(this.id);
+    return this.released ? NULL_PTR : this.heap.handleSlot(this.id);
   }
 
-  /** Points the handle at another object (or 0), releasing the previous one; throws once released. */
+  /** Points the handle at another object (or 0), releasing the previous one; throws {@link ReleasedRootError} once released. */
   set(ptr: Ptr): void {
+    if (this.released) throw new ReleasedRootError("Handle.set", `handle ${this.id}`);
     this.heap.setHandle(this.id, ptr);
   }
 
-  /** Drops the reference; the handle then holds 0 and may not be used again. */
+  /** Drops the reference; the handle then holds 0, and a second release throws {@link ReleasedRootError}. */
   release(): void {
+    if (this.released) throw new ReleasedRootError("Handle.release", `handle ${this.id}`);
+    this.released = true;
     this.heap.releaseHandle(this.id);
   }
 }

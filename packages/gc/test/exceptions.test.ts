@@ -214,6 +214,22 @@ describe("misuse that used to leak an object", () => {
     expect(allocator.stats().liveBlocks).toBe(baseline);
   });
 
+  it("a released handle whose id a new handle took over touches nothing of the new one", () => {
+    const { gc } = setup();
+    const first = gc.new(gc.list);
+    first.release();
+    const second = gc.new(gc.list);
+    expect(second.id).toBe(first.id);
+    const held = second.ptr;
+    const other = gc.allocate(gc.list);
+    expect(() => first.set(other)).toThrow(ReleasedRootError);
+    expect(() => first.release()).toThrow(ReleasedRootError);
+    expect(first.ptr).toBe(0);
+    expect(second.ptr).toBe(held);
+    expect(gc.isAlive(held)).toBe(true);
+    expect(gc.refcount(other)).toBe(1);
+  });
+
   it("RootArray.set() after dispose() throws and retains nothing; a second dispose() throws", () => {
     const { allocator, gc, baseline } = setup();
     const roots = gc.roots(2);
