@@ -159,26 +159,16 @@ function runReplay(file: string, options: ReplayOptions, io: CliIo): void {
   }
 }
 
-interface DemoOptions {
-  strategy: string;
-  json?: boolean;
-}
-
-function runDemo(options: DemoOptions, io: CliIo): void {
-  const colors = colorsFor(io);
-  const allocator = heapFor(options.strategy, 1 << 20);
-  const gc = new RefcountCycles(allocator, { profile: "plain" });
+/**
+ * Steps 1 to 3 of the demo: a cycle a ⇄ b with c hanging off b, the handles dropped, `collect()`;
+ * tells each step through `say` and returns the figures.
+ */
+function collectACycle(
+  gc: RefcountCycles,
+  say: (text: string) => void,
+  colors: ReturnType<typeof colorsFor>,
+) {
   const node = gc.defineType({ name: "Node", refs: 2, bytes: 8 });
-  // under --json the story is not told: the figures are gathered into one object instead
-  const say = (text: string) => {
-    if (!options.json) io.out(`${text}\n`);
-  };
-  const callbacks: { phase: "start" | "stop"; info: CollectionInfo }[] = [];
-  gc.callbacks.push((phase: "start" | "stop", info: CollectionInfo) => {
-    callbacks.push({ phase, info: { ...info } });
-    say(colors.dim(`  callback ${phase} ${JSON.stringify(info)}`));
-  });
-
   say(colors.bold("1. Three objects: a and b refer to each other (a cycle), c hangs off b."));
   const a = gc.new(node);
   const b = gc.new(node);
@@ -223,6 +213,37 @@ function runDemo(options: DemoOptions, io: CliIo): void {
   say(`   a alive? ${alive.a}   b alive? ${alive.b}   c alive? ${alive.c}   weakref → ${weakrefTarget}`);
   gc.decref(wr);
 
+  return {
+    refcounts: { created, dropped },
+    count: countBefore,
+    tracked,
+    collected: found,
+    alive,
+    weakref: { target: weakrefTarget, callbackRan: weakrefCalled },
+  };
+}
+
+interface DemoOptions {
+  strategy: string;
+  json?: boolean;
+}
+
+function runDemo(options: DemoOptions, io: CliIo): void {
+  const colors = colorsFor(io);
+  const allocator = heapFor(options.strategy, 1 << 20);
+  const gc = new RefcountCycles(allocator, { profile: "plain" });
+  // under --json the story is not told: the figures are gathered into one object instead
+  const say = (text: string) => {
+    if (!options.json) io.out(`${text}\n`);
+  };
+  const callbacks: { phase: "start" | "stop"; info: CollectionInfo }[] = [];
+  gc.callbacks.push((phase: "start" | "stop", info: CollectionInfo) => {
+    callbacks.push({ phase, info: { ...info } });
+    say(colors.dim(`  callback ${phase} ${JSON.stringify(info)}`));
+  });
+
+  const cycle = collectACycle(gc, say, colors);
+
   say(colors.bold("\n4. gc.get_stats()"));
   const generations = gc.getStats();
   generations.forEach((s, g) => {
@@ -238,12 +259,7 @@ function runDemo(options: DemoOptions, io: CliIo): void {
     io.out(
       `${JSON.stringify({
         strategy: options.strategy,
-        refcounts: { created, dropped },
-        count: countBefore,
-        tracked,
-        collected: found,
-        alive,
-        weakref: { target: weakrefTarget, callbackRan: weakrefCalled },
+        ...cycle,
         callbacks,
         generations,
         heap: { liveBlocks: stats.liveBlocks, liveBytes: stats.liveBytes },

@@ -35,101 +35,14 @@ export function renderReport(
   const strategies = [...new Set(results.map((r) => r.result.strategy))];
   const colourOf = (strategy: string) => PALETTE[strategies.indexOf(strategy) % PALETTE.length];
   const traces = [...new Set(results.map((r) => r.result.trace))];
-  const sections = traces.map((trace) => {
-    const rows = results.filter((r) => r.result.trace === trace);
-    const first = rows[0].result;
-    const table = [
-      "<table><thead><tr><th>strategy</th><th>utilization</th><th>fragmentation</th><th>high-water</th><th>overhead near peak</th><th>failed</th><th>ops/s</th></tr></thead><tbody>",
-      ...rows.map(
-        ({ result: r }) =>
-          `<tr><td><span class="swatch" style="background:${colourOf(r.strategy)}"></span>${escapeXml(r.strategy)}</td>` +
-          `<td>${percent(r.utilization)}</td><td>${percent(r.fragmentation)}</td><td>${formatBytes(r.heapHighWaterBytes)}</td>` +
-          `<td>${formatBytes(r.overheadBytes)}</td><td>${count(r.failedAllocations)}</td><td>${count(r.opsPerSecond)}</td></tr>`,
-      ),
-      "</tbody></table>",
-    ].join("\n");
-    const heapLines = rows.map(({ result: r }) => ({
-      label: `heap: ${r.strategy}`,
-      colour: colourOf(r.strategy),
-      x: r.series.op,
-      y: r.series.heapBytes,
-    }));
-    const liveLine = {
-      label: "live payload",
-      colour: "#212529",
-      x: first.series.op,
-      y: first.series.liveBytes,
-      dashed: true,
-    };
-    const overTime = lineChartSvg("Live bytes and heap size over the trace", [liveLine, ...heapLines], {
-      xLabel: "ops",
-      yFormat: formatBytes,
-    });
-    const external = lineChartSvg(
-      "External fragmentation over the trace (1 − largest free block / free bytes)",
-      rows.map(({ result: r }) => ({
-        label: r.strategy,
-        colour: colourOf(r.strategy),
-        x: r.series.op,
-        y: r.series.externalFragmentation,
-      })),
-      { xLabel: "ops", yFormat: (v) => `${(v * 100).toFixed(0)} %`, height: 260 },
-    );
-    const internal = lineChartSvg(
-      "Internal fragmentation over the trace (usable − asked bytes of live blocks)",
-      rows.map(({ result: r }) => ({
-        label: r.strategy,
-        colour: colourOf(r.strategy),
-        x: r.series.op,
-        y: r.series.usableBytes.map((usable, k) => Math.max(0, usable - r.series.liveBytes[k])),
-      })),
-      { xLabel: "ops", yFormat: formatBytes, height: 260 },
-    );
-    const util = barChartSvg(
-      "Utilization (peak live payload / heap high-water)",
-      rows.map(({ result: r }) => ({
-        label: r.strategy,
-        value: r.utilization,
-        colour: colourOf(r.strategy),
-      })),
-    );
-    const maps = rows
-      .filter((r) => r.picture !== undefined)
-      .map(({ result: r, picture }) =>
-        heapMapSvg(picture as NonNullable<typeof picture>, {
-          columns: 192,
-          cellSize: 4,
-          title:
-            picture?.op === r.peakLiveOp
-              ? `${r.strategy} at the peak of live bytes`
-              : `${r.strategy} near the peak of live bytes (op ${count(picture?.op ?? 0)}; the peak is at op ${count(r.peakLiveOp)})`,
-          figures: pictureFigures(picture as NonNullable<typeof picture>),
-        }),
-      );
-    const notes =
-      first.summary === undefined
-        ? ""
-        : `${count(first.summary.unknownFrees)} frees of unknown pointers, ${count(first.summary.liveAtEnd)} blocks live at the end, ${count(first.summary.skippedLines)} lines skipped`;
-    return `<section><h2>${escapeXml(basename(trace))}</h2>
-<p>${count(first.ops)} ops (${count(first.allocs)} alloc, ${count(first.frees)} free, ${count(first.reallocs)} realloc); peak live payload ${formatBytes(first.peakLiveBytes)} (${count(first.peakLiveBytes)} bytes) after op ${count(first.peakLiveOp)}. ${escapeXml(notes)}</p>${floorParagraph(floors.get(trace))}
-${table}
-<figure>${overTime}</figure>
-<figure>${util}</figure>
-<figure>${internal}</figure>
-<figure>${external}</figure>
-<h3>Heap maps at the peak (at the series sample with the most live bytes)</h3>
-${maps.map((svg) => `<figure>${svg}</figure>`).join("\n")}
-</section>`;
-  });
-  const scoreTable = [
-    "<table><thead><tr><th>strategy</th><th>malloc-lab score</th><th>mean utilization</th><th>worst fragmentation</th><th>throughput ops/s</th></tr></thead><tbody>",
-    ...scores.map(
-      (s) =>
-        `<tr><td><span class="swatch" style="background:${colourOf(s.strategy)}"></span>${escapeXml(s.strategy)}</td><td>${s.score.toFixed(1)}</td>` +
-        `<td>${percent(s.meanUtilization)}</td><td>${percent(s.worstFragmentation)}</td><td>${count(s.throughput)}</td></tr>`,
+  const sections = traces.map((trace) =>
+    traceSection(
+      results.filter((r) => r.result.trace === trace),
+      colourOf,
+      floors.get(trace),
     ),
-    "</tbody></table>",
-  ].join("\n");
+  );
+  const scoreTable = scoreTableHtml(scores, colourOf);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>heapkit compare</title>
 <style>
@@ -145,6 +58,122 @@ ${scoreTable}
 ${sections.join("\n")}
 </body></html>
 `;
+}
+
+/** The score table over all traces. */
+function scoreTableHtml(scores: ReportScore[], colourOf: (strategy: string) => string): string {
+  return [
+    "<table><thead><tr><th>strategy</th><th>malloc-lab score</th><th>mean utilization</th><th>worst fragmentation</th><th>throughput ops/s</th></tr></thead><tbody>",
+    ...scores.map(
+      (s) =>
+        `<tr><td><span class="swatch" style="background:${colourOf(s.strategy)}"></span>${escapeXml(s.strategy)}</td><td>${s.score.toFixed(1)}</td>` +
+        `<td>${percent(s.meanUtilization)}</td><td>${percent(s.worstFragmentation)}</td><td>${count(s.throughput)}</td></tr>`,
+    ),
+    "</tbody></table>",
+  ].join("\n");
+}
+
+/** One trace's section: its figures, a table of every strategy, the charts and the heap maps. */
+function traceSection(
+  rows: JobResult[],
+  colourOf: (strategy: string) => string,
+  floor: FragmentationFloor | undefined,
+): string {
+  const first = rows[0].result;
+  const table = [
+    "<table><thead><tr><th>strategy</th><th>utilization</th><th>fragmentation</th><th>high-water</th><th>overhead near peak</th><th>failed</th><th>ops/s</th></tr></thead><tbody>",
+    ...rows.map(
+      ({ result: r }) =>
+        `<tr><td><span class="swatch" style="background:${colourOf(r.strategy)}"></span>${escapeXml(r.strategy)}</td>` +
+        `<td>${percent(r.utilization)}</td><td>${percent(r.fragmentation)}</td><td>${formatBytes(r.heapHighWaterBytes)}</td>` +
+        `<td>${formatBytes(r.overheadBytes)}</td><td>${count(r.failedAllocations)}</td><td>${count(r.opsPerSecond)}</td></tr>`,
+    ),
+    "</tbody></table>",
+  ].join("\n");
+  const [overTime, util, internal, external] = traceCharts(rows, colourOf);
+  const maps = heapMaps(rows);
+  const notes =
+    first.summary === undefined
+      ? ""
+      : `${count(first.summary.unknownFrees)} frees of unknown pointers, ${count(first.summary.liveAtEnd)} blocks live at the end, ${count(first.summary.skippedLines)} lines skipped`;
+  return `<section><h2>${escapeXml(basename(first.trace))}</h2>
+<p>${count(first.ops)} ops (${count(first.allocs)} alloc, ${count(first.frees)} free, ${count(first.reallocs)} realloc); peak live payload ${formatBytes(first.peakLiveBytes)} (${count(first.peakLiveBytes)} bytes) after op ${count(first.peakLiveOp)}. ${escapeXml(notes)}</p>${floorParagraph(floor)}
+${table}
+<figure>${overTime}</figure>
+<figure>${util}</figure>
+<figure>${internal}</figure>
+<figure>${external}</figure>
+<h3>Heap maps at the peak (at the series sample with the most live bytes)</h3>
+${maps.map((svg) => `<figure>${svg}</figure>`).join("\n")}
+</section>`;
+}
+
+/** A trace's charts: live bytes and heap size, utilization, internal and external fragmentation. */
+function traceCharts(rows: JobResult[], colourOf: (strategy: string) => string): string[] {
+  const first = rows[0].result;
+  const heapLines = rows.map(({ result: r }) => ({
+    label: `heap: ${r.strategy}`,
+    colour: colourOf(r.strategy),
+    x: r.series.op,
+    y: r.series.heapBytes,
+  }));
+  const liveLine = {
+    label: "live payload",
+    colour: "#212529",
+    x: first.series.op,
+    y: first.series.liveBytes,
+    dashed: true,
+  };
+  const overTime = lineChartSvg("Live bytes and heap size over the trace", [liveLine, ...heapLines], {
+    xLabel: "ops",
+    yFormat: formatBytes,
+  });
+  const external = lineChartSvg(
+    "External fragmentation over the trace (1 − largest free block / free bytes)",
+    rows.map(({ result: r }) => ({
+      label: r.strategy,
+      colour: colourOf(r.strategy),
+      x: r.series.op,
+      y: r.series.externalFragmentation,
+    })),
+    { xLabel: "ops", yFormat: (v) => `${(v * 100).toFixed(0)} %`, height: 260 },
+  );
+  const internal = lineChartSvg(
+    "Internal fragmentation over the trace (usable − asked bytes of live blocks)",
+    rows.map(({ result: r }) => ({
+      label: r.strategy,
+      colour: colourOf(r.strategy),
+      x: r.series.op,
+      y: r.series.usableBytes.map((usable, k) => Math.max(0, usable - r.series.liveBytes[k])),
+    })),
+    { xLabel: "ops", yFormat: formatBytes, height: 260 },
+  );
+  const util = barChartSvg(
+    "Utilization (peak live payload / heap high-water)",
+    rows.map(({ result: r }) => ({
+      label: r.strategy,
+      value: r.utilization,
+      colour: colourOf(r.strategy),
+    })),
+  );
+  return [overTime, util, internal, external];
+}
+
+/** Each strategy's heap map at the peak, where the job took one. */
+function heapMaps(rows: JobResult[]): string[] {
+  return rows
+    .filter((r) => r.picture !== undefined)
+    .map(({ result: r, picture }) =>
+      heapMapSvg(picture as NonNullable<typeof picture>, {
+        columns: 192,
+        cellSize: 4,
+        title:
+          picture?.op === r.peakLiveOp
+            ? `${r.strategy} at the peak of live bytes`
+            : `${r.strategy} near the peak of live bytes (op ${count(picture?.op ?? 0)}; the peak is at op ${count(r.peakLiveOp)})`,
+        figures: pictureFigures(picture as NonNullable<typeof picture>),
+      }),
+    );
 }
 
 /** What the best possible allocator could reach on a trace, for the report. */
