@@ -100,7 +100,7 @@ describe(`growth raced from four workers (seed ${seed})`, () => {
       const barrier = new SharedArrayBuffer(Barrier.bytes);
       const gateBuffer = new SharedArrayBuffer(Gate.bytes);
       const gate = new Gate(gateBuffer);
-      const count = 600;
+      const count = 300;
       const table = new SharedArrayBuffer(workers * count * 3 * 4);
       const datas: GrowData[] = Array.from({ length: workers }, (_, index) => ({
         scenario: "grow",

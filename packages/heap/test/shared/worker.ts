@@ -316,6 +316,22 @@ function runStress(options: StressData): void {
     ops++;
   };
 
+  const inspect = (): void => {
+    const stats = heap.stats();
+    if (stats.liveBlocks < 0 || stats.cachedBlocks < 0 || stats.heapSize > stats.heapLimit) {
+      throw new Error(`worker ${options.index}: stats() out of range: ${JSON.stringify(stats)}`);
+    }
+    if (ops % (997 * 5) === 0) heap.check();
+    if (ops % (997 * 11) === 0) {
+      let used = 0;
+      for (const info of heap.blocks()) if (info.state === "used") used++;
+      if (used < held.count)
+        throw new Error(
+          `worker ${options.index}: blocks() shows ${used} used blocks, it holds ${held.count}`,
+        );
+    }
+  };
+
   const perPhase = Math.ceil(options.ops / options.phases);
   for (let phase = 1; phase <= options.phases; phase++) {
     const phaseEnd = Math.min(options.ops, phase * perPhase);
@@ -325,6 +341,8 @@ function runStress(options: StressData): void {
       if (held.count === 0 || (r < 0.47 && held.count < options.maxHeld)) allocate();
       else if (r < 0.55) reallocate();
       else release();
+      // the whole-heap calls too, while the other workers keep allocating
+      if (ops % 997 === 0) inspect();
       Atomics.store(progress, options.index * 2, ops);
     }
     Atomics.store(progress, options.index * 2 + 1, phase);
