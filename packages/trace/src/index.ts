@@ -19,6 +19,7 @@ export {
 } from "./floor.js";
 export type { RepHeader, TraceFormat, TraceSummary } from "./parsers.js";
 export {
+  type BatchSource,
   eventAt,
   formatFromName,
   MAX_LINE_BYTES,

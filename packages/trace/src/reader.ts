@@ -54,6 +54,25 @@ export interface ReadTraceOptions {
   maxLineBytes?: number;
 }
 
+/**
+ * A reader as the replay sees it: a name, what reading found so far, how far it got, and the events
+ * in batches. {@link TraceReader} is one; `@heapkit/trace/node` has one that reads in a worker thread.
+ */
+export interface BatchSource {
+  /** The source's name (a file path, or a {@link TraceData} name). */
+  readonly name: string;
+  /** What reading found; complete once the batches are done. */
+  readonly summary: TraceSummary;
+  /** Bytes of the source read so far. */
+  readonly bytesRead: number;
+  /** The source's size in bytes where known, else NaN. */
+  readonly totalBytes: number;
+  /** The format, once known. */
+  readonly format: TraceFormat | undefined;
+  /** The events in batches; with `recycle`, a batch may be refilled once the next is asked for. */
+  batches(options?: { recycle?: boolean }): AsyncIterable<EventBatch>;
+}
+
 /** The format a file name says, if it says one. */
 export function formatFromName(name: string): TraceFormat | undefined {
   const base = name.toLowerCase().replace(/\.gz$/, "");
@@ -82,7 +101,7 @@ const inMemoryOnly: TraceFiles = {
  * fast columnar form. {@link TraceReader.summary} fills in as reading goes and is complete at the end.
  * A reader reads its source once.
  */
-export class TraceReader implements AsyncIterable<TraceEvent> {
+export class TraceReader implements AsyncIterable<TraceEvent>, BatchSource {
   /** The source's name (the file path, or the {@link TraceData} name). */
   readonly name: string;
   /** What reading found: counts, problems skipped, blocks live at the end. */

@@ -12,7 +12,7 @@
 import { type Allocator, InvalidSizeError, OutOfMemoryError, type TraceEvent } from "@heapkit/contract";
 import { BATCH_EVENTS, BatchBuilder, type EventBatch, LiveTable, Op } from "./batch.js";
 import type { TraceSummary } from "./parsers.js";
-import { type ReadTraceOptions, readTrace, type TraceReader, type TraceSource } from "./reader.js";
+import { type BatchSource, type ReadTraceOptions, readTrace, type TraceSource } from "./reader.js";
 
 /** Columns of figures sampled every few ops while replaying (for charts). */
 export interface ReplaySeries {
@@ -133,7 +133,7 @@ export class ReplayError extends Error {
 export type AllocatorInput = Allocator | (() => Allocator);
 
 /** Events to replay: a trace source (read streaming), a reader, or events (objects) in memory or streamed. */
-export type ReplayInput = TraceSource | TraceReader | Iterable<TraceEvent> | AsyncIterable<TraceEvent>;
+export type ReplayInput = TraceSource | BatchSource | Iterable<TraceEvent> | AsyncIterable<TraceEvent>;
 
 const OP_NAMES = ["alloc", "free", "realloc"];
 
@@ -145,7 +145,7 @@ function tagOf(id: number): number {
 
 /**
  * Replays a trace against an allocator and measures it. `input` is a file path, in-memory trace data,
- * a {@link TraceReader}, or trace events; `allocator` an `Allocator` or a factory for a fresh one.
+ * a reader (`TraceReader`), or trace events; `allocator` an `Allocator` or a factory for a fresh one.
  * Malformed input throws `TraceFormatError`; an allocator that loses a payload or throws anything but
  * out-of-memory throws {@link ReplayError}.
  *
@@ -554,13 +554,13 @@ export function isTraceSource(input: ReplayInput): input is TraceSource {
 function batchesOf(
   input: ReplayInput,
   options: ReplayOptions,
-): { batches: AsyncIterable<EventBatch>; reader: TraceReader | undefined; name: string } {
+): { batches: AsyncIterable<EventBatch>; reader: BatchSource | undefined; name: string } {
   if (isTraceSource(input)) {
     const reader = readTrace(input, options);
     return { batches: reader.batches({ recycle: true }), reader, name: reader.name };
   }
-  if (input instanceof Object && "batches" in input && typeof (input as TraceReader).batches === "function") {
-    const reader = input as TraceReader;
+  if (input instanceof Object && "batches" in input && typeof (input as BatchSource).batches === "function") {
+    const reader = input as BatchSource;
     return { batches: reader.batches({ recycle: true }), reader, name: reader.name };
   }
   return {

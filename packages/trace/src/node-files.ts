@@ -1,0 +1,96 @@
+/**
+ * Trace files through node:fs and gunzip through node:zlib: the Node half of reading, which the main
+ * entry leaves out so that it runs in browsers. Kept apart from the rest of the Node entry so that a
+ * reader thread loads only what reading needs.
+ *
+ * @module
+ */
+import { createReadStream, statSync } from "node:fs";
+import { createGunzip } from "node:zlib";
+import { type Gunzip, GzipProblem, type TraceFiles } from "./bytes.js";
+import { type ReadTraceOptions, TraceReader, type TraceSource } from "./reader.js";
+
+/** Bytes read from a file at a time, and gunzipped at a time. */
+const CHUNK_BYTES = 1 << 18;
+/** Opens a trace file: its size now (a missing file or a directory is an error naming it), its chunks as read. */
+export function openFile(path: string): { chunks: AsyncIterable<Uint8Array>; totalBytes: number } {
+  let size: number;
+  try {
+    const stats = statSync(path);
+    if (stats.isDirectory()) throw new Error("it is a directory, not a file");
+    size = stats.size;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      `cannot read the trace ${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return { chunks: fileChunks(path), totalBytes: size };
+}
+
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) yield chunk as Buffer;
+  } catch (error) {
+    throw new Error(`cannot read the trace ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Gunzip by node:zlib. One block is in the inflater while the output of the one before is parsed;
+ * every byte zlib produced before an error is handed on, so a truncated stream yields the same lines
+ * however its input was cut (the reader feeds blocks of one fixed size).
+ */
+const nodeGunzip: Gunzip = async function* (blocks) {
+  const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+  let output: Uint8Array[] = [];
+  let failure: (Error & { code?: string }) | undefined;
+  gunzip.on("data", (chunk: Buffer) => output.push(chunk));
+  const failed = new Promise<void>((resolve) =>
+    gunzip.once("error", (error) => {
+      failure = error;
+      resolve();
+    }),
+  );
+  const ended = new Promise<void>((resolve) => gunzip.once("end", resolve));
+  const write = (block: Uint8Array) =>
+    Promise.race([new Promise<void>((resolve) => gunzip.write(block, () => resolve())), failed]);
+  try {
+    let previous: Promise<void> | undefined;
+    for await (const block of blocks) {
+      const current = write(block);
+      if (previous !== undefined) {
+        await previous;
+        const ready = output;
+        output = [];
+        yield* ready;
+      }
+      previous = current;
+      if (failure !== undefined) break;
+    }
+    if (previous !== undefined) await previous;
+    if (failure === undefined) {
+      gunzip.end();
+      await Promise.race([ended, failed]);
+    }
+    yield* output;
+    output = [];
+    if (failure !== undefined) {
+      const truncated = failure.code === "Z_BUF_ERROR" || /unexpected end/i.test(failure.message);
+      throw new GzipProblem(truncated, failure.message);
+    }
+  } finally {
+    gunzip.destroy();
+  }
+};
+
+/** File access and gunzip through node:fs and node:zlib. */
+export const nodeFiles: TraceFiles = { open: openFile, gunzip: nodeGunzip };
+
+/** A reader of a file path or in-memory data, with node:fs and node:zlib. */
+export function readTraceWithFiles(source: TraceSource, options?: ReadTraceOptions): TraceReader {
+  return new TraceReader(source, options, nodeFiles);
+}
