@@ -49,6 +49,7 @@
  *
  * @packageDocumentation
  */
+import { listBlocks, pushFront, unlink } from "@heapkit/boundary-tags";
 import {
   type AllocatorEngine,
   alignUp,
@@ -63,44 +64,44 @@ import {
   reallocByMoving,
   type Strategy,
 } from "@heapkit/contract";
+import { checkBuddy } from "./check.js";
+import {
+  ALIGN_SHIFT,
+  ASKED,
+  alignmentOf,
+  BUDDY_ALIGNED,
+  BUDDY_INNER,
+  BUDDY_TAG,
+  BUDDY_USED,
+  buddyOrder,
+  freeHeader,
+  H_ALIGN,
+  H_ASKED_BYTES,
+  H_BITMAP,
+  H_HEADS,
+  H_MAGIC,
+  H_ORIGIN,
+  H_USED_BLOCKS,
+  H_USED_BYTES,
+  HEADER_WORDS,
+  INNER_HEADER,
+  MAGIC,
+  MAX_ORDER,
+  MIN_ORDER,
+  ORDER_MASK,
+  TAG_MASK,
+  usedHeader,
+} from "./layout.js";
 
-/** The tag in the top half of every block header ("BD"). */
-export const BUDDY_TAG = 0x4244_0000;
-/** Header flag: the block is in use. */
-export const BUDDY_USED = 0x100;
-/** Header flag: an inner header in front of a memalign payload (word 1 = distance back to the block). */
-export const BUDDY_INNER = 0x200;
-/** Header flag of a memalign block: its payload is at block + 2^(bits 11–15), behind an inner header. */
-export const BUDDY_ALIGNED = 0x400;
-const ALIGN_SHIFT = 11;
-const TAG_MASK = 0xffff_0000;
-const ORDER_MASK = 0x1f;
-/** The largest order: blocks of 1 GiB. */
-export const MAX_ORDER = 30;
-/** "HKbd": the first word of a region formatted by the buddy strategy. */
-const MAGIC = 0x484b_6264;
-
-// header word indices (from base >> 2)
-const H_MAGIC = 0;
-const H_ALIGN = 1;
-const H_ORIGIN = 2;
-const H_BITMAP = 3;
-const H_USED_BLOCKS = 4;
-const H_USED_BYTES = 5; // bytes of used blocks (below 2^31: the heap is smaller)
-const H_ASKED_BYTES = 6; // bytes asked for by the used blocks
-const H_HEADS = 7; // heads[0..MAX_ORDER]
-const HEADER_WORDS = H_HEADS + MAX_ORDER + 1;
-
-/** The order of the smallest block holding `bytes` bytes (at least `minOrder`). */
-export function buddyOrder(bytes: number, minOrder: number): number {
-  const order = bytes <= 1 ? 0 : 32 - Math.clz32(bytes - 1);
-  return Math.max(order, minOrder);
-}
-
-/** The address of the buddy of the block of order `order` at `block`. */
-export function buddyOf(block: number, order: number): number {
-  return block ^ (1 << order);
-}
+export {
+  BUDDY_ALIGNED,
+  BUDDY_INNER,
+  BUDDY_TAG,
+  BUDDY_USED,
+  buddyOf,
+  buddyOrder,
+  MAX_ORDER,
+} from "./layout.js";
 
 class BuddyEngine implements AllocatorEngine {
   readonly strategy = "buddy";
@@ -121,7 +122,7 @@ class BuddyEngine implements AllocatorEngine {
     this.base = region.base;
     this.hw = region.base >> 2;
     this.hb = region.align;
-    this.minOrder = region.align === 8 ? 4 : 5;
+    this.minOrder = region.align === 8 ? MIN_ORDER : MIN_ORDER + 1;
     this.origin = alignUp(region.base + HEADER_WORDS * 4, 1 << this.minOrder);
   }
 
@@ -152,27 +153,18 @@ class BuddyEngine implements AllocatorEngine {
 
   // ------------------------------------------------------------------ free lists
 
+  /** Byte offset of the head word of the free list of `order`. */
+  private headOf(order: number): number {
+    return (this.hw + H_HEADS + order) << 2;
+  }
+
   private push(u32: Uint32Array, block: number, order: number): void {
-    const head = this.hw + H_HEADS + order;
-    const first = u32[head];
-    u32[block >> 2] = BUDDY_TAG | order;
-    u32[(block + 4) >> 2] = first;
-    u32[(block + 8) >> 2] = 0;
-    if (first !== 0) u32[(first + 8) >> 2] = block;
-    else u32[this.hw + H_BITMAP] |= 1 << order;
-    u32[head] = block;
+    u32[block >> 2] = freeHeader(order);
+    if (pushFront(u32, this.headOf(order), block)) u32[this.hw + H_BITMAP] |= 1 << order;
   }
 
   private unlink(u32: Uint32Array, block: number, order: number): void {
-    const next = u32[(block + 4) >> 2];
-    const prev = u32[(block + 8) >> 2];
-    if (next !== 0) u32[(next + 8) >> 2] = prev;
-    if (prev !== 0) {
-      u32[(prev + 4) >> 2] = next;
-      return;
-    }
-    u32[this.hw + H_HEADS + order] = next;
-    if (next === 0) u32[this.hw + H_BITMAP] &= ~(1 << order);
+    if (unlink(u32, this.headOf(order), block)) u32[this.hw + H_BITMAP] &= ~(1 << order);
   }
 
   /** Frees the block of `order` at `block`, merging with free buddies; `end` is the break. */
@@ -181,7 +173,7 @@ class BuddyEngine implements AllocatorEngine {
     while (order < MAX_ORDER) {
       const size = 1 << order;
       const buddy = block ^ size;
-      if (buddy < origin || buddy + size > end || u32[buddy >> 2] !== (BUDDY_TAG | order)) break;
+      if (buddy < origin || buddy + size > end || u32[buddy >> 2] !== freeHeader(order)) break;
       this.unlink(u32, buddy, order);
       if (buddy < block) block = buddy;
       order++;
@@ -219,21 +211,21 @@ class BuddyEngine implements AllocatorEngine {
       if (at + size > this.region.limit || this.region.sbrk(at + size - end) < 0) return 0;
       u32 = this.memory.u32;
       block = at;
-      u32[block >> 2] = BUDDY_TAG | BUDDY_USED | order;
+      u32[block >> 2] = usedHeader(order);
       const newEnd = at + size;
       // The memory above the old break may hold anything (stale blocks of an earlier heap, a
       // caller's bytes), so every gap block gets a header, marked used, before any is freed: a
       // merge then never reads a word that is not a header.
       for (let gap = end, order = 0; gap < at; gap += 1 << order) {
         order = this.gapOrder(gap, at);
-        u32[gap >> 2] = BUDDY_TAG | BUDDY_USED | order;
+        u32[gap >> 2] = usedHeader(order);
       }
       for (let gap = end, order = 0; gap < at; gap += 1 << order) {
         order = this.gapOrder(gap, at);
         this.release(u32, gap, order, newEnd);
       }
     }
-    u32[block >> 2] = BUDDY_TAG | BUDDY_USED | order;
+    u32[block >> 2] = usedHeader(order);
     return block;
   }
 
@@ -250,7 +242,7 @@ class BuddyEngine implements AllocatorEngine {
     const block = this.take(order);
     if (block === 0) return 0;
     const u32 = this.memory.u32;
-    u32[(block + 4) >> 2] = size;
+    u32[(block + ASKED) >> 2] = size;
     this.count(u32, 1, 1 << order, size);
     return block + this.hb;
   }
@@ -260,11 +252,11 @@ class BuddyEngine implements AllocatorEngine {
     let block = ptr - this.hb;
     let header = u32[block >> 2];
     if ((header & BUDDY_INNER) !== 0) {
-      block -= u32[(block + 4) >> 2];
+      block -= u32[(block + ASKED) >> 2];
       header = u32[block >> 2];
     }
     const order = header & ORDER_MASK;
-    this.count(u32, -1, -(1 << order), -u32[(block + 4) >> 2]);
+    this.count(u32, -1, -(1 << order), -u32[(block + ASKED) >> 2]);
     this.release(u32, block, order, this.region.brk);
   }
 
@@ -276,7 +268,7 @@ class BuddyEngine implements AllocatorEngine {
     let order = header & ORDER_MASK;
     const want = buddyOrder(size + this.hb, this.minOrder);
     if (want > MAX_ORDER) return 0;
-    const asked = u32[(block + 4) >> 2];
+    const asked = u32[(block + ASKED) >> 2];
     if (want <= order) {
       // shrink in place: give back upper halves (their buddies are this block: no merging)
       const oldOrder = order;
@@ -284,8 +276,8 @@ class BuddyEngine implements AllocatorEngine {
         order--;
         this.push(u32, block + (1 << order), order);
       }
-      u32[block >> 2] = BUDDY_TAG | BUDDY_USED | order;
-      u32[(block + 4) >> 2] = size;
+      u32[block >> 2] = usedHeader(order);
+      u32[(block + ASKED) >> 2] = size;
       this.count(u32, 0, (1 << order) - (1 << oldOrder), size - asked);
       return ptr;
     }
@@ -296,8 +288,8 @@ class BuddyEngine implements AllocatorEngine {
         return reallocByMoving(this, this.memory, ptr, size);
       }
       const grown = this.memory.u32;
-      grown[block >> 2] = BUDDY_TAG | BUDDY_USED | want;
-      grown[(block + 4) >> 2] = size;
+      grown[block >> 2] = usedHeader(want);
+      grown[(block + ASKED) >> 2] = size;
       this.count(grown, 0, (1 << want) - (1 << order), size - asked);
       return ptr;
     }
@@ -305,12 +297,12 @@ class BuddyEngine implements AllocatorEngine {
     let ok = true;
     for (let k = order; k < want && ok; k++) {
       const buddy = block + (1 << k);
-      ok = (block & (1 << k)) === 0 && buddy + (1 << k) <= end && u32[buddy >> 2] === (BUDDY_TAG | k);
+      ok = (block & (1 << k)) === 0 && buddy + (1 << k) <= end && u32[buddy >> 2] === freeHeader(k);
     }
     if (!ok) return reallocByMoving(this, this.memory, ptr, size);
     for (let k = order; k < want; k++) this.unlink(u32, block + (1 << k), k);
-    u32[block >> 2] = BUDDY_TAG | BUDDY_USED | want;
-    u32[(block + 4) >> 2] = size;
+    u32[block >> 2] = usedHeader(want);
+    u32[(block + ASKED) >> 2] = size;
     this.count(u32, 0, (1 << want) - (1 << order), size - asked);
     return ptr;
   }
@@ -324,12 +316,11 @@ class BuddyEngine implements AllocatorEngine {
     // block is a multiple of 2^order ≥ alignment > H, so block + alignment is aligned and the
     // inner header in front of it lies after the block's own header
     const ptr = block + alignment;
-    u32[block >> 2] =
-      BUDDY_TAG | BUDDY_USED | BUDDY_ALIGNED | ((31 - Math.clz32(alignment)) << ALIGN_SHIFT) | order;
-    u32[(block + 4) >> 2] = size;
+    u32[block >> 2] = usedHeader(order) | BUDDY_ALIGNED | ((31 - Math.clz32(alignment)) << ALIGN_SHIFT);
+    u32[(block + ASKED) >> 2] = size;
     const inner = ptr - this.hb;
-    u32[inner >> 2] = BUDDY_TAG | BUDDY_USED | BUDDY_INNER;
-    u32[(inner + 4) >> 2] = inner - block;
+    u32[inner >> 2] = INNER_HEADER;
+    u32[(inner + ASKED) >> 2] = inner - block;
     this.count(u32, 1, 1 << order, size);
     return ptr;
   }
@@ -339,7 +330,7 @@ class BuddyEngine implements AllocatorEngine {
     let block = ptr - this.hb;
     const header = u32[block >> 2];
     if ((header & BUDDY_INNER) !== 0) {
-      block -= u32[(block + 4) >> 2];
+      block -= u32[(block + ASKED) >> 2];
       return block + (1 << (u32[block >> 2] & ORDER_MASK)) - ptr;
     }
     return (1 << (header & ORDER_MASK)) - this.hb;
@@ -347,7 +338,9 @@ class BuddyEngine implements AllocatorEngine {
 
   isFreeBlock(ptr: Ptr): boolean {
     const block = ptr - this.hb;
-    if (block < this.origin || block + 16 > this.region.brk || (block & 15) !== 0) return false;
+    const smallest = 1 << MIN_ORDER;
+    if (block < this.origin || block + smallest > this.region.brk || (block & (smallest - 1)) !== 0)
+      return false;
     const header = this.memory.u32[block >> 2];
     const order = header & ORDER_MASK;
     return (
@@ -390,8 +383,7 @@ class BuddyEngine implements AllocatorEngine {
       if ((header & TAG_MASK) !== BUDDY_TAG || order < this.minOrder || order > MAX_ORDER) return; // check() reports it
       const size = 1 << order;
       if ((header & BUDDY_USED) !== 0) {
-        const ptr =
-          (header & BUDDY_ALIGNED) !== 0 ? block + (1 << ((header >>> ALIGN_SHIFT) & 31)) : block + this.hb;
+        const ptr = (header & BUDDY_ALIGNED) !== 0 ? block + alignmentOf(header) : block + this.hb;
         yield { offset: block, size, state: "used", ptr, payload: block + size - ptr };
       } else {
         yield { offset: block, size, state: "free", ptr: 0, payload: 0 };
@@ -407,7 +399,7 @@ class BuddyEngine implements AllocatorEngine {
     let largestFreeBlock = 0;
     for (let order = 0; order <= MAX_ORDER; order++) {
       let n = 0;
-      for (const _ of this.listOf(u32, order)) n++;
+      for (const _ of listBlocks(u32, this.headOf(order), this.region.brk >> 4)) n++;
       freeBlocks += n;
       freeBytes += n * (1 << order);
       if (n > 0) largestFreeBlock = 1 << order;
@@ -433,123 +425,14 @@ class BuddyEngine implements AllocatorEngine {
     };
   }
 
-  private *listOf(u32: Uint32Array, order: number): Generator<number> {
-    let prev = 0;
-    let block = u32[this.hw + H_HEADS + order];
-    const limit = this.region.brk >> 4;
-    for (let steps = 0; block !== 0 && steps <= limit; steps++) {
-      if (u32[(block + 8) >> 2] !== prev) {
-        throw new HeapCorruptionError(
-          block,
-          `free-list prev link is ${u32[(block + 8) >> 2]}, expected ${prev}`,
-        );
-      }
-      yield block;
-      prev = block;
-      block = u32[(block + 4) >> 2];
-    }
-  }
-
   check(): void {
-    const u32 = this.memory.u32;
-    if (u32[this.hw + H_MAGIC] !== MAGIC) {
-      throw new HeapCorruptionError(this.base, "the region's magic word is overwritten");
-    }
-    if (u32[this.hw + H_ORIGIN] !== this.origin) {
-      throw new HeapCorruptionError(this.base + H_ORIGIN * 4, "the origin word is damaged");
-    }
-    const end = this.region.brk;
-    const free = new Map<number, number>();
-    let usedBlocks = 0;
-    let usedBytes = 0;
-    let asked = 0;
-    let block = this.origin;
-    while (block < end) {
-      const header = u32[block >> 2];
-      const order = header & ORDER_MASK;
-      if ((header & TAG_MASK) !== BUDDY_TAG) {
-        throw new HeapCorruptionError(block, `block header 0x${header.toString(16)} lacks the buddy tag`);
-      }
-      if (
-        (header & (BUDDY_INNER | 0xe0)) !== 0 ||
-        ((header & BUDDY_ALIGNED) !== 0 && (header & BUDDY_USED) === 0)
-      ) {
-        throw new HeapCorruptionError(block, `block header 0x${header.toString(16)} has unknown flags`);
-      }
-      if (order < this.minOrder || order > MAX_ORDER) {
-        throw new HeapCorruptionError(
-          block,
-          `block order ${order} is outside ${this.minOrder}..${MAX_ORDER}`,
-        );
-      }
-      const size = 1 << order;
-      if (block % size !== 0) {
-        throw new HeapCorruptionError(block, `block of order ${order} is not at a multiple of ${size}`);
-      }
-      if (block + size > end) {
-        throw new HeapCorruptionError(block, `block of ${size} bytes runs past the break at ${end}`);
-      }
-      if ((header & BUDDY_USED) !== 0) {
-        if ((header & BUDDY_ALIGNED) !== 0) {
-          const inner = block + (1 << ((header >>> ALIGN_SHIFT) & 31)) - this.hb;
-          if (
-            inner >= block + size ||
-            u32[inner >> 2] !== (BUDDY_TAG | BUDDY_USED | BUDDY_INNER) ||
-            u32[(inner + 4) >> 2] !== inner - block
-          ) {
-            throw new HeapCorruptionError(
-              inner,
-              "the inner header of a memalign block does not point back to it",
-            );
-          }
-        }
-        usedBlocks++;
-        usedBytes += size;
-        asked += u32[(block + 4) >> 2];
-      } else {
-        const buddy = block ^ size;
-        if (order < MAX_ORDER && buddy >= this.origin && buddy + size <= end && u32[buddy >> 2] === header) {
-          throw new HeapCorruptionError(
-            block,
-            `free block and its free buddy ${buddy} (order ${order}) were not merged`,
-          );
-        }
-        free.set(block, order);
-      }
-      block += size;
-    }
-    const bitmap = u32[this.hw + H_BITMAP];
-    for (let order = 0; order <= MAX_ORDER; order++) {
-      const head = u32[this.hw + H_HEADS + order];
-      if ((head !== 0) !== (((bitmap >>> order) & 1) === 1)) {
-        throw new HeapCorruptionError(
-          (this.hw + H_HEADS + order) << 2,
-          `order bitmap bit ${order} disagrees with the free list of order ${order}`,
-        );
-      }
-      for (const listed of this.listOf(u32, order)) {
-        if (free.get(listed) !== order) {
-          throw new HeapCorruptionError(
-            listed,
-            `the free list of order ${order} holds a block that is not a free block of that order (or holds it twice)`,
-          );
-        }
-        free.delete(listed);
-      }
-    }
-    for (const [missing] of free) {
-      throw new HeapCorruptionError(missing, "a free block is missing from its order's free list");
-    }
-    if (
-      usedBlocks !== u32[this.hw + H_USED_BLOCKS] ||
-      usedBytes !== u32[this.hw + H_USED_BYTES] ||
-      asked !== u32[this.hw + H_ASKED_BYTES]
-    ) {
-      throw new HeapCorruptionError(
-        this.base + H_USED_BLOCKS * 4,
-        `counters say ${u32[this.hw + H_USED_BLOCKS]} used blocks, the blocks say ${usedBlocks}`,
-      );
-    }
+    checkBuddy(this.memory.u32, {
+      base: this.base,
+      brk: this.region.brk,
+      origin: this.origin,
+      minOrder: this.minOrder,
+      headerBytes: this.hb,
+    });
   }
 }
 
