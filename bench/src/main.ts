@@ -18,7 +18,7 @@ import { LATENCY_SPANS, loadLatencyNs } from "./latency.js";
 import { describeMachine } from "./machine.js";
 import type { MultiWorkerCellSpec } from "./multi-worker-cell.js";
 import { buildReplay, runGlibc } from "./native.js";
-import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from "./options.js";
+import { type BenchOptions, checkNames, parseBenchArgs, USAGE, UsageError } from "./options.js";
 import type { PreparedWorkload } from "./prepared-workload.js";
 import { formatLatency, markdownPage, type RunMeta, terminalTable } from "./report.js";
 import { buildSharedMemoryObjects } from "./shared-memory-objects.js";
@@ -26,6 +26,7 @@ import {
   addRatios,
   FIXED_MEMORY,
   GLOBAL_LOCK,
+  PEERS,
   type Row,
   rowFromRuns,
   SHARED_MEMORY_OBJECTS,
@@ -112,6 +113,15 @@ async function main(): Promise<void> {
     })),
     ...gcWorkloads(o.quick, join(benchDir, "native", "gc_timing.py"), runCell),
   ];
+  checkNames(
+    "--workload",
+    o.workloads,
+    all.map((w) => w.name),
+  );
+  checkNames("--impl", o.impls, [
+    ...strategyNames.flatMap((s) => [s, s + FIXED_MEMORY, s + GLOBAL_LOCK]),
+    ...PEERS,
+  ]);
   const workloads = all.filter((w) =>
     o.workloads !== null
       ? o.workloads.has(w.name)

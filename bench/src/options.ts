@@ -35,7 +35,10 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-/** The worker counts of the multi-worker family unless `--workers` says otherwise. */
+/**
+ * The worker counts of the multi-worker family unless `--workers` says otherwise, or `--workload`
+ * names some (`Wx4`).
+ */
 export const DEFAULT_WORKERS = [1, 2, 4];
 
 /** What `--help` prints. */
@@ -70,6 +73,18 @@ function positiveInteger(option: string, value: string, max: number): number {
   return n;
 }
 
+/**
+ * Throws {@link UsageError} for names in a `--impl` or `--workload` list that are not among `known`:
+ * a misspelt name would otherwise measure nothing and say nothing.
+ */
+export function checkNames(option: string, asked: Set<string> | null, known: readonly string[]): void {
+  const unknown = [...(asked ?? [])].filter((name) => !known.includes(name));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `${option}: no ${unknown.map((n) => `"${n}"`).join(", ")}; there are ${known.join(", ")}`,
+    );
+}
+
 /** Parses `process.argv.slice(2)`; throws {@link UsageError} for an unknown option or a bad value. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let parsed: ReturnType<typeof parseWithNode>;
@@ -92,19 +107,27 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const quick = v.quick === true;
   const budgetMs =
     v.budget === undefined ? (quick ? 100 : 2000) : positiveInteger("--budget", v.budget, 3_600_000);
+  const workloads = list(v.workload);
+  // a multi-worker workload asked by name (Wx4) brings its worker count along
+  const named = [...(workloads ?? [])].flatMap((name) => {
+    const m = /^Wx(\d+)$/.exec(name);
+    return m === null ? [] : [positiveInteger("--workload", m[1], 64)];
+  });
   const workers =
-    v.workers === undefined
-      ? quick
-        ? DEFAULT_WORKERS.slice(0, 2)
-        : DEFAULT_WORKERS
-      : [...(list(v.workers) ?? [])].map((w) => positiveInteger("--workers", w, 64));
+    v.workers !== undefined
+      ? [...(list(v.workers) ?? [])].map((w) => positiveInteger("--workers", w, 64))
+      : named.length > 0
+        ? named
+        : quick
+          ? DEFAULT_WORKERS.slice(0, 2)
+          : DEFAULT_WORKERS;
   return {
     quick,
     json: v.json === true,
     runs: v.runs === undefined ? 5 : positiveInteger("--runs", v.runs, 1000),
     budgetMs,
     impls: list(v.impl),
-    workloads: list(v.workload),
+    workloads,
     workers: [...new Set(workers)].sort((a, b) => a - b),
     page: v["no-page"] !== true,
     from: v.from ?? null,

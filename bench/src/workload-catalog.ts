@@ -92,7 +92,7 @@ export async function prepareWorkloads(o: PrepareOptions): Promise<PreparedWorkl
       workers,
       file,
       description:
-        `W split over ${workers} worker_threads sharing one heap (worker k replays the slots ≡ k mod ${workers}), ` +
+        `W split over ${workers} worker thread${workers === 1 ? "" : "s"} sharing one heap (worker k replays the slots ≡ k mod ${workers}), ` +
         `one free in ${HAND_OFF_EVERY} handed to the next worker to free${workers === 1 ? " (to itself, through the same queue)" : ""}; ops/s is the total of all workers`,
     });
   }

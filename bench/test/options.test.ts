@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_WORKERS, parseBenchArgs, UsageError } from "../src/options.js";
+import { checkNames, DEFAULT_WORKERS, parseBenchArgs, UsageError } from "../src/options.js";
 
 describe("parseBenchArgs", () => {
   it("gives the defaults with no arguments", () => {
@@ -54,5 +54,23 @@ describe("parseBenchArgs", () => {
   it("rejects an option without its value and a stray positional", () => {
     expect(() => parseBenchArgs(["--runs"])).toThrow(UsageError);
     expect(() => parseBenchArgs(["W"])).toThrow(UsageError);
+  });
+
+  it("takes the worker counts from multi-worker workloads named in --workload", () => {
+    expect(parseBenchArgs(["--workload", "W,Wx4,Wx2"]).workers).toEqual([2, 4]);
+    expect(parseBenchArgs(["--workload", "Wx4", "--workers", "1"]).workers).toEqual([1]);
+    expect(() => parseBenchArgs(["--workload", "Wx0"])).toThrow(
+      '--workload takes a whole number from 1 to 64, got "0"',
+    );
+  });
+});
+
+describe("checkNames", () => {
+  it("names what is unknown and lists what there is", () => {
+    expect(() => checkNames("--impl", new Set(["tlsf", "tslf"]), ["tlsf", "glibc"])).toThrow(
+      '--impl: no "tslf"; there are tlsf, glibc',
+    );
+    expect(() => checkNames("--impl", new Set(["tlsf"]), ["tlsf"])).not.toThrow();
+    expect(() => checkNames("--impl", null, [])).not.toThrow();
   });
 });
