@@ -326,6 +326,34 @@ describe("a worker that dies holding the lock", () => {
   }, 30_000);
 });
 
+describe("a worker terminated in the middle of cache hits", () => {
+  it("leaves the heap usable or makes the others fail with LockTimeoutError naming it, never hang", async () => {
+    const lockTimeout = 300;
+    let poisoned = 0;
+    for (let round = 0; round < 4; round++) {
+      const heap = createSharedHeap({ strategy: tlsf(), size: 1 << 20, lockTimeout, cache: true });
+      const worker = await attached(heap.memory.buffer as SharedArrayBuffer, { lockTimeout });
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      worker.post({ op: "spin", size: 32, flag: flag.buffer as SharedArrayBuffer });
+      await Atomics.waitAsync(flag, 0, 0, 10_000).value;
+      await new Promise((resume) => setTimeout(resume, 20 + round * 15));
+      const deadThread = worker.threadId;
+      await worker.terminate();
+      const startedAt = performance.now();
+      try {
+        heap.stats();
+        heap.check();
+      } catch (error) {
+        expect(error).toBeInstanceOf(LockTimeoutError);
+        expect((error as LockTimeoutError).holderThread).toBe(deadThread);
+        poisoned++;
+      }
+      expect(performance.now() - startedAt).toBeLessThan(lockTimeout * 2 + 2_000);
+    }
+    console.log(`terminated mid-call: ${poisoned} of 4 heaps left with a lock held by the dead worker`);
+  }, 30_000);
+});
+
 describe("memory that is not a heap of this layout", () => {
   function expectFormatErrorWritingNothing(
     memory: SharedArrayBuffer,

@@ -414,6 +414,7 @@ export type RpcCommand =
   | { op: "verify"; ptr: number; size: number; seq: number }
   | { op: "attach" }
   | { op: "holdLock"; size: number }
+  | { op: "spin"; size: number; flag: SharedArrayBuffer }
   | { op: "freeEach"; ptrs: number[]; gate: SharedArrayBuffer }
   | { op: "threadId" };
 
@@ -472,6 +473,14 @@ function runRpc(options: RpcData): void {
         );
       case "holdLock":
         return current().heap.malloc(request.size);
+      case "spin": {
+        // malloc and free one size forever: all cache hits, until the test thread terminates it
+        const { heap } = current();
+        const started = new Int32Array(request.flag);
+        Atomics.store(started, 0, 1);
+        Atomics.notify(started, 0);
+        for (;;) heap.free(heap.malloc(request.size));
+      }
       case "freeEach": {
         // waits for the test thread's go, so that workers given the same pointers race for them
         new Gate(request.gate).waitFor(1, 20_000);
