@@ -19,7 +19,7 @@ export const CONTROL = {
   DONE: 2,
   /** Set by the cell when the time budget is over: workers stop their share where they are. */
   STOP: 3,
-  /** Set by a worker whose run failed (it still counts itself DONE, so that the cell wakes). */
+  /** Set by a worker whose run failed (it still counts itself READY and DONE, so that the cell wakes). */
   FAILED: 4,
   /** Word k: worker k has finished its own share (it hands over no more blocks). */
   FINISHED: 8,

@@ -158,7 +158,10 @@ port.on("message", (msg: RunMessage) => {
   run(msg).then(
     (progress) => port.postMessage({ progress } satisfies RanMessage),
     (e: unknown) => {
+      // counted READY and DONE too, so that a failure before the start does not leave the cell waiting
       Atomics.store(control, CONTROL.FAILED, 1);
+      Atomics.add(control, CONTROL.READY, 1);
+      Atomics.notify(control, CONTROL.READY);
       Atomics.add(control, CONTROL.DONE, 1);
       Atomics.notify(control, CONTROL.DONE);
       port.postMessage({

@@ -55,7 +55,8 @@ options:
   --budget MS        time budget of one run before a slow implementation is cut to a prefix
                      (default 2000, 100 with --quick)
   --impl a,b         only these implementations (strategy names, strategy/fixed, strategy/global-lock,
-                     glibc, thi.ng, uint8array, assemblyscript, shared-memory-objects, cpython)
+                     glibc, thi.ng, uint8array, assemblyscript, shared-memory-objects, cpython); on the
+                     multi-worker family a strategy brings its strategy/global-lock row along
   --workload a,b     only these workloads (W, W-100, …, S, pairs, a trace's name, gc-100k, Wx2, …)
   --workers a,b      worker counts of the multi-worker family Wx1, Wx2, … (default 1,2,4)
   --no-page          do not write the docs page
