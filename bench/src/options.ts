@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 
 /** Parsed command-line options. */
 export interface BenchOptions {
-  /** Shorter budget, fewer workloads: under a minute. */
+  /** Shorter budget, fewer workloads. */
   quick: boolean;
   /** JSON array on stdout. */
   json: boolean;
@@ -49,7 +49,7 @@ from the same run. Writes bench/results/latest.json and apps/docs/results/index.
 
 options:
   --quick            W-100, W, W-100k, S, pairs (200 k), gc-100k and the multi-worker family at 1 and
-                     2 workers, with a 100 ms budget per run: a few minutes on an idle machine
+                     2 workers, with a 100 ms budget per run
   --json             one JSON array of rows on stdout; the table goes to stderr
   --runs N           timed runs per cell after the warm-up (default 5; at least 1)
   --budget MS        time budget of one run before a slow implementation is cut to a prefix
