@@ -142,56 +142,59 @@ await step("type-check a file with tsc (module nodenext, strict)", () => {
   run(process.execPath, [fromRepo.resolve("typescript/bin/tsc"), "-p", "tsconfig.json"], app);
 });
 
-await step("bundle heap, a strategy and gc for the browser with esbuild and run it in Chromium", async () => {
-  const esbuild = fromRepo("esbuild");
-  const bundle = join(app, "browser.bundle.js");
-  try {
-    await esbuild.build({
-      absWorkingDir: app,
-      entryPoints: ["browser.mjs"],
-      bundle: true,
-      platform: "browser",
-      format: "esm",
-      minify: true,
-      outfile: bundle,
-      logLevel: "silent",
+await step(
+  "bundle heap, a strategy, gc and trace for the browser with esbuild and run it in Chromium",
+  async () => {
+    const esbuild = fromRepo("esbuild");
+    const bundle = join(app, "browser.bundle.js");
+    try {
+      await esbuild.build({
+        absWorkingDir: app,
+        entryPoints: ["browser.mjs"],
+        bundle: true,
+        platform: "browser",
+        format: "esm",
+        minify: true,
+        outfile: bundle,
+        logLevel: "silent",
+      });
+    } catch (error) {
+      throw new CheckFailed(
+        `esbuild --platform=browser failed:\n${error.errors?.map((e) => `${e.location?.file ?? ""}: ${e.text}`).join("\n") ?? error}`,
+      );
+    }
+    if (!existsSync(CHROMIUM))
+      throw new CheckFailed(`${CHROMIUM} is not installed (apt-get install -y chromium)`);
+    const { chromium } = fromRepo("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
     });
-  } catch (error) {
-    throw new CheckFailed(
-      `esbuild --platform=browser failed:\n${error.errors?.map((e) => `${e.location?.file ?? ""}: ${e.text}`).join("\n") ?? error}`,
-    );
-  }
-  if (!existsSync(CHROMIUM))
-    throw new CheckFailed(`${CHROMIUM} is not installed (apt-get install -y chromium)`);
-  const { chromium } = fromRepo("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  try {
-    const page = await browser.newPage();
-    const pageErrors = [];
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    await page.goto("about:blank");
-    await page.addScriptTag({ content: readFileSync(bundle, "utf8"), type: "module" });
-    await page.waitForFunction(() => globalThis.packCheck !== undefined, undefined, { timeout: 30_000 });
-    const outcome = await page.evaluate(() => globalThis.packCheck);
-    if (pageErrors.length > 0) throw new CheckFailed(`errors in the page: ${pageErrors.join("; ")}`);
-    if (!outcome.ok) throw new CheckFailed(`the scenario failed in Chromium: ${outcome.error}`);
-    const kib = (readFileSync(bundle).byteLength / 1024).toFixed(1);
-    return `${kib} KiB minified; ${JSON.stringify(outcome.seen)}`;
-  } finally {
-    await browser.close();
-  }
-});
+    try {
+      const page = await browser.newPage();
+      const pageErrors = [];
+      page.on("pageerror", (error) => pageErrors.push(error.message));
+      await page.goto("about:blank");
+      await page.addScriptTag({ content: readFileSync(bundle, "utf8"), type: "module" });
+      await page.waitForFunction(() => globalThis.packCheck !== undefined, undefined, { timeout: 30_000 });
+      const outcome = await page.evaluate(() => globalThis.packCheck);
+      if (pageErrors.length > 0) throw new CheckFailed(`errors in the page: ${pageErrors.join("; ")}`);
+      if (!outcome.ok) throw new CheckFailed(`the scenario failed in Chromium: ${outcome.error}`);
+      const kib = (readFileSync(bundle).byteLength / 1024).toFixed(1);
+      return `${kib} KiB minified; ${JSON.stringify(outcome.seen)}`;
+    } finally {
+      await browser.close();
+    }
+  },
+);
 
 await step("the installed heapkit bin: --version and replay of a real trace", () => {
   const bin = join(app, "node_modules", ".bin", "heapkit");
