@@ -23,14 +23,12 @@ import { canReadInWorker, WorkerTraceReader } from "./worker-reader.js";
 export * from "./index.js";
 export { createTraceWriter, TraceWriter, type WriteTraceOptions, writeTrace } from "./writer.js";
 
-/** Files from this size up are read in a worker thread by default when replayed (smaller ones finish before a worker starts). */
-const WORKER_MIN_BYTES = 1 << 19;
-
 /** Options of the Node entry's {@link replay}. */
 export interface NodeReplayOptions extends ReplayOptions {
   /**
-   * Read a trace file in a worker thread, beside the replay (default: for files of 512 KiB or more).
-   * The events, figures and errors are the same either way.
+   * Read a trace file in a worker thread, beside the replay (default false). The events, figures and
+   * errors are the same either way. It pays where a second core is free: on a machine whose cores are
+   * all busy the two threads contend and the replay is slower (see the README's performance section).
    */
   readInWorker?: boolean;
 }
@@ -69,11 +67,8 @@ export function replay(
 }
 
 function readerFor(source: TraceSource, options: NodeReplayOptions): BatchSource {
-  if (typeof source === "string" && canReadInWorker && options.readInWorker !== false) {
-    const { totalBytes } = openFile(source);
-    if (options.readInWorker === true || totalBytes >= WORKER_MIN_BYTES) {
-      return new WorkerTraceReader(source, totalBytes, options);
-    }
+  if (typeof source === "string" && canReadInWorker && options.readInWorker === true) {
+    return new WorkerTraceReader(source, openFile(source).totalBytes, options);
   }
   return readTrace(source, options);
 }

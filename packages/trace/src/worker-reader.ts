@@ -1,8 +1,7 @@
 /**
- * Reading a trace file in a worker thread, so that gunzip and parsing run beside the replay instead of
- * before each of its batches: on two cores the replay's wall time is about the larger of the two
- * rather than their sum. Batches cross threads by transfer (their columns are moved, not copied),
- * and the worker runs at most a few batches ahead, so memory stays flat.
+ * Reading a trace file in a worker thread, so that gunzip and parsing can run on a second core beside
+ * the replay instead of between its batches. Batches cross threads by transfer (their columns are
+ * moved, not copied), and the worker runs at most a few batches ahead, so memory stays flat.
  *
  * @module
  */
