@@ -31,7 +31,7 @@ describe("buddy", () => {
   };
 
   it("splits a block in halves and merges buddies back on free", () => {
-    const heap = createHeap({ strategy: buddy() });
+    const heap = createHeap({ cache: false, strategy: buddy() });
     const [a, b] = buddyPair(heap);
     expect(heap.usableSize(a)).toBe(56);
     expect((a - 8) % 128).toBe(0);
@@ -44,7 +44,7 @@ describe("buddy", () => {
   });
 
   it("frees everything back to maximal aligned blocks", () => {
-    const heap = createHeap({ strategy: buddy() });
+    const heap = createHeap({ cache: false, strategy: buddy() });
     const ptrs = Array.from({ length: 300 }, (_, i) => heap.malloc(1 + ((i * 97) % 2000)));
     for (const ptr of ptrs.reverse()) heap.free(ptr);
     heap.check(); // no free block has a free buddy of its order
@@ -52,7 +52,7 @@ describe("buddy", () => {
   });
 
   it("reports rounding (internal fragmentation) apart from headers", () => {
-    const heap = createHeap({ strategy: buddy() });
+    const heap = createHeap({ cache: false, strategy: buddy() });
     heap.malloc(33); // block of 64: 8 bytes of header, 23 of rounding
     heap.malloc(1000); // block of 1024: 8 of header, 16 of rounding
     const details = heap.stats().details;
@@ -64,7 +64,7 @@ describe("buddy", () => {
   });
 
   it("grows in place when the upper buddies are free, and shrinks by giving halves back", () => {
-    const heap = createHeap({ strategy: buddy() });
+    const heap = createHeap({ cache: false, strategy: buddy() });
     const a = heap.malloc(2000); // 2048
     expect(heap.realloc(a, 100)).toBe(a); // 128: the halves above it (1024, 512, 256, 128) are freed
     expect(heap.usableSize(a)).toBe(120);
@@ -79,7 +79,7 @@ describe("buddy", () => {
   });
 
   it("aligns memalign payloads, with an inner header that free follows", () => {
-    const heap = createHeap({ strategy: buddy(), align: 16 });
+    const heap = createHeap({ cache: false, strategy: buddy(), align: 16 });
     const p = heap.memalign(4096, 100);
     expect(p % 4096).toBe(0);
     expect(heap.usableSize(p)).toBeGreaterThanOrEqual(100);
@@ -89,7 +89,7 @@ describe("buddy", () => {
   });
 
   it("grows the heap by what the block needs, not by doubling", () => {
-    const heap = createHeap({ strategy: buddy(), size: 4096, maxSize: 1 << 24 });
+    const heap = createHeap({ cache: false, strategy: buddy(), size: 4096, maxSize: 1 << 24 });
     heap.malloc(3000); // 4096
     const after = heap.stats().heapSize;
     heap.malloc(3000);
@@ -105,22 +105,31 @@ describe("buddy", () => {
     const memory = new ArrayBuffer(1 << 16, { maxByteLength: 1 << 20 });
     const u32 = new Uint32Array(memory);
     for (let a = 32; a < 1 << 16; a += 16) u32[a >> 2] = BUDDY_TAG | Math.min(31 - Math.clz32(a & -a), 15);
-    const heap = createHeap({ strategy: buddy(), memory });
+    // the addresses below are for a region that starts 16 bytes past a multiple of 4096: place the heap so
+    const layout = createHeap({
+      cache: false,
+      strategy: buddy(),
+      memory: new ArrayBuffer(1 << 16, { maxByteLength: 1 << 20 }),
+    });
+    const base = 16 + ((4096 - ((layout.regionBase - 16) % 4096)) % 4096);
+    const heap = createHeap({ cache: false, strategy: buddy(), memory, base });
+    const at = heap.regionBase - 16;
+    expect(at % 4096).toBe(0);
     // fill up to 1152 with used blocks, then a block of order 5 at 1152 (the break is now 1184)
     for (const size of [8, 56, 120, 120, 504, 120]) heap.malloc(size);
     const low = heap.malloc(24);
-    expect(low).toBe(1152 + 8);
+    expect(low).toBe(at + 1152 + 8);
     heap.free(low); // free, order 5, no buddy yet: the one at 1184 is above the break
     // order 8 goes at 1280: the gap is 1184 (order 5, the buddy of 1152) and 1216 (order 6), and
     // 1152 + 1184 merged is order 6 at 1152, whose buddy is 1216: not yet a block when it is asked
     const high = heap.malloc(248);
-    expect(high).toBe(1280 + 8);
+    expect(high).toBe(at + 1280 + 8);
     heap.check();
     expect(heap.stats().freeBytes).toBe(1280 - 1152);
   });
 
   it("reports a block header without the tag as HeapCorruptionError naming the block", () => {
-    const heap = createHeap({ strategy: buddy() });
+    const heap = createHeap({ cache: false, strategy: buddy() });
     const a = heap.malloc(40);
     heap.malloc(40);
     const u32 = heap.memory.u32;
@@ -138,7 +147,7 @@ describe("buddy", () => {
   });
 
   it("reports a missed merge", () => {
-    const heap = createHeap({ strategy: buddy() });
+    const heap = createHeap({ cache: false, strategy: buddy() });
     const [a, b] = buddyPair(heap);
     heap.free(a);
     // forge b's header as free of the same order: two free buddies side by side

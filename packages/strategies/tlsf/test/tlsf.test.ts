@@ -46,7 +46,7 @@ describe("the TLSF mapping function", () => {
 
 describe("tlsf", () => {
   it("takes a free block of the right class in O(1) and coalesces on free", () => {
-    const heap = createHeap({ strategy: tlsf() });
+    const heap = createHeap({ cache: false, strategy: tlsf() });
     const a = heap.malloc(1000);
     const guard = heap.malloc(16);
     const b = heap.malloc(3000);
@@ -60,7 +60,7 @@ describe("tlsf", () => {
   });
 
   it("serves memalign with any power-of-two alignment", () => {
-    const heap = createHeap({ strategy: tlsf(), align: 16 });
+    const heap = createHeap({ cache: false, strategy: tlsf(), align: 16 });
     for (const alignment of [32, 64, 4096, 65536]) {
       const ptr = heap.memalign(alignment, 100);
       expect(ptr % alignment).toBe(0);
@@ -69,7 +69,7 @@ describe("tlsf", () => {
   });
 
   it("works with fewer second-level classes and rejects counts that are not 2..32", () => {
-    const heap = createHeap({ strategy: tlsf({ secondLevel: 4 }) });
+    const heap = createHeap({ cache: false, strategy: tlsf({ secondLevel: 4 }) });
     const ptrs = Array.from({ length: 200 }, (_, i) => heap.malloc(8 + ((i * 37) % 3000)));
     for (const ptr of ptrs.filter((_, i) => i % 3 === 0)) heap.free(ptr);
     heap.check();
@@ -78,12 +78,12 @@ describe("tlsf", () => {
   });
 
   it("reports a first-level bitmap that disagrees with the second level", () => {
-    const heap = createHeap({ strategy: tlsf() });
+    const heap = createHeap({ cache: false, strategy: tlsf() });
     const a = heap.malloc(100);
     heap.malloc(100);
     heap.free(a);
     heap.check();
-    const flWord = (16 + 16) >> 2; // region base 16, then the 16-byte engine header: the FL map
+    const flWord = (heap.regionBase + 16) >> 2; // the region, then the 16-byte engine header: the FL map
     const u32 = heap.memory.u32;
     u32[flWord] ^= 1 << 7;
     expect(() => heap.check()).toThrow(/FL bitmap bit 7/);
@@ -92,7 +92,7 @@ describe("tlsf", () => {
   });
 
   it("reports a damaged block header as HeapCorruptionError naming the block", () => {
-    const heap = createHeap({ strategy: tlsf() });
+    const heap = createHeap({ cache: false, strategy: tlsf() });
     const a = heap.malloc(64);
     heap.malloc(64);
     const u32 = heap.memory.u32;
