@@ -23,7 +23,7 @@ import type { WeakReferences } from "./weakrefs.js";
 
 // Module-local copies of the layout constants: some toolchains (vite/vitest) turn every use of an
 // imported binding into a property read on a module object, which the hot loops cannot afford.
-const { F_ALIVE, TYPE_MASK, W_INFO, W_NREFS, W_RC, W_REFS } = layout;
+const { F_ALIVE, F_WEAKREFS, TYPE_MASK, W_INFO, W_NREFS, W_RC, W_REFS } = layout;
 
 /** Counts, the dealloc stack and the free lists of a counting plan. */
 export class ReferenceCounting implements ReferenceCounter {
@@ -87,12 +87,20 @@ export class ReferenceCounting implements ReferenceCounter {
     if (this.deallocating) return;
     this.deallocating = true;
     try {
+      const types = this.space.types;
       while (this.deallocTop > 0) {
         const obj = this.deallocStack[--this.deallocTop];
         const w = obj >> 2;
-        const type = this.space.types[this.space.i32[w + W_INFO] & TYPE_MASK];
-        if (this.finalization.finalizeFromDealloc(obj, type)) continue;
-        this.weakrefs?.objectDying(obj);
+        const type = types[this.space.i32[w + W_INFO] & TYPE_MASK];
+        // the tests in line keep the common object — no finalizer, no weakrefs — free of calls
+        if (type.finalizer !== null && this.finalization.finalizeFromDealloc(obj, type)) continue;
+        const weakrefs = this.weakrefs;
+        if (
+          weakrefs !== null &&
+          ((this.space.i32[w + W_INFO] & F_WEAKREFS) !== 0 || type === weakrefs.type)
+        ) {
+          weakrefs.objectDying(obj);
+        }
         this.releaseChildren(obj);
         this.free(obj, type);
       }
@@ -134,7 +142,7 @@ export class ReferenceCounting implements ReferenceCounter {
   /** Returns an object's memory: to its type's free list if there is room, else to the allocator. */
   free(obj: Ptr, type: ObjectType): void {
     const space = this.space;
-    space.freeItems(obj);
+    if (type.isList) space.freeItems(obj);
     space.i32[(obj >> 2) + W_INFO] &= ~F_ALIVE;
     if (type.freeList > 0) {
       const free = this.freeLists.get(type.id) as Ptr[];
