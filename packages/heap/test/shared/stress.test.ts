@@ -71,10 +71,21 @@ beforeAll(async () => {
 afterAll(() => bundle?.dispose());
 
 describe(`4 workers on one shared heap (${opsPerStrategy} ops per strategy, seed ${seed})`, () => {
-  it.each(strategyNames)(
-    "%s: nothing lost, nothing overlapping, every payload intact, a quarter of the frees cross workers",
-    async (name) => {
-      const heap = createSharedHeap({ strategy: strategyByName(name), size: 1 << 20, maxSize: 128 << 20 });
+  const cases: [string, string][] = [
+    ...strategyNames.map((name): [string, string] => [name, "a growable SharedArrayBuffer"]),
+    ["tlsf", "a shared WebAssembly.Memory"],
+  ];
+  it.each(cases)(
+    "%s over %s: nothing lost, nothing overlapping, every payload intact, a quarter of the frees cross workers",
+    async (name, kind) => {
+      const wasm =
+        kind === "a shared WebAssembly.Memory"
+          ? new WebAssembly.Memory({ initial: 16, maximum: 2048, shared: true })
+          : null;
+      const heap =
+        wasm === null
+          ? createSharedHeap({ strategy: strategyByName(name), size: 1 << 20, maxSize: 128 << 20 })
+          : createSharedHeap({ strategy: strategyByName(name), memory: wasm, maxSize: 2048 * 65536 });
       const rings = Array.from(
         { length: WORKERS },
         () => new SharedArrayBuffer(HandoffRing.bytesFor(RING_CAPACITY)),
@@ -85,7 +96,7 @@ describe(`4 workers on one shared heap (${opsPerStrategy} ops per strategy, seed
       const progress = new Int32Array(new SharedArrayBuffer(WORKERS * 2 * 4));
       const datas: StressData[] = Array.from({ length: WORKERS }, (_, index) => ({
         scenario: "stress",
-        memory: heap.memory.buffer as SharedArrayBuffer,
+        memory: wasm ?? (heap.memory.buffer as SharedArrayBuffer),
         strategy: name,
         lockTimeout: 10_000,
         index,
@@ -140,7 +151,7 @@ describe(`4 workers on one shared heap (${opsPerStrategy} ops per strategy, seed
       expect(stats.attachedWorkers).toBe(1);
       expect(stats.cachedBlocks, "the detached workers' caches were flushed").toBe(0);
       console.log(
-        `${name}: ${ops} ops by ${WORKERS} workers in ${seconds.toFixed(2)} s ` +
+        `${name} over ${kind}: ${ops} ops by ${WORKERS} workers in ${seconds.toFixed(2)} s ` +
           `(${Math.round(ops / seconds / 1000)} k ops/s with payload checks), ` +
           `${((100 * handed) / frees).toFixed(1)} % of frees cross-worker, heap ${stats.heapSize} bytes`,
       );
