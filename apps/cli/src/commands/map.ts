@@ -1,8 +1,7 @@
 /**
  * `heapkit map TRACE --strategy NAME --at OP|peak|end --svg FILE` — the heap as a picture: replay up to
  * an op, the end, or the peak of live bytes, and draw every byte of the heap by address: used, free,
- * cached or metadata. The peak comes from the same replay (its series sample with the most live
- * bytes), so a map at the peak costs one replay.
+ * cached or metadata.
  *
  * @module
  */
@@ -72,18 +71,10 @@ async function runMap(trace: string, options: MapOptions, io: CliIo): Promise<vo
   const figures = pictureFigures(picture);
   if (at === "peak") {
     figures.push(
-      `live payload ${formatBytes(live)} in a heap of ${formatBytes(heapBytes)}: ${percent(live / Math.max(1, heapBytes))} used` +
-        (op === result.peakLiveOp
-          ? ""
-          : `; the peak, ${formatBytes(result.peakLiveBytes)}, is at op ${count(result.peakLiveOp)}`),
+      `peak live payload ${formatBytes(live)} in a heap of ${formatBytes(heapBytes)}: ${percent(live / Math.max(1, heapBytes))} used`,
     );
   }
-  const when =
-    at !== "peak"
-      ? `after ${count(op)} ops`
-      : op === result.peakLiveOp
-        ? "at the peak of live bytes"
-        : `near the peak of live bytes (op ${count(op)})`;
+  const when = at === "peak" ? "at the peak of live bytes" : `after ${count(op)} ops`;
   const svg = heapMapSvg(picture, {
     columns,
     cellSize: columns > 400 ? 2 : 4,

