@@ -16,6 +16,9 @@ import { Worker } from "node:worker_threads";
 import { build } from "esbuild";
 import type { ErrorReport, RpcCommand, RpcData, RpcReply } from "./worker.js";
 
+/** A worker's stack traces name the TypeScript sources' lines (through the bundle's inline source map). */
+const SOURCE_MAPS = ["--enable-source-maps"];
+
 /** The bundled worker script and the directory that holds it. */
 export interface WorkerBundle {
   readonly file: string;
@@ -64,7 +67,7 @@ export function runWorkers(
     describeHang?: () => string;
   },
 ): Promise<unknown[][]> {
-  const workers = datas.map((workerData) => new Worker(bundle.file, { workerData }));
+  const workers = datas.map((workerData) => new Worker(bundle.file, { workerData, execArgv: SOURCE_MAPS }));
   const messages: unknown[][] = datas.map(() => []);
   return new Promise((resolve, reject) => {
     let exited = 0;
@@ -125,7 +128,10 @@ export class RpcWorker {
   private readonly ready: Promise<void>;
 
   constructor(bundle: WorkerBundle, data: Omit<RpcData, "scenario">) {
-    this.worker = new Worker(bundle.file, { workerData: { ...data, scenario: "rpc" } });
+    this.worker = new Worker(bundle.file, {
+      workerData: { ...data, scenario: "rpc" },
+      execArgv: SOURCE_MAPS,
+    });
     this.ready = new Promise((resolve, reject) => {
       this.worker.once("error", reject);
       this.pending.set(0, () => resolve());

@@ -1,6 +1,6 @@
 /**
  * Four worker_threads (more than this machine's two cores, on purpose) on one shared heap, for
- * every strategy of the registry: random malloc/calloc/memalign/realloc/free, every payload
+ * every strategy of the registry (and tlsf over a shared WebAssembly.Memory): random malloc/calloc/memalign/realloc/free, every payload
  * patterned and verified before it is freed, a quarter of the frees handed to another worker
  * through a ring in a SharedArrayBuffer. At quiescent points every worker stops at a barrier and
  * reports what it holds; the test thread then checks the heap, that the live blocks are exactly
