@@ -183,7 +183,7 @@ function newMemory(): ArrayBuffer {
 
 /** A fresh heap over `memory` (which keeps the pages earlier heaps touched). */
 function makeHeap(strategy: string, memory: ArrayBuffer): Heap {
-  return createHeap({ strategy: strategyByName(strategy), memory });
+  return createHeap({ strategy: strategyByName(strategy), memory, format: true });
 }
 
 // ------------------------------------------------------------------ @thi.ng/malloc
