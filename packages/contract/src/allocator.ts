@@ -300,4 +300,10 @@ export interface Allocator {
   blocks(): IterableIterator<BlockInfo>;
   /** Verifies every invariant of the heap and its strategy; throws `HeapCorruptionError`. */
   check(): void;
+  /**
+   * Gives the blocks this thread's front cache holds back to the strategy, which coalesces them:
+   * for callers that need the strategy's own placement next (a compacting collector). Optional: an
+   * allocator without a cache has nothing to give back.
+   */
+  flushCache?(): void;
 }

@@ -13,7 +13,7 @@ function heapOf(maxSize = 64 << 20): Heap {
 function highWater(heap: Heap): number {
   let top = 0;
   for (const b of heap.blocks()) if (b.state === "used") top = Math.max(top, b.offset + b.size);
-  return top - heap.base;
+  return top - heap.regionBase;
 }
 
 describe.each([

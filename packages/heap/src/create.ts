@@ -316,6 +316,40 @@ export function attachHeap(
   });
 }
 
+/** What decides the size of a heap's own parts (its control block, worker slots and pointer map). */
+export interface HeadOptions {
+  /** As for `createHeap` (default 16). */
+  base?: number;
+  /** As for `createHeap` (default 8). */
+  align?: Alignment;
+  /** Over shared memory (default false): then `workers` slots. */
+  shared?: boolean;
+  /** Worker slots of a shared heap (default 16). */
+  workers?: number;
+  /** The front cache, as for `createHeap` (default: on for a heap of 1 MiB or more). */
+  cache?: boolean;
+}
+
+/**
+ * The bytes of memory a heap needs so that its strategy's region can reach `regionBytes` bytes: the
+ * heap's own parts (control block, worker slots, pointer map) come first, and the map grows with the
+ * memory. Make the heap with `size` and `maxSize` equal to this to give every strategy the same room.
+ */
+export function memoryBytesFor(regionBytes: number, options: HeadOptions = {}): number {
+  const base = options.base ?? DEFAULT_BASE;
+  const align = options.align ?? 8;
+  const slots = options.shared ? (options.workers ?? DEFAULT_SHARED_SLOTS) : 1;
+  let total = base + regionBytes;
+  for (;;) {
+    const cache = options.cache ?? total >= CACHE_MIN_HEAP_BYTES;
+    const classes = cache ? CACHE_CLASSES : 0;
+    const depth = cache ? CACHE_DEPTH : 0;
+    const need = (headLayout(base, slots, classes, depth, total, align).regionBase + regionBytes + 15) & ~15;
+    if (need <= total) return total;
+    total = need;
+  }
+}
+
 /** The descriptor of a strategy: its name and options, strategies among the options described in turn. */
 export function describeStrategy(strategy: Strategy<unknown>): StrategyDescriptor {
   const options: Record<string, unknown> = {};

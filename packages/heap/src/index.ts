@@ -13,7 +13,9 @@ export {
   createHeap,
   createSharedHeap,
   describeStrategy,
+  type HeadOptions,
   type HeapOptions,
+  memoryBytesFor,
 } from "./create.js";
 export { Heap, type HeapSnapshot } from "./heap.js";
 export { CACHE_CLASSES, CACHE_DEPTH, FAILED_COUNT_OFFSET, HEAP_MAGIC, LAYOUT_VERSION } from "./layout.js";

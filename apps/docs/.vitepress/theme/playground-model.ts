@@ -10,7 +10,7 @@ import {
   InvalidSizeError,
   OutOfMemoryError,
 } from "@heapkit/contract";
-import { createHeap, type Heap } from "@heapkit/heap";
+import { createHeap, type Heap, memoryBytesFor } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 
 /** One trace event, compact: `["a", id, size]`, `["f", id]` or `["r", id, size]`. */
@@ -58,18 +58,19 @@ export function metadataBytes(strategy: string): number {
  * same size means the same room for every strategy (as `heapkit demo` does).
  */
 export function makeHeap(strategy: string, heapBytes: number): Heap {
-  const limit = (metadataBytes(strategy) + heapBytes + 15) & ~15;
+  const size = memoryBytesFor(metadataBytes(strategy) + heapBytes, { base: HEAP_BASE, cache: false });
   return createHeap({
     strategy: strategyByName(strategy),
-    size: HEAP_BASE + limit,
-    maxSize: HEAP_BASE + limit,
+    size,
+    maxSize: size,
     base: HEAP_BASE,
+    cache: false,
   });
 }
 
 /** The map data of a heap now. */
 export function pictureOf(heap: Heap): HeapPictureData {
-  return { base: heap.base, brk: heap.brk, limit: heap.limit, blocks: [...heap.blocks()] };
+  return { base: heap.regionBase, brk: heap.brk, limit: heap.limit, blocks: [...heap.blocks()] };
 }
 
 function describe(error: unknown): string {

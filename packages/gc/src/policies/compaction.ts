@@ -72,6 +72,8 @@ export function evacuate(space: ManagedHeap, objects: readonly Ptr[]): Evacuatio
     if (itemCounts[k] >= 0 && i32[(p >> 2) + W_REFS] !== 0) space.allocator.free(i32[(p >> 2) + W_REFS]);
     space.allocator.free(p);
   }
+  // blocks freed into a front cache would come back in reverse order, not coalesced at the bottom
+  space.allocator.flushCache?.();
   return { objects, sizes, itemCounts, saved, bytes };
 }
 
