@@ -380,7 +380,7 @@ describe("memory that is not a heap of this layout", () => {
     const bytes = new Uint8Array(noise);
     for (let i = 0; i < bytes.length; i++) bytes[i] = random() * 256;
     expectFormatErrorWritingNothing(noise, () => attachHeap(noise, { strategy: tlsf() }));
-  });
+  }, 15_000);
 
   function copyOf(heap: SharedHeap): SharedArrayBuffer {
     const source = heap.memory.buffer as SharedArrayBuffer;
@@ -402,7 +402,7 @@ describe("memory that is not a heap of this layout", () => {
     expect(error.message).toMatch(/version/);
     const sameLayout = copyOf(heap);
     expectFormatErrorWritingNothing(sameLayout, () => attachHeap(sameLayout, { strategy: bestFit() }));
-  });
+  }, 15_000);
 
   it("creating a heap over memory that holds a live heap throws HeapFormatError unless format is asked for", () => {
     const heap = createSharedHeap({ strategy: tlsf(), size: 256 << 10 });
@@ -412,7 +412,7 @@ describe("memory that is not a heap of this layout", () => {
     const fresh = createSharedHeap({ strategy: tlsf(), memory, format: true });
     expect(fresh.stats().liveBlocks).toBe(0);
     fresh.check();
-  });
+  }, 15_000);
 
   it("a copy of the buffer is the same heap: same blocks, same payloads, same figures", () => {
     const heap = createSharedHeap({ strategy: tlsf(), size: 256 << 10 });
@@ -440,7 +440,7 @@ describe("memory that is not a heap of this layout", () => {
     expect(heap.stats().liveBlocks, "freeing in the copy leaves the original alone").toBe(
       original.liveBlocks,
     );
-  });
+  }, 15_000);
 
   it("a heap whose ArrayBuffer was transferred away throws DetachedMemoryError", () => {
     const buffer = new ArrayBuffer(64 << 10);
@@ -449,7 +449,7 @@ describe("memory that is not a heap of this layout", () => {
     structuredClone(buffer, { transfer: [buffer] });
     expect(() => heap.malloc(32)).toThrow(DetachedMemoryError);
     expect(() => heap.free(ptr)).toThrow(DetachedMemoryError);
-  });
+  }, 15_000);
 });
 
 describe("double frees and bad pointers from another worker than the allocating one", () => {

@@ -163,10 +163,14 @@ function run(name: string, commands: Command[]): void {
 }
 
 describe("interleavings of three handles on one shared heap (fast-check)", () => {
-  it.each(strategyNames)("%s: the model's blocks and the heap's agree after every step", (name) => {
-    fc.assert(
-      fc.property(fc.array(command, { maxLength: 150 }), (commands) => run(name, commands)),
-      { numRuns: 60 },
-    );
-  });
+  it.each(strategyNames)(
+    "%s: the model's blocks and the heap's agree after every step",
+    (name) => {
+      fc.assert(
+        fc.property(fc.array(command, { maxLength: 150 }), (commands) => run(name, commands)),
+        { numRuns: 60 },
+      );
+    },
+    30_000,
+  );
 });
