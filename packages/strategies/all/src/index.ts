@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import type { Strategy } from "@heapkit/contract";
+import type { Strategy, StrategyDescriptor } from "@heapkit/contract";
 import { bestFit } from "@heapkit/strategy-best-fit";
 import { buddy } from "@heapkit/strategy-buddy";
 import { type FirstFitOptions, firstFit } from "@heapkit/strategy-first-fit";
@@ -44,17 +44,6 @@ export function strategyByName(name: string): Strategy<unknown> {
   return make();
 }
 
-/**
- * A strategy as plain data: its name and its options as `JSON.parse(JSON.stringify(strategy.options))`
- * gives them, with a strategy among the options (pymalloc's `fallback`) itself a descriptor.
- */
-export interface StrategyDescription {
-  /** The strategy's name, as {@link strategyNames} spells it. */
-  readonly name: string;
-  /** Its options as JSON holds them. */
-  readonly options: Readonly<Record<string, unknown>>;
-}
-
 /** Options as a descriptor holds them, typed as the strategy's own: its factory checks every value. */
 type Described<Options> = Partial<Options> & Record<string, unknown>;
 
@@ -79,7 +68,7 @@ const rebuilders: Readonly<Record<string, (options: Record<string, unknown>) => 
 };
 
 /** The descriptor of `strategy`: what a shared heap stores so another worker can rebuild it. */
-export function strategyDescriptor(strategy: Strategy<unknown>): StrategyDescription {
+export function strategyDescriptor(strategy: Strategy<unknown>): StrategyDescriptor {
   return {
     name: strategy.name,
     options: JSON.parse(JSON.stringify(strategy.options, strategiesAsDescriptors)),
@@ -92,14 +81,12 @@ function strategiesAsDescriptors(_key: string, value: unknown): unknown {
 }
 
 /**
- * Rebuilds the strategy a descriptor names, with its options (see {@link StrategyDescription}).
+ * Rebuilds the strategy a descriptor names, from its options as `JSON.parse(JSON.stringify(strategy.options))`
+ * gives them; a strategy among the options (pymalloc's `fallback`) is itself a descriptor.
  * Throws a `RangeError` for an unknown name, an option the strategy does not have, or a value its
  * factory refuses.
  */
-export function strategyFromDescriptor(descriptor: {
-  name: string;
-  options: Record<string, unknown>;
-}): Strategy<unknown> {
+export function strategyFromDescriptor(descriptor: StrategyDescriptor): Strategy<unknown> {
   const { name, options } = descriptor;
   const rebuild = Object.hasOwn(rebuilders, name) ? rebuilders[name] : undefined;
   if (rebuild === undefined) throw unknownStrategy(name);
@@ -130,12 +117,12 @@ function isStrategy(value: unknown): value is Strategy<unknown> {
   );
 }
 
-function isDescriptor(value: unknown): value is { name: string; options: Record<string, unknown> } {
+function isDescriptor(value: unknown): value is StrategyDescriptor {
   return (
     typeof value === "object" &&
     value !== null &&
-    typeof (value as StrategyDescription).name === "string" &&
-    typeof (value as StrategyDescription).options === "object"
+    typeof (value as StrategyDescriptor).name === "string" &&
+    typeof (value as StrategyDescriptor).options === "object"
   );
 }
 
