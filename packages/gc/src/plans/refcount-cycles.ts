@@ -116,9 +116,15 @@ export class RefcountCycles
     super(allocator, layout.COUNTED_HEADER, HEADS.count, options);
     this.trial = new TrialDeletion(this);
     this.generations = new Generations(this, this.trial);
-    this.finalization = new Finalization(this, this.generations, options.onUnraisable ?? reportUnraisable);
-    this.counting = new ReferenceCounting(this, this.generations, this.finalization);
+    this.counting = new ReferenceCounting(this, this.generations);
     this.counter = this.counting;
+    this.finalization = new Finalization(
+      this,
+      this.generations,
+      this.counting,
+      options.onUnraisable ?? reportUnraisable,
+    );
+    this.counting.finalization = this.finalization;
     this.profile = options.profile ?? "cpython";
     this.generations.enabled = options.enabled ?? true;
     if (options.thresholds) this.setThreshold(...options.thresholds);

@@ -24,7 +24,7 @@
 import type { Ptr } from "@heapkit/contract";
 import * as layout from "../layout.js";
 import { listAppend, listEmpty, listFirst, listMerge, listRemove } from "../lists.js";
-import type { ManagedHeap } from "../managed.js";
+import type { ManagedHeap, ReferenceCounter } from "../managed.js";
 import type { ObjectType } from "../types.js";
 import type { Generations } from "./generations.js";
 
@@ -67,6 +67,7 @@ export class Finalization {
   constructor(
     private readonly space: ManagedHeap,
     private readonly generations: Generations,
+    private readonly counter: ReferenceCounter,
     private readonly onUnraisable: UnraisableHook,
   ) {}
 
@@ -165,9 +166,9 @@ export class Finalization {
       const finalizer = space.types[i32[(p >> 2) + W_INFO] & TYPE_MASK].finalizer;
       if (finalizer !== null && (i32[(p >> 2) + W_INFO] & F_FINALIZED) === 0) {
         i32[(p >> 2) + W_INFO] |= F_FINALIZED;
-        space.retainRef(p);
+        this.counter.retain(p);
         this.guard("finalizer", p, () => finalizer(p));
-        space.releaseRef(p);
+        this.counter.release(p);
       }
     }
     listMerge(space.i32, seen, collectable);
@@ -181,12 +182,12 @@ export class Finalization {
     const space = this.space;
     while (!listEmpty(space.i32, collectable)) {
       const p = listFirst(space.i32, collectable);
-      space.retainRef(p);
+      this.counter.retain(p);
       if (saveAll) {
         garbage.push(p);
       } else {
         this.clear(p);
-        space.releaseRef(p);
+        this.counter.release(p);
       }
       if (listFirst(space.i32, collectable) === p) this.generations.placeIn(p, target);
     }
@@ -199,6 +200,7 @@ export class Finalization {
    */
   clear(obj: Ptr): void {
     const space = this.space;
+    const counter = this.counter;
     let i32 = space.i32;
     const w = obj >> 2;
     const n = i32[w + W_NREFS];
@@ -213,7 +215,7 @@ export class Finalization {
       for (let i = n - 1; i >= 0; i--) {
         const old = i32[(base >> 2) + i];
         if (old !== 0) {
-          space.releaseRef(old);
+          counter.release(old);
           i32 = space.i32;
         }
       }
@@ -224,7 +226,7 @@ export class Finalization {
         const old = i32[at];
         if (old !== 0) {
           i32[at] = 0;
-          space.releaseRef(old);
+          counter.release(old);
           i32 = space.i32;
         }
       }

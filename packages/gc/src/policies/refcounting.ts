@@ -31,13 +31,14 @@ export class ReferenceCounting implements ReferenceCounter {
   private deallocating = false;
   private deallocTop = 0;
   private deallocStack: Int32Array = new Int32Array(1024);
-  /** Set once the plan has made its weak references (they need the plan's weakref type). */
+  /** Set by the plan once made (finalization releases references through this policy). */
+  finalization: Finalization | null = null;
+  /** Set by the plan once made (weak references need the plan's weakref type). */
   weakrefs: WeakReferences | null = null;
 
   constructor(
     private readonly space: ManagedHeap,
     private readonly generations: Generations,
-    private readonly finalization: Finalization,
   ) {}
 
   /** Gives a newly declared type with a free list its list. */
@@ -93,7 +94,7 @@ export class ReferenceCounting implements ReferenceCounter {
         const w = obj >> 2;
         const type = types[this.space.i32[w + W_INFO] & TYPE_MASK];
         // the tests in line keep the common object — no finalizer, no weakrefs — free of calls
-        if (type.finalizer !== null && this.finalization.finalizeFromDealloc(obj, type)) continue;
+        if (type.finalizer !== null && this.finalization?.finalizeFromDealloc(obj, type)) continue;
         const weakrefs = this.weakrefs;
         if (
           weakrefs !== null &&
