@@ -70,6 +70,8 @@ interface SharedTarget {
   fresh(): RunMessage["memory"];
   /** Bytes of memory taken at the peak of the last run. */
   highWater(): number;
+  /** Throws unless the heap is whole and empty after a run (every block freed, every cache flushed). */
+  verify(): void;
 }
 
 interface SmoBufferInternals {
@@ -94,6 +96,7 @@ async function openTarget(spec: MultiWorkerCellSpec, workers: number): Promise<S
       fresh: () => buffers,
       // like @thi.ng/malloc's: each buffer's top only rises, so their sum is the memory ever taken
       highWater: () => heap.buffers.reduce((sum, b, i) => sum + b.stats().top - initialTops[i], 0),
+      verify() {},
     };
   }
   const globalLock = spec.impl.endsWith(GLOBAL_LOCK);
@@ -113,6 +116,12 @@ async function openTarget(spec: MultiWorkerCellSpec, workers: number): Promise<S
       return memory;
     },
     highWater: () => heap?.stats().peakHeapSize ?? 0,
+    verify() {
+      heap?.check();
+      const live = heap?.stats().liveBlocks;
+      if (live !== 0)
+        throw new Error(`${spec.impl}: ${live} blocks still live after a run that freed them all`);
+    },
   };
 }
 
@@ -176,6 +185,8 @@ async function measure(spec: MultiWorkerCellSpec): Promise<CellResult> {
     const errors = replies.flatMap((m) => ("error" in m ? [m.error] : []));
     if (errors.length > 0 || failures.length > 0 || Atomics.load(control, CONTROL.FAILED) !== 0)
       throw new Error(`${spec.impl} × ${spec.workload}: ${[...errors, ...failures].join("\n")}`);
+    // untimed: every worker has detached, so the heap must be whole and hold nothing
+    target.verify();
     return { seconds, progress: replies.map((m) => ("progress" in m ? m.progress : 0)) };
   };
 
