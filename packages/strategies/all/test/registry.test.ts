@@ -85,6 +85,36 @@ describe("strategyFromDescriptor", () => {
     }
   });
 
+  it("makes engines that keep their state in the region only: two over one region take turns", () => {
+    // a shared heap attaches one engine per worker to the same region; an engine that kept state in
+    // a JS field would give the other engine a stale view
+    const turns = fc.array(
+      fc.record({ engine: fc.boolean(), size: fc.integer({ min: 0, max: 3000 }), free: fc.boolean() }),
+      {
+        maxLength: 80,
+      },
+    );
+    for (const name of strategyNames) {
+      fc.assert(
+        fc.property(turns, (steps) => {
+          const region = regionOver(new ArrayBuffer(4 << 20));
+          const engines = [strategyByName(name).create(region)];
+          engines.push(strategyFromDescriptor(strategyDescriptor(strategyByName(name))).attach(region));
+          const live: number[] = [];
+          for (const step of steps) {
+            const engine = engines[step.engine ? 1 : 0];
+            if (step.free && live.length > 0) engine.free(live.splice(step.size % live.length, 1)[0]);
+            else if (step.size > 0) live.push(engine.malloc(step.size));
+          }
+          engines[0].check();
+          engines[1].check();
+          expect(new Set(live).size).toBe(live.length);
+        }),
+        { numRuns: 20 },
+      );
+    }
+  }, 60_000);
+
   it("keeps non-default options, pymalloc's fallback included", () => {
     const fallbackNames = strategyNames.filter((name) => name !== "pymalloc");
     const anyStrategy = fc.oneof(

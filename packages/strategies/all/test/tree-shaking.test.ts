@@ -29,5 +29,5 @@ describe("importing one strategy through @heapkit/strategies", () => {
     expect(viaRegistry).toBeLessThanOrEqual(alone * 1.5);
     // the comparison means something only if the whole registry is much bigger than one strategy
     expect(everything).toBeGreaterThan(alone * 2);
-  });
+  }, 60_000);
 });
