@@ -55,10 +55,9 @@ export class WorkerTraceReader implements BatchSource {
       options: { format, lenient, batchSize, maxLineBytes },
       ahead: BATCHES_AHEAD,
     };
-    const worker = new Worker(workerScript, {
-      workerData: job,
-      execArgv: withoutConditions(process.execArgv),
-    });
+    // none of the process's flags: the reader thread needs none, and some break it (`--input-type`, or
+    // export conditions that point packages at TypeScript sources, as a test runner's do)
+    const worker = new Worker(workerScript, { workerData: job, execArgv: [] });
     const queue: ReadMessage[] = [];
     let failure: Error | undefined;
     let exited = false;
@@ -101,19 +100,4 @@ export class WorkerTraceReader implements BatchSource {
       await worker.terminate();
     }
   }
-}
-
-/**
- * The process's flags without its export conditions: the reader thread runs this package's compiled
- * JavaScript, and a condition that points packages at their TypeScript sources (as a test runner's
- * does) would make it load files Node cannot run.
- */
-function withoutConditions(flags: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < flags.length; i++) {
-    const flag = flags[i];
-    if (flag === "--conditions" || flag === "-C") i++;
-    else if (!flag.startsWith("--conditions=")) kept.push(flag);
-  }
-  return kept;
 }
