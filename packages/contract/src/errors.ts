@@ -226,15 +226,23 @@ export class LockTimeoutError extends HeapError {
   readonly operation: string;
   /** How long it waited, in milliseconds. */
   readonly waitedMs: number;
-  /** The worker slot that held the lock (-1 if unknown). */
+  /** The worker slot that held the lock (-1 if the lock does not record its holder). */
   readonly holderSlot: number;
-  /** The thread id that worker attached with (worker_threads' threadId, or a random id in browsers). */
+  /** The thread id that worker attached with (worker_threads' threadId in node by default). */
   readonly holderThread: number;
 
-  constructor(operation: string, waitedMs: number, holderSlot: number, holderThread: number) {
+  constructor(
+    operation: string,
+    waitedMs: number,
+    holderSlot: number,
+    holderThread: number,
+    lock = "the heap lock",
+  ) {
     super(
-      `${operation}: waited ${waitedMs} ms for the heap lock, held by worker slot ${holderSlot} ` +
-        `(thread ${holderThread}); that worker is stuck or died while holding it`,
+      holderSlot >= 0
+        ? `${operation}: waited ${waitedMs} ms for ${lock}, held by worker slot ${holderSlot} ` +
+            `(thread ${holderThread}); that worker is stuck or died while holding it`
+        : `${operation}: waited ${waitedMs} ms for ${lock}; the worker holding it is stuck or died while holding it`,
     );
     this.name = "LockTimeoutError";
     this.operation = operation;

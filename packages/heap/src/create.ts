@@ -75,7 +75,7 @@ export interface HeapOptions {
   lockTimeout?: number;
   /** Format `memory` even if it holds a heap already (default false: that is a `HeapFormatError`). */
   format?: boolean;
-  /** The id this thread attaches with, named when it holds a lock too long (default: a random one). */
+  /** The id this thread attaches with, named when it holds a lock too long (default: worker_threads' threadId in node, else a random one). */
   threadId?: number;
 }
 
@@ -90,7 +90,7 @@ export interface AttachOptions {
   base?: number;
   /** Milliseconds a call waits for a lock before `LockTimeoutError` (default 5000). */
   lockTimeout?: number;
-  /** The id this thread attaches with, named when it holds a lock too long (default: a random one). */
+  /** The id this thread attaches with, named when it holds a lock too long (default: worker_threads' threadId in node, else a random one). */
   threadId?: number;
 }
 
@@ -216,7 +216,7 @@ export function createHeap(options: HeapOptions): Heap {
       strategy: options.strategy,
       mode: "create",
       lockTimeout,
-      threadId: options.threadId ?? randomThreadId(),
+      threadId: options.threadId ?? defaultThreadId(),
     });
     // written last: until the strategy has formatted its region, this memory is no heap to attach to
     Atomics.store(memory.i32, control + C_MAGIC, HEAP_MAGIC);
@@ -312,7 +312,7 @@ export function attachHeap(
     strategy,
     mode: "attach",
     lockTimeout,
-    threadId: options.threadId ?? randomThreadId(),
+    threadId: options.threadId ?? defaultThreadId(),
   });
 }
 
@@ -433,7 +433,11 @@ function wasmLimit(byteLength: number, base: number, slots: number, align: numbe
   return Math.min(Math.max(limit, byteLength), MAX_MEMORY_BYTES);
 }
 
-function randomThreadId(): number {
+/** worker_threads' `threadId` in node (0 on the main thread), else a random id. */
+function defaultThreadId(): number {
+  const node = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process;
+  const workers = node?.getBuiltinModule?.("node:worker_threads") as { threadId?: number } | undefined;
+  if (typeof workers?.threadId === "number") return workers.threadId;
   return 1 + Math.floor(Math.random() * 0x7fff_fffe);
 }
 

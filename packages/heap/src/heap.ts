@@ -83,6 +83,7 @@ import {
   S_CACHE_OFFSET,
   S_CACHED_COUNT,
   S_LOCK,
+  S_LOCK_HOLDER,
   S_STATE,
   S_THREAD,
   SF_FREES,
@@ -233,6 +234,7 @@ export class Heap implements Allocator {
     this.cacheDepth = i32[control + C_CACHE_DEPTH];
     this.lockTimeout = binding.lockTimeout;
     this.owner = {
+      name: "the heap lock",
       holderSlot: () => Atomics.load(this.memory.i32, this.control + C_LOCK_HOLDER) - 1,
       holderThread: (slot) => Atomics.load(this.memory.i32, this.slotWordOf(slot) + S_THREAD),
     };
@@ -1053,7 +1055,7 @@ export class Heap implements Allocator {
         this.notePeaks();
         return body();
       } finally {
-        for (let slot = 0; slot < locked; slot++) release(this.memory.i32, this.slotWordOf(slot) + S_LOCK);
+        for (let slot = 0; slot < locked; slot++) this.unlockSlot(this.slotWordOf(slot));
       }
     });
   }
@@ -1064,15 +1066,33 @@ export class Heap implements Allocator {
     try {
       return body();
     } finally {
-      release(this.memory.i32, slotWord + S_LOCK);
+      this.unlockSlot(slotWord);
     }
   }
 
+  /**
+   * Takes the lock of the slot at `slotWord`. Its owner takes it on the fast path and writes nothing
+   * more; another worker (stats, check, a flush) records itself in SLOT_LOCK_HOLDER, so that a wait
+   * that runs out can name whoever holds it. Release with {@link unlockSlot}.
+   */
   private lockSlot(slotWord: number, operation: string): void {
-    acquire(this.memory.i32, slotWord + S_LOCK, this.lockTimeout, operation, {
-      holderSlot: () => (slotWord - this.slotWordOf(0)) / (this.memory.i32[this.control + C_SLOT_BYTES] >> 2),
-      holderThread: (slot) => this.memory.i32[this.slotWordOf(slot) + S_THREAD],
+    const i32 = this.memory.i32;
+    const slot = (slotWord - this.slotWordOf(0)) / (i32[this.control + C_SLOT_BYTES] >> 2);
+    acquire(i32, slotWord + S_LOCK, this.lockTimeout, operation, {
+      name: `the lock of worker slot ${slot}`,
+      holderSlot: () => {
+        const other = Atomics.load(this.memory.i32, slotWord + S_LOCK_HOLDER);
+        return other === 0 ? slot : other - 1;
+      },
+      holderThread: (holder) => Atomics.load(this.memory.i32, this.slotWordOf(holder) + S_THREAD),
     });
+    if (slotWord !== this.slotWord) Atomics.store(i32, slotWord + S_LOCK_HOLDER, this.slot + 1);
+  }
+
+  private unlockSlot(slotWord: number): void {
+    const i32 = this.memory.i32;
+    if (slotWord !== this.slotWord) Atomics.store(i32, slotWord + S_LOCK_HOLDER, 0);
+    release(i32, slotWord + S_LOCK);
   }
 
   private requireAttached(operation: string): void {

@@ -22,7 +22,8 @@
  *
  *  worker slot (one per attached worker; a heap used by one thread has one)
  *   word 0 STATE (0 free, 1 attached)   1 SLOT_LOCK   2 THREAD (the id it attached with)   3 CACHED_COUNT
- *   f64 from byte 16: MALLOCS FREES REALLOCS LIVE_BYTES (live blocks are MALLOCS − FREES; cached ones are
+ *        4 SLOT_LOCK_HOLDER (slot + 1 of another worker holding SLOT_LOCK; 0: the owner)
+ *   f64 from byte 32: MALLOCS FREES REALLOCS LIVE_BYTES (live blocks are MALLOCS − FREES; cached ones are
  *                     counted from the front cache itself)
  *   from byte 128:    counts[CACHE_CLASSES]               entries of each front-cache class
  *                     entries[CACHE_CLASSES][CACHE_DEPTH] a LIFO stack per class; an entry is the payload
@@ -101,8 +102,10 @@ export const S_STATE = 0;
 export const S_LOCK = 1;
 export const S_THREAD = 2;
 export const S_CACHED_COUNT = 3;
+/** Slot + 1 of a worker other than the owner holding SLOT_LOCK (stats, check, a flush); 0 when it is the owner. */
+export const S_LOCK_HOLDER = 4;
 /** f64 figures of a slot start at this byte of the slot. */
-export const SF_OFFSET = 16;
+export const SF_OFFSET = 32;
 export const SF_MALLOCS = 0;
 export const SF_FREES = 1;
 export const SF_REALLOCS = 2;

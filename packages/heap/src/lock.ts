@@ -37,7 +37,9 @@ function mayWait(words: Int32Array, index: number): boolean {
 
 /** What a lock needs to say who holds it when a wait runs out. */
 export interface LockOwnerInfo {
-  /** The slot holding the lock now, or -1. */
+  /** The lock's name in an error ("the heap lock"). */
+  readonly name: string;
+  /** The slot holding the lock now, or -1 if the lock does not record it. */
   holderSlot(): number;
   /** The thread id that slot attached with. */
   holderThread(slot: number): number;
