@@ -23,8 +23,22 @@ import { MAX_TYPES, makeType, type ObjectType, type TypeSpec } from "./types.js"
 
 // Module-local copies of the layout constants: some toolchains (vite/vitest) turn every use of an
 // imported binding into a property read on a module object, which the hot loops cannot afford.
-const { F_ALIVE, F_MARK, GEN_SHIFT, GEN_UNTRACKED, HEAD_BYTES, TYPE_MASK, W_CAP, W_INFO, W_NREFS, W_REFS } =
-  layout;
+const {
+  F_ALIVE,
+  F_MARK,
+  GEN_SHIFT,
+  GEN_UNTRACKED,
+  HEAD_BYTES,
+  TYPE_MASK,
+  W_CAP,
+  W_INFO,
+  W_NEXT,
+  W_NREFS,
+  W_PREV,
+  W_RC,
+  W_REFS,
+  W_SCRATCH,
+} = layout;
 
 /** The plans a {@link ManagedHeap} can be. */
 export type PlanName = "refcount+cycles" | "mark-sweep" | "mark-compact";
@@ -491,8 +505,10 @@ export abstract class ManagedHeap {
     const i32 = this.refresh();
     const w = ptr >> 2;
     i32[w + W_INFO] = type.id | (GEN_UNTRACKED << GEN_SHIFT) | F_ALIVE;
-    i32.fill(0, w + layout.W_NEXT, w + layout.W_REFS);
-    if (this.header.counted) i32[w + layout.W_RC] = rc;
+    i32[w + W_NEXT] = 0;
+    i32[w + W_PREV] = 0;
+    i32[w + W_SCRATCH] = 0;
+    if (this.header.counted) i32[w + W_RC] = rc;
     if (type.isList) {
       i32[w + W_REFS] = items;
       i32[w + W_NREFS] = 0;

@@ -509,7 +509,11 @@ describe("every user callback throwing or running out of memory at every point",
           const model = [...reachable(refs, roots)].sort((a, b) => a - b);
           expect(faulty.aliveIds()).toEqual(model);
           expect(quiet.aliveIds()).toEqual(model);
-          // live blocks equal reachable objects: dropping every root leaves nothing behind
+          // live blocks equal reachable objects: one block each (graph objects and the weakrefs held)
+          const blocks = faulty.allocator.stats().liveBlocks - faulty.baseline;
+          expect(faulty.gc.allObjects()).toHaveLength(model.length + weakrefs);
+          expect(blocks).toBe(model.length + weakrefs);
+          // and dropping every root leaves nothing behind
           for (const run of [faulty, quiet]) {
             run.dispose();
             run.gc.collect();

@@ -162,7 +162,7 @@ export class RefcountCycles
     if (this.types[type.id] !== type)
       throw new TypeError(`allocate: ${type.name} is not a type of this heap`);
     this.checkCapacity(capacity);
-    let ptr = this.counting.takeFromFreeList(type);
+    let ptr = type.freeList > 0 ? this.counting.takeFromFreeList(type) : 0;
     const reused = ptr !== 0;
     if (!reused) {
       ptr = this.allocator.malloc(type.size);
