@@ -35,10 +35,18 @@ export class GzipProblem extends Error {
 /** Gunzips a sequence of compressed blocks; throws {@link GzipProblem} on truncated or corrupt input. */
 export type Gunzip = (blocks: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>;
 
+/** A file opened for reading. */
+export interface OpenedTraceFile {
+  /** Its content, chunk by chunk, read as they are asked for. */
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** Its size in bytes. */
+  readonly totalBytes: number;
+}
+
 /** How a reader opens named files and gunzips: the platform's part of reading. */
 export interface TraceFiles {
-  /** Opens the file at `path`: its chunks and its size in bytes. Throws an `Error` naming the path. */
-  open(path: string): { chunks: AsyncIterable<Uint8Array>; totalBytes: number };
+  /** Opens the file at `path`. Throws an `Error` naming the path if it cannot be read. */
+  open(path: string): OpenedTraceFile;
   /** The gunzip to use. */
   gunzip: Gunzip;
 }

@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 export { BATCH_EVENTS, createBatch, type EventBatch, Op } from "./batch.js";
+export { type Gunzip, GzipProblem, type OpenedTraceFile, type TraceFiles, webGunzip } from "./bytes.js";
 export {
   blockWithHeader,
   blockWithoutHeader,

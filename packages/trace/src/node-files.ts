@@ -7,13 +7,13 @@
  */
 import { createReadStream, statSync } from "node:fs";
 import { createGunzip } from "node:zlib";
-import { type Gunzip, GzipProblem, type TraceFiles } from "./bytes.js";
+import { type Gunzip, GzipProblem, type OpenedTraceFile, type TraceFiles } from "./bytes.js";
 import { type ReadTraceOptions, TraceReader, type TraceSource } from "./reader.js";
 
 /** Bytes read from a file at a time, and gunzipped at a time. */
 const CHUNK_BYTES = 1 << 18;
 /** Opens a trace file: its size now (a missing file or a directory is an error naming it), its chunks as read. */
-export function openFile(path: string): { chunks: AsyncIterable<Uint8Array>; totalBytes: number } {
+export function openFile(path: string): OpenedTraceFile {
   let size: number;
   try {
     const stats = statSync(path);
