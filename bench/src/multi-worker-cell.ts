@@ -8,6 +8,9 @@
  * call takes the one heap lock: the naive way), and `shared-memory-objects` the peer of that name,
  * bundled by the bench from its source (shared-memory-objects.ts).
  *
+ * The cell's own thread makes the heap and stays attached to it, as an application's main thread
+ * would: with one worker, two threads are attached.
+ *
  * Protocol: the workers start once and stay for the cell. Each run, the heap is made afresh over
  * the same memory (heapkit: `format: true` over one growable SharedArrayBuffer, so its pages are
  * touched once, as in the single-thread cells; shared-memory-objects: its heap of preallocated

@@ -310,7 +310,8 @@ export function multiWorkerSection(rows: readonly Row[], meta: RunMeta): string[
       "through a queue in shared memory and freed there (a cross-worker free). **ops/s** is the operations " +
       "of all workers over the wall time from the start signal to the last worker's end; **×1 worker** is " +
       "that over the same implementation's figure with one worker (whose hand-offs go to itself through " +
-      "the same queue, so it does the same work). A strategy's row is `createSharedHeap` with its per-worker " +
+      "the same queue, so it does the same work). The thread that made the heap stays attached to it, as an " +
+      "application's main thread would. A strategy's row is `createSharedHeap` with its per-worker " +
       `front caches; **strategy${GLOBAL_LOCK}** is the same heap with \`cache: false\`, every call behind the ` +
       "heap's one lock (the naive way); **glibc** is the C replay's `--threads` mode, one pthread per " +
       "worker; **shared-memory-objects** is @daneren2005/shared-memory-objects (a fork of @thi.ng/malloc " +
