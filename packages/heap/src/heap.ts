@@ -295,6 +295,8 @@ export class Heap implements Allocator {
   tryMalloc(size: number): Ptr {
     if (typeof size !== "number" || (size | 0) !== size || size < 0 || size > this.maxRequest)
       throw this.badSize("malloc", "size", size);
+    const memory = this.memory;
+    if (memory.buffer.byteLength !== memory.viewBytes) memory.sync("malloc");
     if (size <= this.cacheMaxRequest) {
       const ptr = this.threadSafe ? this.takeCachedShared(size) : this.takeCached(size);
       if (ptr !== 0) return ptr;
@@ -319,7 +321,6 @@ export class Heap implements Allocator {
     }
     const ptr = this.tryMalloc(total);
     if (ptr === 0) throw this.outOfMemory("calloc", total);
-    if (ptr + total > this.memory.viewBytes) this.memory.sync("calloc");
     this.memory.u8.fill(0, ptr, ptr + total);
     return ptr;
   }
@@ -405,7 +406,7 @@ export class Heap implements Allocator {
 
   usableSize(ptr: Ptr): number {
     if (!this.isLive(ptr)) throw this.badPointer("usableSize", ptr);
-    if (ptr >= this.memory.viewBytes) this.memory.sync("usableSize");
+    this.memory.sync("usableSize");
     return this.engine.usableSize(ptr);
   }
 
@@ -595,31 +596,23 @@ export class Heap implements Allocator {
   }
 
   private freeLocal(ptr: Ptr): void {
-    let i32 = this.memory.i32;
+    const memory = this.memory;
+    if (memory.buffer.byteLength !== memory.viewBytes) memory.sync("free");
+    const i32 = memory.i32;
     const unit = ptr >>> this.alignShift;
     const mapIndex = this.mapWord + (unit >>> 5);
     const bit = 1 << (unit & 31);
-    let word = i32[mapIndex];
-    if ((word & bit) === 0) {
-      // views over a buffer that wasm code replaced read nothing: follow it, then look again
-      if (!this.memory.sync("free")) throw this.badPointer("free", ptr);
-      i32 = this.memory.i32;
-      word = i32[mapIndex];
-      if ((word & bit) === 0) throw this.badPointer("free", ptr);
-    }
-    if (ptr >= this.memory.viewBytes) this.memory.sync("free");
+    const word = i32[mapIndex];
+    if ((word & bit) === 0) throw this.badPointer("free", ptr);
     const engine = this.engine;
     const usable = engine.usableSize(ptr);
     i32[mapIndex] = word & ~bit;
     const cls = this.cacheClassOf(usable);
     if (cls >= 0) {
-      if (i32[this.countWord + cls] === this.cacheDepth) {
-        this.memory.sync("free");
+      if (i32[this.countWord + cls] === this.cacheDepth)
         this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
-      }
       this.pushCached(cls, ptr, usable);
     } else {
-      this.memory.sync("free");
       engine.free(ptr);
     }
     const f64 = this.memory.f64;
@@ -629,7 +622,8 @@ export class Heap implements Allocator {
   }
 
   private freeShared(ptr: Ptr): void {
-    if (ptr >= this.memory.viewBytes) this.memory.sync("free");
+    const memory = this.memory;
+    if (memory.buffer.byteLength !== memory.viewBytes) memory.sync("free");
     // read before the block is ours: only to choose the path; a block that is not live fails the
     // atomic test below, whatever this read gave
     const usable = this.engine.usableSize(ptr);
