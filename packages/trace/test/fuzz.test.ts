@@ -1,14 +1,15 @@
 /**
- * Mutated traces of every format, read whole and in random chunks, plain and gzipped, strict and
- * lenient. Strict reading throws nothing but TraceFormatError, lenient reading never throws, and how
- * the input is cut never changes the outcome. `HEAPKIT_FUZZ_RUNS` raises the number of runs (the root
- * script `fuzz` runs it long).
+ * Mutated traces of every format, read whole and in random chunks, plain and gzipped (through
+ * node:zlib and through DecompressionStream), strict and lenient. Strict reading throws nothing but
+ * TraceFormatError, lenient reading never throws, and how the input is cut never changes the
+ * outcome. `HEAPKIT_FUZZ_RUNS` raises the number of runs (the root script `fuzz` runs it long).
  */
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { type TraceEvent, TraceFormatError } from "@heapkit/contract";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { readTrace as readAnywhere } from "../src/index.js";
 import { readTrace, type TraceSummary } from "../src/node.js";
 import { fixture } from "./helpers.js";
 
@@ -87,13 +88,17 @@ function mutate(text: string, mutations: Mutation[]): string {
 
 type Outcome = { error: string } | { events: TraceEvent[]; summary: TraceSummary };
 
+/** The Node entry's reader (node:zlib) and the main entry's (DecompressionStream). */
+const readers = [readTrace, readAnywhere];
+
 async function outcome(
+  read: typeof readTrace,
   name: string,
   data: Uint8Array | Uint8Array[],
   lenient: boolean,
   maxLineBytes: number,
 ): Promise<Outcome> {
-  const reader = readTrace({ name, data }, { lenient, maxLineBytes, batchSize: 4 });
+  const reader = read({ name, data }, { lenient, maxLineBytes, batchSize: 4 });
   const events: TraceEvent[] = [];
   try {
     for await (const event of reader) events.push(event);
@@ -138,10 +143,12 @@ describe(`fuzz: mutated traces (${runs} runs)`, () => {
               if (gzipCut !== undefined) bytes = bytes.subarray(0, gzipCut % (bytes.length + 1));
               name += ".gz";
             }
-            for (const lenient of [false, true]) {
-              const whole = await outcome(name, bytes, lenient, maxLineBytes);
-              const chunked = await outcome(name, cut(bytes, chunkSizes), lenient, maxLineBytes);
-              expect(chunked).toEqual(whole);
+            for (const read of gzip ? readers : [readTrace]) {
+              for (const lenient of [false, true]) {
+                const whole = await outcome(read, name, bytes, lenient, maxLineBytes);
+                const chunked = await outcome(read, name, cut(bytes, chunkSizes), lenient, maxLineBytes);
+                expect(chunked).toEqual(whole);
+              }
             }
           },
         ),
