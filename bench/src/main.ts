@@ -75,19 +75,173 @@ interface ResultsFile extends RunMeta {
   rows: Row[];
 }
 
+const docsPage = join(repoRoot, "apps", "docs", "results", "index.md");
+
+/** The table on stdout (stderr with --json, then the rows on stdout), and the docs page unless --no-page. */
+function publish(o: BenchOptions, rows: Row[], workloads: readonly PreparedWorkload[], meta: RunMeta): void {
+  const table = terminalTable(rows, workloads);
+  if (o.json) {
+    process.stderr.write(table);
+    process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
+  } else process.stdout.write(table);
+  if (o.page) {
+    mkdirSync(dirname(docsPage), { recursive: true });
+    writeFileSync(docsPage, markdownPage(rows, workloads, meta));
+    log(`wrote ${docsPage}`);
+  }
+}
+
 function rerender(o: BenchOptions, file: string, workloads: readonly PreparedWorkload[]): void {
   const saved = JSON.parse(readFileSync(file, "utf8")) as ResultsFile;
   const present = workloads.filter((w) => saved.rows.some((r) => r.workload === w.name));
-  const table = terminalTable(saved.rows, present);
-  if (o.json) {
-    process.stderr.write(table);
-    process.stdout.write(`${JSON.stringify(saved.rows, null, 1)}\n`);
-  } else process.stdout.write(table);
-  if (o.page) {
-    const page = join(repoRoot, "apps", "docs", "results", "index.md");
-    writeFileSync(page, markdownPage(saved.rows, present, saved));
-    log(`wrote ${page} from ${file}`);
+  log(`rendering ${file}`);
+  publish(o, saved.rows, present, saved);
+}
+
+/** The peers that are built before they run: what was built, and a note for each that was not. */
+interface BuiltPeers {
+  /** The C replay (glibc), or null. */
+  replay: string | null;
+  /** The AssemblyScript module, if wanted and built. */
+  wasm: string | undefined;
+  /** The shared-memory-objects bundle, if wanted and built. */
+  bundle: string | undefined;
+}
+
+async function buildPeers(
+  want: (impl: string) => boolean,
+  multiWorker: boolean,
+  notes: string[],
+): Promise<BuiltPeers> {
+  const skipped = (peer: string, message: string): void => {
+    notes.push(`${peer} skipped: ${message}`);
+    log(`${peer}: skipped (${message})`);
+  };
+  const replay = buildReplay(join(benchDir, "native", "replay.c"), cacheDir);
+  if (replay.binary === null) skipped("glibc", replay.message);
+  let wasm: string | undefined;
+  if (want(ASSEMBLYSCRIPT)) {
+    const built = buildAssemblyScriptPeer(join(benchDir, "wasm", "assemblyscript-heap.ts"), cacheDir);
+    if (built.wasm === null) skipped(ASSEMBLYSCRIPT, built.message);
+    wasm = built.wasm ?? undefined;
   }
+  let bundle: string | undefined;
+  if (multiWorker && want(SHARED_MEMORY_OBJECTS)) {
+    const built = await buildSharedMemoryObjects(cacheDir);
+    if (built.bundle === null) skipped(SHARED_MEMORY_OBJECTS, built.message);
+    bundle = built.bundle ?? undefined;
+  }
+  return { replay: replay.binary, wasm, bundle };
+}
+
+/** The JS implementations each workload runs (the native peers, glibc and CPython, run beside them). */
+function implementationsOf(
+  o: BenchOptions,
+  want: (impl: string) => boolean,
+  peers: BuiltPeers,
+): (w: PreparedWorkload) => string[] {
+  const strategies = strategyNames.filter(want);
+  const jsImpls = [
+    ...strategies,
+    ...["thi.ng", ...(peers.wasm !== undefined ? [ASSEMBLYSCRIPT] : []), "uint8array"].filter(want),
+  ];
+  // the multi-worker family: each strategy's shared heap with its caches and behind one global lock
+  const sharedImpls = [
+    ...strategies,
+    ...strategyNames.filter((s) => want(s) || want(s + GLOBAL_LOCK)).map((s) => s + GLOBAL_LOCK),
+    ...(peers.bundle !== undefined ? [SHARED_MEMORY_OBJECTS] : []),
+  ];
+  // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
+  const onW = !o.quick ? [...jsImpls, ...strategies.map((s) => s + FIXED_MEMORY)] : jsImpls;
+  return (w) =>
+    w.kind === "gc" ? strategies : w.kind === "multi-worker" ? sharedImpls : w.name === "W" ? onW : jsImpls;
+}
+
+/** What one JS cell of `impl` on `w` is asked to measure. */
+function cellSpec(
+  o: BenchOptions,
+  w: PreparedWorkload & { kind: "replay" | "pairs" | "multi-worker" },
+  impl: string,
+  peers: BuiltPeers,
+): CellSpec | MultiWorkerCellSpec {
+  const common = { impl, workload: w.name, runs: o.runs, budgetMs: o.budgetMs };
+  if (w.kind === "multi-worker")
+    return { ...common, file: w.file, bundle: impl === SHARED_MEMORY_OBJECTS ? peers.bundle : undefined };
+  const spec: CellSpec =
+    w.kind === "pairs"
+      ? { ...common, kind: "pairs", pairs: w.pairs }
+      : { ...common, kind: "replay", file: w.file };
+  // the ×thi.ng target is on the whole of W: a prefix would flatter thi.ng (its lists are still short)
+  if (impl === "thi.ng" && w.name === "W" && !o.quick) spec.whole = true;
+  if (impl === ASSEMBLYSCRIPT) spec.wasm = peers.wasm;
+  return spec;
+}
+
+/** Counts cells as they finish and logs each row with its progress. */
+class Progress {
+  private done = 0;
+  private last = Date.now();
+  readonly rows: Row[] = [];
+
+  constructor(private readonly cells: number) {}
+
+  row(row: Row): void {
+    const took = ((Date.now() - this.last) / 1000).toFixed(1);
+    this.last = Date.now();
+    this.rows.push(row);
+    this.done++;
+    const util = row.utilization === null ? "" : `, util ${row.utilization.toFixed(3)}`;
+    const prefix = row.opsTimed < row.opsTotal ? ` (prefix ${row.opsTimed} of ${row.opsTotal} ops)` : "";
+    log(
+      `[${this.done}/${this.cells}] ${row.workload} · ${row.impl}: ${(row.opsPerSecond / 1e6).toFixed(3)} M ops/s${util}${prefix} [${took} s]`,
+    );
+  }
+
+  failed(impl: string, workload: string, e: unknown, notes: string[] | null): void {
+    this.done++;
+    const message = `${impl} × ${workload}: ${(e as Error).message}`;
+    notes?.push(`${impl} × ${workload} failed: ${(e as Error).message}`);
+    log(message);
+  }
+}
+
+/** Every cell of every workload, in order: the native peer first, then heapkit's and the JS peers'. */
+function measureAll(
+  o: BenchOptions,
+  workloads: readonly PreparedWorkload[],
+  peers: BuiltPeers,
+  notes: string[],
+): Row[] {
+  const want = (impl: string): boolean => o.impls === null || o.impls.has(impl);
+  const implsOn = implementationsOf(o, want, peers);
+  const glibc = peers.replay !== null && want("glibc") ? peers.replay : null;
+  const nativeCells = (w: PreparedWorkload): number =>
+    w.kind === "gc" ? (want("cpython") ? 1 : 0) : glibc !== null ? 1 : 0;
+  const progress = new Progress(workloads.reduce((n, w) => n + nativeCells(w) + implsOn(w).length, 0));
+  for (const w of workloads) {
+    if (w.kind === "gc") {
+      for (const row of w.run({ runs: o.runs, want, log })) progress.row(row);
+      continue;
+    }
+    if (glibc !== null) {
+      try {
+        progress.row(runGlibc(glibc, w, o.runs));
+      } catch (e) {
+        progress.failed("glibc", w.name, e, null);
+      }
+    }
+    for (const impl of implsOn(w)) {
+      try {
+        const r = runCell(cellSpec(o, w, impl, peers));
+        progress.row(
+          rowFromRuns(r.impl, r.workload, r.opsTimed, r.opsTotal, r.seconds, r.utilization, r.extra),
+        );
+      } catch (e) {
+        progress.failed(impl, w.name, e, notes);
+      }
+    }
+  }
+  return progress.rows;
 }
 
 async function main(): Promise<void> {
@@ -102,7 +256,6 @@ async function main(): Promise<void> {
   log(
     `heapkit bench${o.quick ? " --quick" : ""}: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}`,
   );
-  const notes: string[] = [];
   const all: PreparedWorkload[] = [
     ...(await prepareWorkloads({
       cacheDir,
@@ -133,124 +286,17 @@ async function main(): Promise<void> {
   }
   const loadLatency = LATENCY_SPANS.map((bytes) => ({ bytes, ns: loadLatencyNs(bytes) }));
   log(`one dependent random load: ${formatLatency(loadLatency)}`);
-  const replay = buildReplay(join(benchDir, "native", "replay.c"), cacheDir);
-  if (replay.binary === null) {
-    notes.push(`glibc skipped: ${replay.message}`);
-    log(`glibc: skipped (${replay.message})`);
-  }
+  const notes: string[] = [];
   const want = (impl: string): boolean => o.impls === null || o.impls.has(impl);
-  const assemblyScript = want(ASSEMBLYSCRIPT)
-    ? buildAssemblyScriptPeer(join(benchDir, "wasm", "assemblyscript-heap.ts"), cacheDir)
-    : null;
-  if (assemblyScript !== null && assemblyScript.wasm === null) {
-    notes.push(`assemblyscript skipped: ${assemblyScript.message}`);
-    log(`assemblyscript: skipped (${assemblyScript.message})`);
-  }
-  const wasm = assemblyScript?.wasm ?? undefined;
-  const strategies = strategyNames.filter(want);
-  const jsImpls = [
-    ...strategies,
-    ...["thi.ng", ...(wasm !== undefined ? [ASSEMBLYSCRIPT] : []), "uint8array"].filter(want),
-  ];
-  const multiWorker = workloads.some((w) => w.kind === "multi-worker");
-  const smo = multiWorker && want(SHARED_MEMORY_OBJECTS) ? await buildSharedMemoryObjects(cacheDir) : null;
-  if (smo !== null && smo.bundle === null) {
-    notes.push(`shared-memory-objects skipped: ${smo.message}`);
-    log(`shared-memory-objects: skipped (${smo.message})`);
-  }
-  const bundle = smo?.bundle ?? undefined;
-  // the multi-worker family: each strategy's shared heap with its caches and behind one global lock
-  const sharedImpls = [
-    ...strategies,
-    ...strategyNames.filter((s) => want(s) || want(s + GLOBAL_LOCK)).map((s) => s + GLOBAL_LOCK),
-    ...(bundle !== undefined ? [SHARED_MEMORY_OBJECTS] : []),
-  ];
-  // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
-  const implsOn = (w: PreparedWorkload): string[] =>
-    w.kind === "multi-worker"
-      ? sharedImpls
-      : w.name === "W" && !o.quick
-        ? [...jsImpls, ...strategies.map((s) => s + FIXED_MEMORY)]
-        : jsImpls;
-  const rows: Row[] = [];
-  // every cell: the native peer's (glibc, or CPython for gc-*) when wanted, then heapkit's and the JS peers'
-  const cells = workloads.reduce(
-    (n, w) =>
-      n +
-      (w.kind === "gc"
-        ? (want("cpython") ? 1 : 0) + strategies.length
-        : (replay.binary !== null && want("glibc") ? 1 : 0) + implsOn(w).length),
-    0,
+  const peers = await buildPeers(
+    want,
+    workloads.some((w) => w.kind === "multi-worker"),
+    notes,
   );
-  let done = 0;
-  let lastReport = Date.now();
-  const report = (row: Row): void => {
-    const took = ((Date.now() - lastReport) / 1000).toFixed(1);
-    lastReport = Date.now();
-    rows.push(row);
-    done++;
-    const util = row.utilization === null ? "" : `, util ${row.utilization.toFixed(3)}`;
-    const prefix = row.opsTimed < row.opsTotal ? ` (prefix ${row.opsTimed} of ${row.opsTotal} ops)` : "";
-    log(
-      `[${done}/${cells}] ${row.workload} · ${row.impl}: ${(row.opsPerSecond / 1e6).toFixed(3)} M ops/s${util}${prefix} [${took} s]`,
-    );
-  };
-  const measureCell = (impl: string, workload: string, spec: CellSpec | MultiWorkerCellSpec): void => {
-    try {
-      const r = runCell(spec);
-      report(rowFromRuns(r.impl, r.workload, r.opsTimed, r.opsTotal, r.seconds, r.utilization, r.extra));
-    } catch (e) {
-      done++;
-      notes.push(`${impl} × ${workload} failed: ${(e as Error).message}`);
-      log(`${impl} × ${workload}: ${(e as Error).message}`);
-    }
-  };
-  for (const w of workloads) {
-    if (w.kind === "gc") {
-      for (const row of w.run({ runs: o.runs, want, log })) report(row);
-      continue;
-    }
-    if (replay.binary !== null && want("glibc")) {
-      try {
-        report(runGlibc(replay.binary, w, o.runs));
-      } catch (e) {
-        done++;
-        log(`glibc × ${w.name}: ${(e as Error).message}`);
-      }
-    }
-    for (const impl of implsOn(w)) {
-      if (w.kind === "multi-worker") {
-        const spec: MultiWorkerCellSpec = {
-          impl,
-          workload: w.name,
-          file: w.file,
-          runs: o.runs,
-          budgetMs: o.budgetMs,
-          bundle: impl === SHARED_MEMORY_OBJECTS ? bundle : undefined,
-        };
-        measureCell(impl, w.name, spec);
-        continue;
-      }
-      const spec: CellSpec =
-        w.kind === "pairs"
-          ? { impl, workload: w.name, kind: "pairs", pairs: w.pairs, runs: o.runs, budgetMs: o.budgetMs }
-          : { impl, workload: w.name, kind: "replay", file: w.file, runs: o.runs, budgetMs: o.budgetMs };
-      // the ×thi.ng target is on the whole of W: a prefix would flatter thi.ng (its lists are still short)
-      if (impl === "thi.ng" && w.name === "W" && !o.quick) spec.whole = true;
-      if (impl === ASSEMBLYSCRIPT) spec.wasm = wasm;
-      measureCell(impl, w.name, spec);
-    }
-  }
+  const rows = measureAll(o, workloads, peers, notes);
   addRatios(rows);
   const seconds = (Date.now() - started) / 1000;
-  const table = terminalTable(rows, workloads);
-  if (o.json) {
-    process.stderr.write(table);
-    process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
-  } else {
-    process.stdout.write(table);
-  }
-  const meta = {
+  const meta: RunMeta = {
     date: new Date().toISOString(),
     machine,
     quick: o.quick,
@@ -258,18 +304,11 @@ async function main(): Promise<void> {
     budgetMs: o.budgetMs,
     seconds,
     loadLatency,
+    notes,
   };
   mkdirSync(join(benchDir, "results"), { recursive: true });
-  writeFileSync(
-    join(benchDir, "results", "latest.json"),
-    `${JSON.stringify({ ...meta, notes, rows }, null, 1)}\n`,
-  );
-  if (o.page) {
-    const page = join(repoRoot, "apps", "docs", "results", "index.md");
-    mkdirSync(dirname(page), { recursive: true });
-    writeFileSync(page, markdownPage(rows, workloads, { ...meta, notes }));
-    log(`wrote ${page}`);
-  }
+  writeFileSync(join(benchDir, "results", "latest.json"), `${JSON.stringify({ ...meta, rows }, null, 1)}\n`);
+  publish(o, rows, workloads, meta);
   log(`done in ${seconds.toFixed(1)} s`);
 }
 
