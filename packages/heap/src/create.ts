@@ -49,7 +49,7 @@ import {
   mapBytes,
   slotBytes,
 } from "./layout.js";
-import { BufferMemory, createMemory, MAX_MEMORY_BYTES, requireSharedMemory } from "./memory.js";
+import { BufferMemory, createMemory, isShared, MAX_MEMORY_BYTES, requireSharedMemory } from "./memory.js";
 
 /** Options of {@link createHeap}. */
 export interface HeapOptions {
@@ -132,7 +132,7 @@ export function createHeap(options: HeapOptions): Heap {
     memory = createMemory({ size, maxSize, shared: options.shared ?? false });
     fresh = true;
   }
-  const threadSafe = memory.buffer instanceof SharedArrayBuffer;
+  const threadSafe = isShared(memory.buffer);
   if (threadSafe) requireSharedMemory();
   const slots = threadSafe ? (options.workers ?? DEFAULT_SHARED_SLOTS) : 1;
   if (!Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS) {
@@ -235,8 +235,8 @@ export function createSharedHeap(options: Omit<HeapOptions, "shared">): Heap {
   requireSharedMemory();
   if (options.memory !== undefined) {
     const shared =
-      options.memory instanceof SharedArrayBuffer ||
-      (options.memory instanceof WebAssembly.Memory && options.memory.buffer instanceof SharedArrayBuffer);
+      isShared(options.memory) ||
+      (options.memory instanceof WebAssembly.Memory && isShared(options.memory.buffer));
     if (!shared) {
       throw new HeapFormatError(
         options.base ?? DEFAULT_BASE,
@@ -282,7 +282,7 @@ export function attachHeap(
     );
   }
   const threadSafe = (i32[control + C_FLAGS] & FLAG_THREAD_SAFE) !== 0;
-  if (threadSafe !== memory.buffer instanceof SharedArrayBuffer) {
+  if (threadSafe !== isShared(memory.buffer)) {
     throw new HeapFormatError(
       base,
       threadSafe

@@ -17,7 +17,7 @@ export {
   type HeapOptions,
   memoryBytesFor,
 } from "./create.js";
-export { Heap, type HeapSnapshot } from "./heap.js";
+export { Heap, type HeapBinding, type HeapSnapshot } from "./heap.js";
 export { CACHE_CLASSES, CACHE_DEPTH, FAILED_COUNT_OFFSET, HEAP_MAGIC, LAYOUT_VERSION } from "./layout.js";
 export {
   BufferMemory,

@@ -69,7 +69,7 @@ export class BufferMemory implements Memory {
       const growable = store as unknown as GrowableBuffer;
       this.wasm = null;
       this.buffer = store;
-      if (typeof SharedArrayBuffer !== "undefined" && store instanceof SharedArrayBuffer) {
+      if (isShared(store)) {
         this.kind = "shared-array-buffer";
         this.maxByteLength = growable.growable
           ? (growable.maxByteLength ?? store.byteLength)
@@ -162,10 +162,15 @@ export class BufferMemory implements Memory {
   }
 }
 
+/** True for a `SharedArrayBuffer` — where there is none (a page that is not cross-origin isolated), nothing is. */
+export function isShared(buffer: unknown): buffer is SharedArrayBuffer {
+  return typeof SharedArrayBuffer !== "undefined" && buffer instanceof SharedArrayBuffer;
+}
+
 function isDetached(buffer: AnyBuffer): boolean {
   const detached = (buffer as { detached?: boolean }).detached;
   if (detached !== undefined) return detached;
-  if (buffer.byteLength !== 0 || buffer instanceof SharedArrayBuffer) return false;
+  if (buffer.byteLength !== 0 || isShared(buffer)) return false;
   try {
     new Uint8Array(buffer);
     return false;

@@ -4,6 +4,7 @@ import {
   InvalidPointerError,
   InvalidSizeError,
   OutOfMemoryError,
+  UnsupportedPlatformError,
 } from "@heapkit/contract";
 import { bestFit } from "@heapkit/strategy-best-fit";
 import { firstFit } from "@heapkit/strategy-first-fit";
@@ -242,5 +243,42 @@ describe("input a JavaScript program may pass by mistake", () => {
     }
     expect(low).toBeGreaterThan(0);
     expect(low).toBeLessThanOrEqual((oom?.largestFreeBlock ?? 0) + (oom?.growableBytes ?? 0));
+  });
+});
+
+describe("a platform without what a heap needs", () => {
+  it("gets UnsupportedPlatformError when a growable heap is made, not a heap that cannot grow", () => {
+    const prototype = ArrayBuffer.prototype as { resize?: unknown };
+    const resize = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "resize");
+    delete prototype.resize;
+    try {
+      expect(() => createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20 })).toThrow(
+        UnsupportedPlatformError,
+      );
+      expect(() => createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20 })).toThrow(
+        /resizable ArrayBuffer/,
+      );
+      // a heap that may not grow needs no resizable buffer
+      expect(
+        createHeap({ strategy: firstFit(), size: 1 << 16, maxSize: 1 << 16 }).malloc(100),
+      ).toBeGreaterThan(0);
+    } finally {
+      if (resize) Object.defineProperty(ArrayBuffer.prototype, "resize", resize);
+    }
+  });
+
+  it("gets UnsupportedPlatformError naming the isolation headers where SharedArrayBuffer is missing", () => {
+    const saved = globalThis.SharedArrayBuffer;
+    // biome-ignore lint/suspicious/noExplicitAny: removing a global to stand for a page without isolation
+    delete (globalThis as any).SharedArrayBuffer;
+    try {
+      expect(() => createHeap({ strategy: firstFit(), shared: true })).toThrow(/Cross-Origin-Opener-Policy/);
+      // an unshared heap needs no SharedArrayBuffer (most pages are not cross-origin isolated)
+      const heap = createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20 });
+      heap.free(heap.malloc(100));
+      heap.check();
+    } finally {
+      globalThis.SharedArrayBuffer = saved;
+    }
   });
 });
