@@ -197,7 +197,9 @@ export const webGunzip: Gunzip = async function* (blocks) {
       yield next.value;
     }
     await feeding;
-    if (writeFailure !== undefined) throw gzipProblemOf(writeFailure);
+    if (writeFailure !== undefined) {
+      throw isDecompressionError(writeFailure) ? gzipProblemOf(writeFailure) : writeFailure;
+    }
   } finally {
     await reader.cancel().catch(() => {});
   }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type TraceEvent, TraceFormatError } from "@heapkit/contract";
+import { InvalidSizeError, type TraceEvent, TraceFormatError } from "@heapkit/contract";
 import { BATCH_EVENTS, BatchBuilder, type EventBatch, LiveTable, Op } from "./batch.js";
 import {
   chunksOf,
@@ -122,6 +122,16 @@ export class TraceReader implements AsyncIterable<TraceEvent>, BatchSource {
     private readonly options: ReadTraceOptions = {},
     private readonly files: TraceFiles = inMemoryOnly,
   ) {
+    const maxLine = options.maxLineBytes;
+    if (maxLine !== undefined && !(Number.isSafeInteger(maxLine) && maxLine > 0)) {
+      throw new InvalidSizeError(
+        "readTrace",
+        "maxLineBytes",
+        maxLine,
+        Number.MAX_SAFE_INTEGER,
+        "expected a positive integer",
+      );
+    }
     if (typeof source === "string") {
       this.name = source;
       const file = files.open(source);
@@ -151,9 +161,6 @@ export class TraceReader implements AsyncIterable<TraceEvent>, BatchSource {
     const recycle = options.recycle === true;
     const { lenient = false } = this.options;
     const maxLine = this.options.maxLineBytes ?? MAX_LINE_BYTES;
-    if (!(Number.isSafeInteger(maxLine) && maxLine > 0)) {
-      throw new RangeError(`maxLineBytes: a positive integer, not ${maxLine}`);
-    }
     const name = this.name;
     const summary = this.summary;
     const out = new BatchBuilder(this.options.batchSize ?? BATCH_EVENTS);

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
-import { TraceFormatError } from "@heapkit/contract";
+import { InvalidSizeError, TraceFormatError } from "@heapkit/contract";
 import { afterAll, describe, expect, it } from "vitest";
 import { readTrace as readInMemory } from "../src/index.js";
 import { MAX_LINE_BYTES, readTrace, type TraceReader } from "../src/node.js";
@@ -32,6 +32,15 @@ describe("line length", () => {
       "long.rep:4: expected a line of at most 30 bytes (the maxLineBytes option); this one is longer",
     );
     expect(await count(readTrace({ name: "long.rep", data: text }))).toBe(2);
+  });
+
+  it("refuses a limit that is not a positive integer", () => {
+    for (const maxLineBytes of [0, -1, 1.5, Number.NaN]) {
+      expect(() => readTrace({ name: "t.rep", data: "" }, { maxLineBytes })).toThrow(InvalidSizeError);
+    }
+    expect(() => readTrace({ name: "t.rep", data: "" }, { maxLineBytes: 0 })).toThrow(
+      "readTrace: maxLineBytes 0 is not allowed: expected a positive integer",
+    );
   });
 
   it("takes lines up to the limit, and the default limit is a few KiB", async () => {
