@@ -76,8 +76,8 @@ export interface TargetCheck {
 const isPeer = (impl: string): boolean => (PEERS as readonly string[]).includes(impl);
 /** Strategies whose cost is allowed to grow with the live set: their algorithm walks a list of free blocks. */
 export const LINEAR_STRATEGIES = ["first-fit-lifo"];
-/** The strategies each to be ≥ 1000× @thi.ng/malloc on W. */
-export const ISSUE3_STRATEGIES = ["segregated", "tlsf", "buddy", "pymalloc"];
+/** The strategies with a bounded search, each to be ≥ 1000× @thi.ng/malloc on W. */
+export const BOUNDED_STRATEGIES = ["segregated", "tlsf", "buddy", "pymalloc"];
 
 /** The strategies that are each to be ≥ 1.5× the AssemblyScript peer on W and on pairs, with the front cache. */
 export const CACHED_STRATEGIES = ["tlsf", "segregated", "best-fit", "buddy", "pymalloc"];
@@ -104,16 +104,54 @@ function find(rows: readonly Row[], impl: string, workload: string): Row | undef
 
 /** Checks the targets on a run's rows. */
 export function checkTargets(rows: readonly Row[]): TargetCheck[] {
+  return [
+    ...speedTargets(rows),
+    ...utilizationTargets(rows),
+    ...scalingTargets(rows),
+    ...multiWorkerTargets(rows),
+  ];
+}
+
+/** A target this run did not measure. */
+const notMeasured = (target: string): TargetCheck => ({
+  target,
+  measured: "not measured in this run",
+  status: "n/a",
+});
+
+/** The strategies' rows on W over the default memory. */
+const strategiesOnW = (rows: readonly Row[]): Row[] =>
+  rows.filter((r) => r.workload === "W" && !isPeer(r.impl) && !isFixedMemory(r.impl));
+
+/** Each of `strategies` (with `suffix`) against `peer` on `workload`: met when every ratio reaches `floor`. */
+function eachAgainst(
+  rows: readonly Row[],
+  target: string,
+  strategies: readonly string[],
+  suffix: string,
+  peer: string,
+  workload: string,
+  floor: number,
+): TargetCheck {
+  const versus = find(rows, peer, workload);
+  const each = strategies.map((s) => find(rows, s + suffix, workload));
+  if (versus === undefined || each.some((r) => r === undefined)) return notMeasured(target);
+  const ratios = (each as Row[]).map((r) => r.opsPerSecond / versus.opsPerSecond);
+  return {
+    target,
+    measured: `${peer} ${formatRate(versus.opsPerSecond)} ops/s; ${(each as Row[]).map((r, i) => `${r.impl} ${formatRatio(ratios[i])}`).join(", ")}`,
+    status: ratios.every((x) => x >= floor) ? "met" : "missed",
+  };
+}
+
+/** ops/s against glibc, @thi.ng/malloc and the AssemblyScript peer. */
+function speedTargets(rows: readonly Row[]): TargetCheck[] {
   const out: TargetCheck[] = [];
-  const onW = rows.filter((r) => r.workload === "W" && !isPeer(r.impl) && !isFixedMemory(r.impl));
+  const onW = strategiesOnW(rows);
   const best = fastestOf(onW);
+  const worst = slowestOf(onW);
   const glibc = find(rows, "glibc", "W");
   const thing = find(rows, "thi.ng", "W");
-  const na = (target: string): TargetCheck => ({
-    target,
-    measured: "not measured in this run",
-    status: "n/a",
-  });
   if (best !== undefined && glibc !== undefined) {
     const x = best.opsPerSecond / glibc.opsPerSecond;
     out.push({
@@ -121,8 +159,7 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
       measured: `${best.impl} ${formatRate(best.opsPerSecond)} ops/s vs glibc ${formatRate(glibc.opsPerSecond)}: ${formatRatio(x)}`,
       status: x >= 0.5 ? "met" : "missed",
     });
-  } else out.push(na("best strategy ≥ 0.5× glibc on W"));
-  const worst = slowestOf(onW);
+  } else out.push(notMeasured("best strategy ≥ 0.5× glibc on W"));
   if (best !== undefined && worst !== undefined && thing !== undefined) {
     const x = best.opsPerSecond / thing.opsPerSecond;
     out.push({
@@ -130,40 +167,25 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
       measured: `${formatRatio(x)} (thi.ng ${formatRate(thing.opsPerSecond)} ops/s over ${formatOps(thing)} ops); slowest strategy, ${worst.impl}: ${formatRatio(worst.opsPerSecond / thing.opsPerSecond)}`,
       status: x >= 1000 ? "met" : "missed",
     });
-  } else out.push(na("best strategy ≥ 1000× @thi.ng/malloc on W"));
+  } else out.push(notMeasured("best strategy ≥ 1000× @thi.ng/malloc on W"));
   for (const [memory, suffix] of [
     ["the default growable memory", ""],
     ["a fixed-size ArrayBuffer", FIXED_MEMORY],
   ]) {
-    const target = `${ISSUE3_STRATEGIES.join(", ")}: each ≥ 1000× @thi.ng/malloc on W, over ${memory}`;
-    const each = ISSUE3_STRATEGIES.map((s) => find(rows, s + suffix, "W"));
-    if (thing === undefined || each.some((r) => r === undefined)) {
-      out.push(na(target));
-      continue;
-    }
-    const ratios = (each as Row[]).map((r) => r.opsPerSecond / thing.opsPerSecond);
-    out.push({
-      target,
-      measured: (each as Row[]).map((r, i) => `${r.impl} ${formatRatio(ratios[i])}`).join(", "),
-      status: ratios.every((x) => x >= 1000) ? "met" : "missed",
-    });
+    const target = `${BOUNDED_STRATEGIES.join(", ")}: each ≥ 1000× @thi.ng/malloc on W, over ${memory}`;
+    out.push(eachAgainst(rows, target, BOUNDED_STRATEGIES, suffix, "thi.ng", "W", 1000));
   }
   for (const workload of ["W", "pairs"]) {
     const target = `${CACHED_STRATEGIES.join(", ")}: each ≥ 1.5× the AssemblyScript peer on ${workload}`;
-    const peer = find(rows, "assemblyscript", workload);
-    const each = CACHED_STRATEGIES.map((s) => find(rows, s, workload));
-    if (peer === undefined || each.some((r) => r === undefined)) {
-      out.push(na(target));
-      continue;
-    }
-    const ratios = (each as Row[]).map((r) => r.opsPerSecond / peer.opsPerSecond);
-    out.push({
-      target,
-      measured: `assemblyscript ${formatRate(peer.opsPerSecond)} ops/s; ${(each as Row[]).map((r, i) => `${r.impl} ${formatRatio(ratios[i])}`).join(", ")}`,
-      status: ratios.every((x) => x >= 1.5) ? "met" : "missed",
-    });
+    out.push(eachAgainst(rows, target, CACHED_STRATEGIES, "", "assemblyscript", workload, 1.5));
   }
-  const utils = onW.filter((r) => r.utilization !== null);
+  return out;
+}
+
+/** Utilization on W, and pymalloc on small objects. */
+function utilizationTargets(rows: readonly Row[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const utils = strategiesOnW(rows).filter((r) => r.utilization !== null);
   if (utils.length > 0) {
     const bestUtil = utils.reduce((b, r) => ((r.utilization as number) > (b.utilization as number) ? r : b));
     out.push({
@@ -171,17 +193,24 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
       measured: `best ${bestUtil.impl} ${formatUtil(bestUtil.utilization)}; ${utils.map((r) => `${r.impl} ${formatUtil(r.utilization)}`).join(", ")}`,
       status: (bestUtil.utilization as number) >= 0.92 ? "met" : "missed",
     });
-  } else out.push(na("utilization ≥ 0.92 on W"));
+  } else out.push(notMeasured("utilization ≥ 0.92 on W"));
   const pymallocOnS = find(rows, "pymalloc", "S");
+  const target = "pymalloc ≥ 10 M ops/s on small objects (S: sizes 8..512, ≤ 10 k live)";
   out.push(
     pymallocOnS === undefined
-      ? na("pymalloc ≥ 10 M ops/s on small objects (S: sizes 8..512, ≤ 10 k live)")
+      ? notMeasured(target)
       : {
-          target: "pymalloc ≥ 10 M ops/s on small objects (S: sizes 8..512, ≤ 10 k live)",
+          target,
           measured: `${formatRate(pymallocOnS.opsPerSecond)} ops/s`,
           status: pymallocOnS.opsPerSecond >= 10e6 ? "met" : "missed",
         },
   );
+  return out;
+}
+
+/** Each strategy's spread of ops/s from 100 to 100 k live blocks, on W and on S, with glibc's for reference. */
+function scalingTargets(rows: readonly Row[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
   const strategies = [
     ...new Set(
       rows
@@ -205,7 +234,7 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
       const exempt = LINEAR_STRATEGIES.includes(s);
       const spread = spreadOf(rows, s, family);
       if (spread === undefined) {
-        out.push(na(target(s)));
+        out.push(notMeasured(target(s)));
         continue;
       }
       out.push({
@@ -215,7 +244,6 @@ export function checkTargets(rows: readonly Row[]): TargetCheck[] {
       });
     }
   }
-  out.push(...multiWorkerTargets(rows));
   return out;
 }
 

@@ -75,6 +75,47 @@ describe("the multi-worker targets", () => {
   });
 });
 
+describe("the single-thread targets", () => {
+  const onW = ["segregated", "tlsf", "buddy", "pymalloc", "best-fit"].map((s, i) =>
+    row(s, "W", (20 + i) * 1e6, 0.9 + i / 100),
+  );
+  const peers = [row("thi.ng", "W", 15e3), row("glibc", "W", 40e6), row("assemblyscript", "W", 15e6)];
+  const byTarget = (list: Row[]) => new Map(checkTargets(list).map((c) => [c.target, c]));
+
+  it("reads the best strategy against glibc and thi.ng, and each bounded strategy against thi.ng", () => {
+    const t = byTarget([...onW, ...peers]);
+    expect(t.get("best strategy ≥ 0.5× glibc on W")).toMatchObject({
+      status: "met",
+      measured: "best-fit 24.0 M ops/s vs glibc 40.0 M: 0.60×",
+    });
+    expect(
+      t.get(
+        "segregated, tlsf, buddy, pymalloc: each ≥ 1000× @thi.ng/malloc on W, over the default growable memory",
+      ),
+    ).toMatchObject({
+      status: "met",
+      measured: "thi.ng 15.0 k ops/s; segregated 1,333×, tlsf 1,400×, buddy 1,467×, pymalloc 1,533×",
+    });
+    expect(t.get("utilization ≥ 0.92 on W")?.status).toBe("met");
+  });
+
+  it("says missed below the AssemblyScript target's 1.5×, and n/a without the peer", () => {
+    const t = byTarget([...onW, ...peers]);
+    expect(
+      t.get("tlsf, segregated, best-fit, buddy, pymalloc: each ≥ 1.5× the AssemblyScript peer on W"),
+    ).toMatchObject({
+      status: "missed",
+      measured:
+        "assemblyscript 15.0 M ops/s; tlsf 1.40×, segregated 1.33×, best-fit 1.60×, buddy 1.47×, pymalloc 1.53×",
+    });
+    expect(
+      byTarget(onW).get(
+        "tlsf, segregated, best-fit, buddy, pymalloc: each ≥ 1.5× the AssemblyScript peer on W",
+      )?.status,
+    ).toBe("n/a");
+  });
+});
+
 describe("the results page", () => {
   it("has the section on sharing a heap, with each worker count and what 4 workers on 2 cores did", () => {
     const section = multiWorkerSection(rows, meta).join("\n");
