@@ -580,6 +580,34 @@ export function markdownPage(
   workloads: readonly WorkloadInfo[],
   meta: RunMeta,
 ): string {
+  const out: string[] = [...pageHeader(meta), ...meaningSection(meta)];
+  out.push("## Targets", "");
+  out.push(
+    mdTable(
+      ["target", "measured", "status"],
+      checkTargets(rows).map((c) => [c.target, c.measured, c.status]),
+    ),
+    "",
+  );
+  out.push(...scalingSection(rows, meta));
+  out.push(...multiWorkerSection(rows, meta));
+  if (rows.some((r) => r.workload === "W")) {
+    out.push("## ops/s on W (log scale; blue: heapkit, orange: peers)", "", barChart(rows, "W"), "");
+  }
+  out.push(...workloadTables(rows, workloads));
+  if (meta.notes.length > 0) {
+    out.push("## Notes", "", ...meta.notes.map((n) => `- ${n}`), "");
+  }
+  out.push(
+    "Raw rows: `pnpm bench --json`, or bench/results/latest.json after any run. How the workloads are made: " +
+      "bench/README.md.",
+    "",
+  );
+  return out.join("\n");
+}
+
+/** The title, when and on what machine the run was made, and the warning of a --quick run. */
+function pageHeader(meta: RunMeta): string[] {
   const m = meta.machine;
   const out: string[] = [];
   out.push("# Benchmark results", "");
@@ -613,6 +641,12 @@ export function markdownPage(
       "",
     );
   }
+  return out;
+}
+
+/** What each column means, and the peers. */
+function meaningSection(meta: RunMeta): string[] {
+  const out: string[] = [];
   out.push("## What the numbers mean", "");
   out.push(
     "- **ops/s** — allocations, frees and reallocs per second, each call counting one, median of " +
@@ -656,26 +690,12 @@ export function markdownPage(
     "- **cpython** — python3's `gc.collect()` over the same object graph as the gc-* workloads.",
     "",
   );
-  out.push("## Targets", "");
-  out.push(
-    mdTable(
-      ["target", "measured", "status"],
-      checkTargets(rows).map((c) => [c.target, c.measured, c.status]),
-    ),
-    "",
-  );
-  out.push(...scalingSection(rows, meta));
-  out.push(...multiWorkerSection(rows, meta));
-  const chartOn = rows.some((r) => r.workload === "W") ? "W" : undefined;
-  if (chartOn !== undefined) {
-    out.push(
-      `## ops/s on ${chartOn} (log scale; blue: heapkit, orange: peers)`,
-      "",
-      barChart(rows, chartOn),
-      "",
-    );
-  }
-  out.push("## Every workload", "");
+  return out;
+}
+
+/** One table per workload, fastest first. */
+function workloadTables(rows: readonly Row[], workloads: readonly WorkloadInfo[]): string[] {
+  const out: string[] = ["## Every workload", ""];
   for (const w of workloads) {
     const list = sortRows(rows, w.name);
     if (list.length === 0) continue;
@@ -697,13 +717,5 @@ export function markdownPage(
       "",
     );
   }
-  if (meta.notes.length > 0) {
-    out.push("## Notes", "", ...meta.notes.map((n) => `- ${n}`), "");
-  }
-  out.push(
-    "Raw rows: `pnpm bench --json`, or bench/results/latest.json after any run. How the workloads are made: " +
-      "bench/README.md.",
-    "",
-  );
-  return out.join("\n");
+  return out;
 }
