@@ -1,6 +1,6 @@
 // The order a collection leaves its lists in, against CPython's passes written out plainly over JS
 // arrays. The oracle compares counts and sizes, not orders; the collector computes move_unreachable
-// over dense arrays (see src/plans/refcount-cycles.ts), and this checks it keeps CPython's order.
+// over dense arrays (see src/policies/trial-deletion.ts), and this checks it keeps CPython's order.
 import { createHeap } from "@heapkit/heap";
 import { tlsf } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";

@@ -90,8 +90,16 @@ export class Finalization {
       try {
         this.onUnraisable(event);
       } catch (hookError) {
-        reportUnraisable({ ...event, error: hookError, message: `Exception ignored in the unraisable hook` });
-        reportUnraisable(event);
+        try {
+          reportUnraisable({
+            ...event,
+            error: hookError,
+            message: "Exception ignored in the unraisable hook",
+          });
+          reportUnraisable(event);
+        } catch {
+          // even the console refused: there is nowhere left to report to, and the collector must go on
+        }
       }
     } finally {
       this.space.refresh();
