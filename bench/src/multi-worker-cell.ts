@@ -137,35 +137,50 @@ function waitFor(control: Int32Array, index: number, count: number, what: string
   }
 }
 
-async function measure(spec: MultiWorkerCellSpec): Promise<CellResult> {
-  const split: SplitWorkload = readSplitWorkload(spec.file);
-  const n = split.shares.length;
-  const control = new Int32Array(new SharedArrayBuffer(CONTROL.words(n) * 4));
-  const rings = new Int32Array(new SharedArrayBuffer(n * RING_WORDS * 4));
-  const target = await openTarget(spec, n);
-  const workers = split.shares.map((share, index) => {
-    const setup: WorkerSetup = {
-      index,
-      workers: n,
-      allocator: target.kind,
-      control: control.buffer as SharedArrayBuffer,
-      rings: rings.buffer as SharedArrayBuffer,
-      share,
-    };
-    return new Worker(threadJs, { workerData: setup });
-  });
-  const failures: string[] = [];
-  for (const w of workers) w.on("error", (e) => failures.push(String(e.stack ?? e)));
+/** The cell's workers, their control block and rings, and the heap they share; one run at a time. */
+class WorkerPool {
+  private readonly control: Int32Array;
+  private readonly rings: Int32Array;
+  private readonly workers: Worker[];
+  private readonly failures: string[] = [];
+
+  constructor(
+    private readonly spec: MultiWorkerCellSpec,
+    private readonly target: SharedTarget,
+    split: SplitWorkload,
+  ) {
+    const n = split.shares.length;
+    this.control = new Int32Array(new SharedArrayBuffer(CONTROL.words(n) * 4));
+    this.rings = new Int32Array(new SharedArrayBuffer(n * RING_WORDS * 4));
+    this.workers = split.shares.map((share, index) => {
+      const setup: WorkerSetup = {
+        index,
+        workers: n,
+        allocator: target.kind,
+        control: this.control.buffer as SharedArrayBuffer,
+        rings: this.rings.buffer as SharedArrayBuffer,
+        share,
+      };
+      const worker = new Worker(threadJs, { workerData: setup });
+      worker.on("error", (e) => this.failures.push(String(e.stack ?? e)));
+      return worker;
+    });
+  }
 
   /** One run of each worker's first `limits[k]` operations; stops them when `budgetMs` is over. */
-  const run = async (limits: readonly number[], budgetMs: number | null) => {
+  async run(
+    limits: readonly number[],
+    budgetMs: number | null,
+  ): Promise<{ seconds: number; progress: number[] }> {
+    const { control, rings, workers } = this;
+    const n = workers.length;
     for (const i of [CONTROL.READY, CONTROL.DONE, CONTROL.STOP, CONTROL.FAILED]) Atomics.store(control, i, 0);
     for (let k = 0; k < n; k++) {
       Atomics.store(control, CONTROL.FINISHED + k, 0);
       Atomics.store(rings, k * RING_WORDS, 0);
       Atomics.store(rings, k * RING_WORDS + 1, 0);
     }
-    const memory = target.fresh();
+    const memory = this.target.fresh();
     const answers = workers.map((w) => once(w, "message") as Promise<[RanMessage]>);
     workers.forEach((w, k) => {
       w.postMessage({ memory, limit: limits[k] } satisfies RunMessage);
@@ -186,27 +201,43 @@ async function measure(spec: MultiWorkerCellSpec): Promise<CellResult> {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const replies = (await Promise.all(answers)).map(([m]) => m);
     const errors = replies.flatMap((m) => ("error" in m ? [m.error] : []));
-    if (errors.length > 0 || failures.length > 0 || Atomics.load(control, CONTROL.FAILED) !== 0)
-      throw new Error(`${spec.impl} × ${spec.workload}: ${[...errors, ...failures].join("\n")}`);
+    if (errors.length > 0 || this.failures.length > 0 || Atomics.load(control, CONTROL.FAILED) !== 0)
+      throw new Error(
+        `${this.spec.impl} × ${this.spec.workload}: ${[...errors, ...this.failures].join("\n")}`,
+      );
     // untimed: every worker has detached, so the heap must be whole and hold nothing
-    target.verify();
+    this.target.verify();
     return { seconds, progress: replies.map((m) => ("progress" in m ? m.progress : 0)) };
-  };
+  }
 
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Operations of each share that fit the budget: all of them, or the same fraction of each. */
+async function limitsThatFit(pool: WorkerPool, split: SplitWorkload, budgetMs: number): Promise<number[]> {
+  const whole = split.shares.map((s) => s.ops.length);
+  // the warm-ups: the second, with the JIT warm, finds the prefix again
+  let fraction = 1;
+  for (let pass = 0; pass < 2; pass++) {
+    const { progress } = await pool.run(whole, budgetMs);
+    const fits = Math.min(...progress.map((p, k) => (whole[k] === 0 ? 1 : p / whole[k])));
+    fraction = pass === 0 ? fits : Math.max(fraction, fits);
+  }
+  return whole.map((count) => (fraction >= 1 ? count : Math.max(1, Math.ceil(count * fraction))));
+}
+
+async function measure(spec: MultiWorkerCellSpec): Promise<CellResult> {
+  const split = readSplitWorkload(spec.file);
+  const target = await openTarget(spec, split.shares.length);
+  const pool = new WorkerPool(spec, target, split);
   try {
-    const whole = split.shares.map((s) => s.ops.length);
-    // the warm-ups: the second, with the JIT warm, finds the prefix again
-    let fraction = 1;
-    for (let pass = 0; pass < 2; pass++) {
-      const { progress } = await run(whole, spec.budgetMs);
-      const fits = Math.min(...progress.map((p, k) => (whole[k] === 0 ? 1 : p / whole[k])));
-      fraction = pass === 0 ? fits : Math.max(fraction, fits);
-    }
-    const limits = whole.map((count) => (fraction >= 1 ? count : Math.max(1, Math.ceil(count * fraction))));
+    const limits = await limitsThatFit(pool, split, spec.budgetMs);
     const seconds: number[] = [];
     let highWater = 0;
     for (let r = 0; r < spec.runs; r++) {
-      seconds.push((await run(limits, null)).seconds);
+      seconds.push((await pool.run(limits, null)).seconds);
       highWater = Math.max(highWater, target.highWater());
     }
     const opsTimed = limits.reduce((a, b) => a + b, 0);
@@ -225,14 +256,14 @@ async function measure(spec: MultiWorkerCellSpec): Promise<CellResult> {
       seconds,
       utilization: wholeWorkload && highWater > 0 ? split.peakLiveBytes / highWater : null,
       extra: {
-        workers: n,
+        workers: split.shares.length,
         crossWorkerFrees: handOffs,
         peakHeapBytes: highWater,
         peakLiveBytes: split.peakLiveBytes,
       },
     };
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.close();
   }
 }
 
