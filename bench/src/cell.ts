@@ -492,32 +492,35 @@ function print(result: CellResult): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/** The pairs workload: a warm-up on a tenth, then the timed runs of malloc(64)+free. */
+function measurePairs(spec: CellSpec, driver: Driver): CellResult {
+  const count = spec.pairs ?? 1_000_000;
+  const seconds: number[] = [];
+  driver.pairs(Math.max(1000, Math.floor(count / 10)));
+  for (let r = 0; r < spec.runs; r++) {
+    driver.reset();
+    gcNow();
+    const t0 = process.hrtime.bigint();
+    driver.pairs(count);
+    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return {
+    impl: spec.impl,
+    workload: spec.workload,
+    opsTotal: count * 2,
+    opsTimed: count * 2,
+    seconds,
+    utilization: null,
+    extra: driver.extra(),
+  };
+}
+
 function measure(spec: CellSpec): CellResult {
   const w = spec.kind === "replay" ? readWorkload(spec.file as string, spec.workload) : null;
   const driver = makeDriver(spec.impl, w, spec.wasm);
+  if (w === null) return measurePairs(spec, driver);
   const budgetNs = BigInt(Math.round(spec.budgetMs * 1e6));
   const seconds: number[] = [];
-  if (w === null) {
-    // pairs: warm-up on a tenth, then the timed runs
-    const count = spec.pairs ?? 1_000_000;
-    driver.pairs(Math.max(1000, Math.floor(count / 10)));
-    for (let r = 0; r < spec.runs; r++) {
-      driver.reset();
-      gcNow();
-      const t0 = process.hrtime.bigint();
-      driver.pairs(count);
-      seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
-    }
-    return {
-      impl: spec.impl,
-      workload: spec.workload,
-      opsTotal: count * 2,
-      opsTimed: count * 2,
-      seconds,
-      utilization: null,
-      extra: driver.extra(),
-    };
-  }
   const total = w.ops.length;
   // warm-up, which also finds the prefix that fits the budget (none for a `whole` cell)
   const fits = (): number => {

@@ -322,31 +322,10 @@ function ratioOf(a: Row | undefined, b: Row | undefined): number | undefined {
     : a.opsPerSecond / b.opsPerSecond;
 }
 
-/**
- * The results page's "Sharing a heap between workers": total ops/s of W split over 1, 2 and 4
- * workers for every implementation, the scaling against one worker, utilization, and the ratios to
- * the global-lock heap and to the peers at each worker count.
- */
-export function multiWorkerSection(rows: readonly Row[], meta: RunMeta): string[] {
-  const counts = multiWorkerCounts(rows);
-  if (counts.length === 0) return [];
+/** The multi-worker tables: every implementation at each worker count, and each shared heap's ratios. */
+function multiWorkerTables(rows: readonly Row[], counts: readonly number[]): string[] {
+  const out: string[] = [];
   const impls = [...new Set(rows.filter((r) => /^Wx\d+$/.test(r.workload)).map((r) => r.impl))];
-  const out: string[] = ["## Sharing a heap between workers", ""];
-  out.push(
-    "Workload W split over `worker_threads` that share one heap: worker k replays W's operations on the " +
-      "slots ≡ k (mod N), so the live set in all is W's, and one free in four is handed to the next worker " +
-      "through a queue in shared memory and freed there (a cross-worker free). **ops/s** is the operations " +
-      "of all workers over the wall time from the start signal to the last worker's end; **×1 worker** is " +
-      "that over the same implementation's figure with one worker (whose hand-offs go to itself through " +
-      "the same queue, so it does the same work). The thread that made the heap stays attached to it, as an " +
-      "application's main thread would. A strategy's row is `createSharedHeap` with its per-worker " +
-      `front caches; **strategy${GLOBAL_LOCK}** is the same heap with \`cache: false\`, every call behind the ` +
-      "heap's one lock (the naive way); **glibc** is the C replay's `--threads` mode, one pthread per " +
-      "worker; **shared-memory-objects** is @daneren2005/shared-memory-objects (a fork of @thi.ng/malloc " +
-      "with a lock), bundled from its source with esbuild, its buffers made beforehand by the main thread " +
-      "(only that thread can add one).",
-    "",
-  );
   out.push(
     mdTable(
       [
@@ -399,9 +378,37 @@ export function multiWorkerSection(rows: readonly Row[], meta: RunMeta): string[
     ),
     "",
   );
+  return out;
+}
+
+/**
+ * The results page's "Sharing a heap between workers": total ops/s of W split over 1, 2 and 4
+ * workers for every implementation, the scaling against one worker, utilization, and the ratios to
+ * the global-lock heap and to the peers at each worker count.
+ */
+export function multiWorkerSection(rows: readonly Row[], meta: RunMeta): string[] {
+  const counts = multiWorkerCounts(rows);
+  if (counts.length === 0) return [];
+  const out: string[] = ["## Sharing a heap between workers", ""];
+  out.push(
+    "Workload W split over `worker_threads` that share one heap: worker k replays W's operations on the " +
+      "slots ≡ k (mod N), so the live set in all is W's, and one free in four is handed to the next worker " +
+      "through a queue in shared memory and freed there (a cross-worker free). **ops/s** is the operations " +
+      "of all workers over the wall time from the start signal to the last worker's end; **×1 worker** is " +
+      "that over the same implementation's figure with one worker (whose hand-offs go to itself through " +
+      "the same queue, so it does the same work). The thread that made the heap stays attached to it, as an " +
+      "application's main thread would. A strategy's row is `createSharedHeap` with its per-worker " +
+      `front caches; **strategy${GLOBAL_LOCK}** is the same heap with \`cache: false\`, every call behind the ` +
+      "heap's one lock (the naive way); **glibc** is the C replay's `--threads` mode, one pthread per " +
+      "worker; **shared-memory-objects** is @daneren2005/shared-memory-objects (a fork of @thi.ng/malloc " +
+      "with a lock), bundled from its source with esbuild, its buffers made beforehand by the main thread " +
+      "(only that thread can add one).",
+    "",
+  );
+  out.push(...multiWorkerTables(rows, counts));
   const most = counts[counts.length - 1];
   if (most > meta.machine.cores) {
-    const scaled = strategies.flatMap((s) => {
+    const scaled = sharedHeapStrategies(rows).flatMap((s) => {
       const x = ratioOf(find(rows, s, wx(most)), find(rows, s, wx(1)));
       return x === undefined ? [] : [`${s} ${formatRatio(x)}`];
     });
