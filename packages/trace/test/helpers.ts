@@ -105,6 +105,9 @@ export function bumpAllocator(options: { overlap?: boolean } = {}): Allocator {
         freeBlocks: 0,
         freeBytes: brk - base - live,
         largestFreeBlock: 0,
+        cachedBlocks: 0,
+        cachedBytes: 0,
+        attachedWorkers: 0,
         details: {},
       };
     },
