@@ -624,8 +624,12 @@ export class Heap implements Allocator {
   private freeShared(ptr: Ptr): void {
     const memory = this.memory;
     if (memory.buffer.byteLength !== memory.viewBytes) memory.sync("free");
-    // read before the block is ours: only to choose the path; a block that is not live fails the
-    // atomic test below, whatever this read gave
+    const unit = ptr >>> this.alignShift;
+    if ((Atomics.load(memory.i32, this.mapWord + (unit >>> 5)) & (1 << (unit & 31))) === 0) {
+      throw this.badPointer("free", ptr);
+    }
+    // read before the block is ours: only to choose the path; a block another worker frees meanwhile
+    // fails the atomic test below, whatever this read gave
     const usable = this.engine.usableSize(ptr);
     const cls = this.cacheClassOf(usable);
     const i32 = this.memory.i32;
@@ -1071,16 +1075,27 @@ export class Heap implements Allocator {
    */
   private lockSlot(slotWord: number, operation: string): void {
     const i32 = this.memory.i32;
-    const slot = (slotWord - this.slotWordOf(0)) / (i32[this.control + C_SLOT_BYTES] >> 2);
-    acquire(i32, slotWord + S_LOCK, this.lockTimeout, operation, {
+    if (slotWord === this.slotWord) {
+      // the fast path: no object is made unless the wait runs out
+      if (Atomics.compareExchange(i32, slotWord + S_LOCK, 0, 1) === 0) return;
+      acquire(i32, slotWord + S_LOCK, this.lockTimeout, operation, this.slotLockOwner(slotWord));
+      return;
+    }
+    acquire(i32, slotWord + S_LOCK, this.lockTimeout, operation, this.slotLockOwner(slotWord));
+    Atomics.store(i32, slotWord + S_LOCK_HOLDER, this.slot + 1);
+  }
+
+  /** Who holds the lock of the slot at `slotWord`, for a `LockTimeoutError`. */
+  private slotLockOwner(slotWord: number): LockOwnerInfo {
+    const slot = (slotWord - this.slotWordOf(0)) / (this.memory.i32[this.control + C_SLOT_BYTES] >> 2);
+    return {
       name: `the lock of worker slot ${slot}`,
       holderSlot: () => {
         const other = Atomics.load(this.memory.i32, slotWord + S_LOCK_HOLDER);
         return other === 0 ? slot : other - 1;
       },
       holderThread: (holder) => Atomics.load(this.memory.i32, this.slotWordOf(holder) + S_THREAD),
-    });
-    if (slotWord !== this.slotWord) Atomics.store(i32, slotWord + S_LOCK_HOLDER, this.slot + 1);
+    };
   }
 
   private unlockSlot(slotWord: number): void {
