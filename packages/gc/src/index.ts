@@ -32,6 +32,7 @@ export {
   ManagedHeap,
   type ManagedHeapOptions,
   type PlanName,
+  type ReferenceCounter,
   ReleasedRootError,
   RootArray,
 } from "./managed.js";
