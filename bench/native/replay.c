@@ -58,9 +58,11 @@ static void *volatile sink;
 
 /* ---- the threaded mode: the same split, rings and protocol as bench/src/multi-worker-thread.ts */
 
+/* head (the consumer's) and tail (the producer's) on cache lines of their own */
 typedef struct {
-  _Atomic long head, tail;
-  void *entries[RING_ENTRIES];
+  _Alignas(64) _Atomic long head;
+  _Alignas(64) _Atomic long tail;
+  _Alignas(64) void *entries[RING_ENTRIES];
 } ring_t;
 
 typedef struct {

@@ -32,6 +32,8 @@ import {
   type AllocatorKind,
   CONTROL,
   type RanMessage,
+  RING_HEAD,
+  RING_TAIL,
   RING_WORDS,
   type RunMessage,
   type WorkerSetup,
@@ -177,8 +179,8 @@ class WorkerPool {
     for (const i of [CONTROL.READY, CONTROL.DONE, CONTROL.STOP, CONTROL.FAILED]) Atomics.store(control, i, 0);
     for (let k = 0; k < n; k++) {
       Atomics.store(control, CONTROL.FINISHED + k, 0);
-      Atomics.store(rings, k * RING_WORDS, 0);
-      Atomics.store(rings, k * RING_WORDS + 1, 0);
+      Atomics.store(rings, k * RING_WORDS + RING_HEAD, 0);
+      Atomics.store(rings, k * RING_WORDS + RING_TAIL, 0);
     }
     const memory = this.target.fresh();
     const answers = workers.map((w) => once(w, "message") as Promise<[RanMessage]>);

@@ -3,7 +3,8 @@
  * control block's words, the rings of handed-over blocks, and the messages of a run.
  *
  * The rings are single-producer single-consumer queues, one per worker (its incoming ring, filled by
- * the worker before it): `[head, tail, entries…]`, one after the other in one SharedArrayBuffer.
+ * the worker before it): head, tail and entries, each on cache lines of its own, one ring after the
+ * other in one SharedArrayBuffer.
  *
  * @module
  */
@@ -30,7 +31,13 @@ export const CONTROL = {
 /** Entries of each worker's incoming ring. */
 export const RING_ENTRIES = 1 << 16;
 /** Words of one ring: head, tail, then the entries. */
-export const RING_WORDS = 2 + RING_ENTRIES;
+export const RING_WORDS = 32 + RING_ENTRIES;
+/** Word of a ring's head (the consumer's), at its start. */
+export const RING_HEAD = 0;
+/** Word of a ring's tail (the producer's): a 64-byte line away from the head, so the two do not share one. */
+export const RING_TAIL = 16;
+/** Word of a ring's first entry: a line away from the tail. */
+export const RING_ENTRY = 32;
 
 /** How a worker reaches the allocator under test. */
 export type AllocatorKind =

@@ -17,6 +17,9 @@ import {
   CONTROL,
   type RanMessage,
   RING_ENTRIES,
+  RING_ENTRY,
+  RING_HEAD,
+  RING_TAIL,
   RING_WORDS,
   type RunMessage,
   type WorkerSetup,
@@ -95,19 +98,20 @@ const ptrs = new Int32Array(Math.max(1, setup.share.slots));
 async function run(msg: RunMessage): Promise<number> {
   const a = await openAllocator(setup.allocator, msg.memory);
   const drain = (): void => {
-    const head = Atomics.load(rings, own);
-    const tail = Atomics.load(rings, own + 1);
-    for (let i = head; i !== tail; i = (i + 1) | 0) a.free(rings[own + 2 + (i & (RING_ENTRIES - 1))]);
-    Atomics.store(rings, own, tail);
+    const head = Atomics.load(rings, own + RING_HEAD);
+    const tail = Atomics.load(rings, own + RING_TAIL);
+    for (let i = head; i !== tail; i = (i + 1) | 0)
+      a.free(rings[own + RING_ENTRY + (i & (RING_ENTRIES - 1))]);
+    Atomics.store(rings, own + RING_HEAD, tail);
   };
   const handOff = (ptr: number): void => {
-    let tail = Atomics.load(rings, next + 1);
-    while (((tail - Atomics.load(rings, next)) | 0) >= RING_ENTRIES) {
+    let tail = Atomics.load(rings, next + RING_TAIL);
+    while (((tail - Atomics.load(rings, next + RING_HEAD)) | 0) >= RING_ENTRIES) {
       drain();
-      tail = Atomics.load(rings, next + 1);
+      tail = Atomics.load(rings, next + RING_TAIL);
     }
-    rings[next + 2 + (tail & (RING_ENTRIES - 1))] = ptr;
-    Atomics.store(rings, next + 1, (tail + 1) | 0);
+    rings[next + RING_ENTRY + (tail & (RING_ENTRIES - 1))] = ptr;
+    Atomics.store(rings, next + RING_TAIL, (tail + 1) | 0);
   };
   const generation = Atomics.load(control, CONTROL.GO);
   Atomics.add(control, CONTROL.READY, 1);
@@ -142,7 +146,7 @@ async function run(msg: RunMessage): Promise<number> {
       throw new Error(`worker ${k}: stopped, another worker failed`);
     const finished = Atomics.load(control, CONTROL.FINISHED + producer) !== 0;
     drain();
-    if (finished && Atomics.load(rings, own) === Atomics.load(rings, own + 1)) break;
+    if (finished && Atomics.load(rings, own + RING_HEAD) === Atomics.load(rings, own + RING_TAIL)) break;
   }
   Atomics.add(control, CONTROL.DONE, 1);
   Atomics.notify(control, CONTROL.DONE);
