@@ -12,6 +12,7 @@ import { type ReadTraceOptions, TraceReader, type TraceSource } from "./reader.j
 
 /** Bytes read from a file at a time, and gunzipped at a time. */
 const CHUNK_BYTES = 1 << 18;
+
 /** Opens a trace file: its size now (a missing file or a directory is an error naming it), its chunks as read. */
 export function openFile(path: string): OpenedTraceFile {
   let size: number;
@@ -21,12 +22,8 @@ export function openFile(path: string): OpenedTraceFile {
     size = stats.size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(
-      `cannot read the trace ${path}: ${code === "ENOENT" ? "no such file" : (error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
+    const why = code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new Error(`cannot read the trace ${path}: ${why}`, { cause: error });
   }
   return { chunks: fileChunks(path), totalBytes: size };
 }
@@ -49,9 +46,10 @@ const nodeGunzip: Gunzip = async function* (blocks) {
   let output: Uint8Array[] = [];
   let failure: (Error & { code?: string }) | undefined;
   gunzip.on("data", (chunk: Buffer) => output.push(chunk));
+  // a listener that stays: an error after the first (a write cut short by destroy) must not go unhandled
   const failed = new Promise<void>((resolve) =>
-    gunzip.once("error", (error) => {
-      failure = error;
+    gunzip.on("error", (error) => {
+      failure ??= error;
       resolve();
     }),
   );

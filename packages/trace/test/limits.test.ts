@@ -171,3 +171,18 @@ describe("the main entry reads without Node's file and zlib modules", () => {
     ).rejects.toThrow(/^cut\.rep\.gz:\d+: expected more gzip data/);
   });
 });
+
+describe("stopping early", () => {
+  it("leaves no gunzip running and raises no late error when a reader of a .gz file is left early", async () => {
+    for (const stopAt of [1, 20_000, 200_000]) {
+      const reader = readTrace(fixture("real/sqlite3.mtrace.gz"));
+      let seen = 0;
+      for await (const batch of reader.batches()) {
+        seen += batch.length;
+        if (seen >= stopAt) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(seen).toBeGreaterThanOrEqual(Math.min(stopAt, 16384));
+    }
+  });
+});
