@@ -34,7 +34,7 @@ import {
 import { tracesDir } from "./traces.js";
 import { prepareWorkloads } from "./workload-catalog.js";
 
-/** What --quick measures (any workload can still be picked with --workload). */
+/** What --quick measures, with the multi-worker family at 1 and 2 workers (any workload can still be picked with --workload). */
 export const QUICK_WORKLOADS = ["W-100", "W", "W-100k", "S", "pairs", "gc-100k"];
 
 const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
