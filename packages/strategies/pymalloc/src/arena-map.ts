@@ -15,46 +15,26 @@
  *
  * @module
  */
-import type { Memory } from "@heapkit/contract";
 import type { PymallocLayout } from "./layout.js";
 
-/** address_in_range over the map in the region; it keeps no state of its own. */
-export class ArenaMap {
-  private readonly memory: Memory;
-  private readonly mapWord: number;
-  private readonly arenaBits: number;
-  private readonly arenaMask: number;
-  private readonly chunks: number;
+/** address_in_range: true if `p` lies in an arena. */
+export function addressInRange(i32: Int32Array, layout: PymallocLayout, p: number): boolean {
+  const chunk = p >>> layout.arenaBits;
+  if (chunk >= layout.chunks) return false;
+  const hi = i32[layout.mapWord + chunk * 2];
+  const lo = i32[layout.mapWord + chunk * 2 + 1];
+  const tail = p & layout.arenaMask;
+  return tail < lo || (tail >= hi && hi !== 0);
+}
 
-  constructor(memory: Memory, layout: PymallocLayout) {
-    this.memory = memory;
-    this.mapWord = layout.mapWord;
-    this.arenaBits = layout.arenaBits;
-    this.arenaMask = layout.arenaMask;
-    this.chunks = layout.chunks;
-  }
-
-  /** True if `p` lies in an arena. */
-  contains(p: number): boolean {
-    const chunk = p >>> this.arenaBits;
-    if (chunk >= this.chunks) return false;
-    const i32 = this.memory.i32;
-    const hi = i32[this.mapWord + chunk * 2];
-    const lo = i32[this.mapWord + chunk * 2 + 1];
-    const tail = p & this.arenaMask;
-    return tail < lo || (tail >= hi && hi !== 0);
-  }
-
-  /** arena_map_mark_used: marks (or unmarks) the chunks an arena at `address` covers. */
-  mark(address: number, used: boolean): void {
-    const i32 = this.memory.i32;
-    const chunk = address >>> this.arenaBits;
-    const tail = address & this.arenaMask;
-    if (tail === 0) {
-      i32[this.mapWord + chunk * 2] = used ? -1 : 0;
-    } else {
-      i32[this.mapWord + chunk * 2] = used ? tail : 0;
-      i32[this.mapWord + (chunk + 1) * 2 + 1] = used ? tail : 0;
-    }
+/** arena_map_mark_used: marks (or unmarks) the chunks an arena at `address` covers. */
+export function markArena(i32: Int32Array, layout: PymallocLayout, address: number, used: boolean): void {
+  const chunk = address >>> layout.arenaBits;
+  const tail = address & layout.arenaMask;
+  if (tail === 0) {
+    i32[layout.mapWord + chunk * 2] = used ? -1 : 0;
+  } else {
+    i32[layout.mapWord + chunk * 2] = used ? tail : 0;
+    i32[layout.mapWord + (chunk + 1) * 2 + 1] = used ? tail : 0;
   }
 }

@@ -12,7 +12,14 @@
  *
  * @module
  */
-import {
+
+import { markArena } from "./arena-map.js";
+import * as words from "./layout.js";
+import type { PymallocParts } from "./parts.js";
+
+// Module-private copies of the layout's words: V8 reads an imported binding through its module
+// cell at every use, and these are read in every malloc and free.
+const {
   A_ADDRESS,
   A_FREEPOOLS,
   A_NEXT,
@@ -34,8 +41,7 @@ import {
   W_NTIMES,
   W_UNUSED,
   W_USABLE,
-} from "./layout.js";
-import type { PymallocParts } from "./parts.js";
+} = words;
 
 /** new_arena: an arena object (index + 1) with a fresh arena from the fallback, or 0. */
 export function newArena(parts: PymallocParts): number {
@@ -63,7 +69,7 @@ export function newArena(parts: PymallocParts): number {
   const a = layout.arenaObject(unused);
   u32[hw + W_UNUSED] = u32[a + A_NEXT];
   u32[a + A_ADDRESS] = address;
-  parts.arenaMap.mark(address, true);
+  markArena(parts.memory.i32, layout, address, true);
   u32[hw + W_NARENAS]++;
   u32[hw + W_NTIMES]++;
   if (u32[hw + W_NARENAS] > u32[hw + W_HIGHWATER]) u32[hw + W_HIGHWATER] = u32[hw + W_NARENAS];
@@ -159,7 +165,7 @@ function freeArena(parts: PymallocParts, u32: Uint32Array, ref: number): void {
   u32[a + A_NEXT] = u32[hw + W_UNUSED];
   u32[hw + W_UNUSED] = ref;
   const address = u32[a + A_ADDRESS];
-  parts.arenaMap.mark(address, false);
+  markArena(parts.memory.i32, layout, address, false);
   u32[a + A_ADDRESS] = 0;
   u32[hw + W_NARENAS]--;
   parts.fallback.free(address);

@@ -5,6 +5,7 @@
  * @module
  */
 import { HeapCorruptionError } from "@heapkit/contract";
+import { addressInRange } from "./arena-map.js";
 import { allocatedArenas } from "./inspection.js";
 import {
   A_ADDRESS,
@@ -124,7 +125,10 @@ function checkArenaPlace(parts: PymallocParts, index: number, a: number, address
   const { layout } = parts;
   if ((address & layout.poolMask) !== 0)
     throw new HeapCorruptionError(a << 2, `arena ${index} at ${address} is not pool-aligned`);
-  if (!parts.arenaMap.contains(address) || !parts.arenaMap.contains(address + layout.arenaSize - 1)) {
+  if (
+    !addressInRange(parts.memory.i32, layout, address) ||
+    !addressInRange(parts.memory.i32, layout, address + layout.arenaSize - 1)
+  ) {
     throw new HeapCorruptionError(a << 2, `arena ${index} at ${address} is not marked in the arena map`);
   }
   const carvedEnd = u32[a + A_POOL_ADDRESS];
@@ -303,7 +307,11 @@ function checkUsedPools(parts: PymallocParts): void {
   for (let c = 0; c < NB_SMALL_SIZE_CLASSES; c++) {
     let prevPool = 0;
     for (let pool = u32[layout.usedWord + c]; pool !== 0; ) {
-      if (!parts.arenaMap.contains(pool) || (pool & layout.poolMask) !== 0 || listed.has(pool)) {
+      if (
+        !addressInRange(parts.memory.i32, layout, pool) ||
+        (pool & layout.poolMask) !== 0 ||
+        listed.has(pool)
+      ) {
         throw new HeapCorruptionError(
           (layout.usedWord + c) << 2,
           `usedpools[${c}] holds ${pool}, not a pool (or twice)`,

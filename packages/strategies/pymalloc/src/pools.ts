@@ -12,7 +12,13 @@
  * @module
  */
 import { returnPool, takePool } from "./arenas.js";
-import {
+import type { PymallocLayout } from "./layout.js";
+import * as words from "./layout.js";
+import type { PymallocParts } from "./parts.js";
+
+// Module-private copies of the layout's words: V8 reads an imported binding through its module
+// cell at every use, and these are read in every malloc and free.
+const {
   indexToSize,
   P_COUNT,
   P_FREEBLOCK,
@@ -22,9 +28,7 @@ import {
   P_PREV,
   P_SZIDX,
   POOL_OVERHEAD,
-  type PymallocLayout,
-} from "./layout.js";
-import type { PymallocParts } from "./parts.js";
+} = words;
 
 /** pymalloc_pool_extend: carve the next virgin block, or unlink the pool: it is full. */
 export function poolExtend(u32: Uint32Array, layout: PymallocLayout, pool: number, index: number): void {
