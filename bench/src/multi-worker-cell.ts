@@ -75,6 +75,8 @@ interface SharedTarget {
   fresh(): RunMessage["memory"];
   /** Bytes of memory taken at the peak of the last run. */
   highWater(): number;
+  /** The most payload bytes live at once in the last run, as the heap counts them, or null if it does not. */
+  peakLive(): number | null;
   /** Throws unless the heap is whole and empty after a run (every block freed, every cache flushed). */
   verify(): void;
 }
@@ -101,6 +103,7 @@ async function openTarget(spec: MultiWorkerCellSpec, workers: number): Promise<S
       fresh: () => buffers,
       // like @thi.ng/malloc's: each buffer's top only rises, so their sum is the memory ever taken
       highWater: () => heap.buffers.reduce((sum, b, i) => sum + b.stats().top - initialTops[i], 0),
+      peakLive: () => null,
       verify() {},
     };
   }
@@ -121,6 +124,7 @@ async function openTarget(spec: MultiWorkerCellSpec, workers: number): Promise<S
       return memory;
     },
     highWater: () => heap?.stats().peakHeapSize ?? 0,
+    peakLive: () => heap?.stats().peakLiveBytes ?? null,
     verify() {
       heap?.check();
       const live = heap?.stats().liveBlocks;
@@ -238,9 +242,11 @@ async function measure(spec: MultiWorkerCellSpec): Promise<CellResult> {
     const limits = await limitsThatFit(pool, split, spec.budgetMs);
     const seconds: number[] = [];
     let highWater = 0;
+    let heapPeakLive = 0;
     for (let r = 0; r < spec.runs; r++) {
       seconds.push((await pool.run(limits, null)).seconds);
       highWater = Math.max(highWater, target.highWater());
+      heapPeakLive = Math.max(heapPeakLive, target.peakLive() ?? 0);
     }
     const opsTimed = limits.reduce((a, b) => a + b, 0);
     const handOffs = split.shares.reduce((sum, s, k) => {
@@ -262,6 +268,8 @@ async function measure(spec: MultiWorkerCellSpec): Promise<CellResult> {
         crossWorkerFrees: handOffs,
         peakHeapBytes: highWater,
         peakLiveBytes: split.peakLiveBytes,
+        // blocks handed over wait in a ring until their new owner runs: the live set can outgrow W's
+        ...(heapPeakLive > 0 ? { heapPeakLiveBytes: heapPeakLive } : {}),
       },
     };
   } finally {

@@ -402,7 +402,10 @@ export function multiWorkerSection(rows: readonly Row[], meta: RunMeta): string[
       "heap's one lock (the naive way); **glibc** is the C replay's `--threads` mode, one pthread per " +
       "worker; **shared-memory-objects** is @daneren2005/shared-memory-objects (a fork of @thi.ng/malloc " +
       "with a lock), bundled from its source with esbuild, its buffers made beforehand by the main thread " +
-      "(only that thread can add one).",
+      "(only that thread can add one). **util** is W's peak live payload over the heap's high-water mark; " +
+      "a block handed over waits in its new owner's queue until that worker runs, so with more workers than " +
+      "cores the live set grows past W's and utilization falls for reasons of the workload as much as of the " +
+      "heap (a heapkit row's `extra.heapPeakLiveBytes` in the JSON is the live payload the heap itself saw).",
     "",
   );
   out.push(...multiWorkerTables(rows, counts));
