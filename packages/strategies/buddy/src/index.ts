@@ -49,7 +49,7 @@
  *
  * @packageDocumentation
  */
-import { listBlocks, pushFront, unlink } from "@heapkit/boundary-tags";
+import { listBlocks, pushFront as sharedPushFront, unlink as sharedUnlink } from "@heapkit/boundary-tags";
 import {
   type AllocatorEngine,
   alignUp,
@@ -65,7 +65,21 @@ import {
   type Strategy,
 } from "@heapkit/contract";
 import { checkBuddy } from "./check.js";
-import {
+import * as layout from "./layout.js";
+
+export {
+  BUDDY_ALIGNED,
+  BUDDY_INNER,
+  BUDDY_TAG,
+  BUDDY_USED,
+  buddyOf,
+  buddyOrder,
+  MAX_ORDER,
+} from "./layout.js";
+
+// Module-private copies of the layout's names and the shared list functions: V8 reads an imported
+// binding through its module cell at every use, and these are read in every malloc and free.
+const {
   ALIGN_SHIFT,
   ASKED,
   alignmentOf,
@@ -91,17 +105,9 @@ import {
   ORDER_MASK,
   TAG_MASK,
   usedHeader,
-} from "./layout.js";
-
-export {
-  BUDDY_ALIGNED,
-  BUDDY_INNER,
-  BUDDY_TAG,
-  BUDDY_USED,
-  buddyOf,
-  buddyOrder,
-  MAX_ORDER,
-} from "./layout.js";
+} = layout;
+const pushFront = sharedPushFront;
+const unlink = sharedUnlink;
 
 class BuddyEngine implements AllocatorEngine {
   readonly strategy = "buddy";
