@@ -1,7 +1,12 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import type { BlockInfo, BlockState } from "@heapkit/contract";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { readTextFile } from "../src/lib/files.js";
 import { ByteClass, classifyCells } from "../src/lib/heap-line.js";
 import type { HeapPicture } from "../src/lib/picture.js";
 import { shellCommand, shellQuote } from "../src/lib/shell.js";
@@ -231,5 +236,16 @@ describe("pickTracedProgram", () => {
       pid: 5,
       reason: "the only process",
     });
+  });
+});
+
+describe("readTextFile", () => {
+  it("names the file when a gzip file is cut short", () => {
+    const dir = mkdtempSync(join(tmpdir(), "heapkit-files-"));
+    const file = join(dir, "cut.jsonl.gz");
+    writeFileSync(file, gzipSync(Buffer.from('{"op":"new"}\n'.repeat(100))).subarray(0, 20));
+    expect(() => readTextFile(file)).toThrow(`${file}: not a whole gzip file`);
+    writeFileSync(file, gzipSync(Buffer.from("whole\n")));
+    expect(readTextFile(file)).toBe("whole\n");
   });
 });

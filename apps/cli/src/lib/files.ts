@@ -23,5 +23,10 @@ export function readTextFile(file: string): string {
       `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-  return (isGzip(raw) ? gunzipSync(raw) : raw).toString("utf8");
+  if (!isGzip(raw)) return raw.toString("utf8");
+  try {
+    return gunzipSync(raw).toString("utf8");
+  } catch (error) {
+    throw new Error(`${file}: not a whole gzip file (${(error as Error).message}): truncated or damaged`);
+  }
 }
