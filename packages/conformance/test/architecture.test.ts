@@ -1,4 +1,4 @@
-// The dependency rule of DESIGN.md, checked on every package.json and every import in src/:
+// The dependency rule of the root README ("What is here"), checked on every package.json and every import in src/:
 //   contract <- heap, strategies/*, gc, trace <- cli, docs, bench
 // A strategy imports only the contract and the shared block mechanism; nothing imports the apps.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
