@@ -565,34 +565,43 @@ export class Heap implements Allocator {
   // ---------------------------------------------------------------- the strategy's path
 
   private mallocFromStrategy(size: number): Ptr {
-    const ptr = this.withHeapLock("malloc", () => {
-      const engine = this.engine;
-      let placed: number;
-      if (this.cacheMaxRequest >= 0 && this.holdsCachedBlocks()) {
-        // try without growing first: cached blocks given back may make the room
-        this.growthAllowed = false;
-        try {
-          placed = engine.malloc(size);
-        } finally {
-          this.growthAllowed = true;
-        }
-        if (placed === 0) {
-          this.flushCachesForRoom();
-          placed = engine.malloc(size);
-        }
-      } else {
-        placed = engine.malloc(size);
-        if (placed === 0 && this.flushCachesForRoom()) placed = engine.malloc(size);
-      }
-      if (placed === 0) {
-        Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
-        return 0;
-      }
-      this.markLive(placed, engine.usableSize(placed));
-      return placed;
-    });
+    this.enterHeapLock("malloc");
+    let ptr: number;
+    try {
+      ptr = this.placeLocked(size);
+    } finally {
+      this.leaveHeapLock();
+    }
     if (ptr !== 0 && this.listener !== null) this.listener("malloc", ptr, size, 0);
     return ptr;
+  }
+
+  /** A block of `size` bytes from the strategy, marked live, or 0. The caller holds the heap lock. */
+  private placeLocked(size: number): Ptr {
+    const engine = this.engine;
+    let placed: number;
+    if (this.cacheMaxRequest >= 0 && this.holdsCachedBlocks()) {
+      // try without growing first: this worker's cached blocks given back may make the room
+      this.growthAllowed = false;
+      try {
+        placed = engine.malloc(size);
+      } finally {
+        this.growthAllowed = true;
+      }
+      if (placed === 0) {
+        this.withSlotLock(this.slotWord, "malloc", () => this.drainSlot(this.slotWord));
+        placed = engine.malloc(size);
+      }
+    } else {
+      placed = engine.malloc(size);
+    }
+    if (placed === 0 && this.flushCachesForRoom()) placed = engine.malloc(size);
+    if (placed === 0) {
+      Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
+      return 0;
+    }
+    this.markLive(placed, engine.usableSize(placed));
+    return placed;
   }
 
   private freeLocal(ptr: Ptr): void {
@@ -648,21 +657,24 @@ export class Heap implements Allocator {
       }
       release(i32, this.slotWord + S_LOCK);
     }
-    this.withHeapLock("free", () => {
+    this.enterHeapLock("free");
+    try {
       if (!this.takeLiveBit(ptr)) throw this.badPointer("free", ptr, true);
       if (cls >= 0) {
-        this.withSlotLock(this.slotWord, "free", () => {
-          if (this.memory.i32[this.countWord + cls] === this.cacheDepth) {
-            this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
-          }
-          this.pushCached(cls, ptr, usable);
-          this.countFree(usable);
-        });
+        this.lockSlot(this.slotWord, "free");
+        if (this.memory.i32[this.countWord + cls] === this.cacheDepth) {
+          this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
+        }
+        this.pushCached(cls, ptr, usable);
+        this.countFree(usable);
+        release(this.memory.i32, this.slotWord + S_LOCK);
       } else {
         this.engine.free(ptr);
         this.countFree(usable);
       }
-    });
+    } finally {
+      this.leaveHeapLock();
+    }
     if (this.listener !== null) this.listener("free", ptr, usable, 0);
   }
 
@@ -1025,21 +1037,41 @@ export class Heap implements Allocator {
 
   /** Runs `body` under the heap lock (over shared memory), after following the memory's length. */
   private withHeapLock<T>(operation: string, body: () => T): T {
-    this.requireAttached(operation);
-    if (!this.threadSafe) {
-      this.memory.sync(operation);
-      return body();
-    }
-    const i32 = this.memory.i32;
-    acquire(i32, this.control + C_LOCK, this.lockTimeout, operation, this.owner);
-    Atomics.store(i32, this.control + C_LOCK_HOLDER, this.slot + 1);
+    this.enterHeapLock(operation);
     try {
-      this.memory.sync(operation);
       return body();
     } finally {
-      Atomics.store(this.memory.i32, this.control + C_LOCK_HOLDER, 0);
-      release(this.memory.i32, this.control + C_LOCK);
+      this.leaveHeapLock();
     }
+  }
+
+  /**
+   * Takes the heap lock (over shared memory) and follows the memory's length; every call into the
+   * strategy is between this and {@link leaveHeapLock}, written out where it is hot so that no
+   * closure is made per call.
+   */
+  private enterHeapLock(operation: string): void {
+    this.requireAttached(operation);
+    if (this.threadSafe) {
+      const i32 = this.memory.i32;
+      if (Atomics.compareExchange(i32, this.control + C_LOCK, 0, 1) !== 0) {
+        acquire(i32, this.control + C_LOCK, this.lockTimeout, operation, this.owner);
+      }
+      Atomics.store(i32, this.control + C_LOCK_HOLDER, this.slot + 1);
+    }
+    try {
+      this.memory.sync(operation);
+    } catch (error) {
+      this.leaveHeapLock();
+      throw error;
+    }
+  }
+
+  private leaveHeapLock(): void {
+    if (!this.threadSafe) return;
+    const i32 = this.memory.i32;
+    Atomics.store(i32, this.control + C_LOCK_HOLDER, 0);
+    release(i32, this.control + C_LOCK);
   }
 
   /** Runs `body` under the heap lock and every slot lock: nothing in the heap moves meanwhile. */
@@ -1224,9 +1256,15 @@ export class Heap implements Allocator {
       liveBytes = this.othersLiveBytes + f64[own + SF_LIVE_BYTES];
     } else {
       if (Atomics.load(i32, this.control + C_LOCK_HOLDER) !== this.slot + 1) return;
-      const all = this.sumSlots();
-      liveBlocks = all.liveBlocks;
-      liveBytes = all.liveBytes;
+      const slots = i32[this.control + C_SLOT_COUNT];
+      const first = this.slotWordOf(0);
+      const stride = i32[this.control + C_SLOT_BYTES] >> 3;
+      liveBlocks = 0;
+      liveBytes = 0;
+      for (let slot = 0, figures = ((first << 2) + SF_OFFSET) >> 3; slot < slots; slot++, figures += stride) {
+        liveBlocks += f64[figures + SF_MALLOCS] - f64[figures + SF_FREES];
+        liveBytes += f64[figures + SF_LIVE_BYTES];
+      }
     }
     const peaks = this.controlFigures;
     if (liveBlocks > f64[peaks + CF_PEAK_LIVE_BLOCKS]) f64[peaks + CF_PEAK_LIVE_BLOCKS] = liveBlocks;
