@@ -37,7 +37,11 @@
  * @module
  */
 import { HeapCorruptionError } from "@heapkit/contract";
-import { SIZE_MASK } from "./layout.js";
+import { SIZE_MASK as LAYOUT_SIZE_MASK } from "./layout.js";
+
+// Module-private copies of the layout's constants: V8 reads an imported binding through its module
+// cell at every use, and these are read in every malloc and free.
+const SIZE_MASK = LAYOUT_SIZE_MASK;
 
 /** Byte offset of the left (lower addresses) link inside a free block. */
 export const LEFT = 4;

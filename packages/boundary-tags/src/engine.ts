@@ -39,7 +39,11 @@ import {
   reallocByMoving,
 } from "@heapkit/contract";
 import { listBlocks, NEXT } from "./free-list.js";
-import {
+import * as layout from "./layout.js";
+
+// Module-private copies of the layout's constants: V8 reads an imported binding through its module
+// cell at every use, and these are read in every malloc and free.
+const {
   ENGINE_HEADER_BYTES,
   FLAG_MASK,
   HEADER_BYTES,
@@ -51,7 +55,7 @@ import {
   SIZE_MASK,
   sizeOfHeader,
   USED,
-} from "./layout.js";
+} = layout;
 
 /** The shared mechanism of boundary-tag strategies; subclasses supply the free-block index. */
 export abstract class BoundaryTagEngine implements AllocatorEngine {

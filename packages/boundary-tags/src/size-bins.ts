@@ -29,25 +29,33 @@ export const BIN_COUNT = 320;
 /** Words of the non-empty bitmap. */
 export const BITMAP_WORDS = BIN_COUNT >>> WORD_BITS_LOG;
 
-/** The bitmap word (0 for bits 0–31, 1 for 32–63, …) that holds bit `bit`. */
-export function wordOfBit(bit: number): number {
+// The bitmap helpers are module-private functions, exported under their names below: V8 reads an
+// exported binding through its module cell at every use, which the bin searches here cannot afford.
+// A module that calls them on its hot path keeps module-private copies for the same reason.
+function bitWord(bit: number): number {
   return bit >>> WORD_BITS_LOG;
 }
 
-/** The mask of bit `bit` inside its bitmap word. */
-export function maskOfBit(bit: number): number {
+function bitMask(bit: number): number {
   return 1 << (bit & ((1 << WORD_BITS_LOG) - 1));
 }
 
-/** The mask of bit `bit` and every bit above it inside its bitmap word. */
-export function maskFromBit(bit: number): number {
+function bitsFrom(bit: number): number {
   return -1 << (bit & ((1 << WORD_BITS_LOG) - 1));
 }
 
-/** The index of the lowest set bit of a non-zero word. */
-export function lowestBit(bits: number): number {
+function lowest(bits: number): number {
   return 31 - Math.clz32(bits & -bits);
 }
+
+/** The bitmap word (0 for bits 0–31, 1 for 32–63, …) that holds bit `bit`. */
+export const wordOfBit: (bit: number) => number = bitWord;
+/** The mask of bit `bit` inside its bitmap word. */
+export const maskOfBit: (bit: number) => number = bitMask;
+/** The mask of bit `bit` and every bit above it inside its bitmap word. */
+export const maskFromBit: (bit: number) => number = bitsFrom;
+/** The index of the lowest set bit of a non-zero word. */
+export const lowestBit: (bits: number) => number = lowest;
 
 /** The bin of a block of `size` bytes (a multiple of 8, at least 16). */
 export function binOf(size: number): number {
@@ -73,28 +81,28 @@ export function binFloor(bin: number): number {
 
 /** Marks `bin` non-empty in the bitmap whose first word is at byte offset `bitmap`. */
 export function markBin(u32: Uint32Array, bitmap: number, bin: number): void {
-  u32[(bitmap >> 2) + wordOfBit(bin)] |= maskOfBit(bin);
+  u32[(bitmap >> 2) + bitWord(bin)] |= bitMask(bin);
 }
 
 /** Marks `bin` empty. */
 export function unmarkBin(u32: Uint32Array, bitmap: number, bin: number): void {
-  u32[(bitmap >> 2) + wordOfBit(bin)] &= ~maskOfBit(bin);
+  u32[(bitmap >> 2) + bitWord(bin)] &= ~bitMask(bin);
 }
 
 /** True if `bin` is marked non-empty. */
 export function isBinMarked(u32: Uint32Array, bitmap: number, bin: number): boolean {
-  return (u32[(bitmap >> 2) + wordOfBit(bin)] & maskOfBit(bin)) !== 0;
+  return (u32[(bitmap >> 2) + bitWord(bin)] & bitMask(bin)) !== 0;
 }
 
 /** The first non-empty bin at or after `from`, or -1. */
 export function nextMarkedBin(u32: Uint32Array, bitmap: number, from: number): number {
   if (from >= BIN_COUNT) return -1;
   const first = bitmap >> 2;
-  let word = wordOfBit(from);
-  let bits = u32[first + word] & maskFromBit(from);
+  let word = bitWord(from);
+  let bits = u32[first + word] & bitsFrom(from);
   while (bits === 0) {
     if (++word >= BITMAP_WORDS) return -1;
     bits = u32[first + word];
   }
-  return (word << WORD_BITS_LOG) + lowestBit(bits);
+  return (word << WORD_BITS_LOG) + lowest(bits);
 }

@@ -8,7 +8,11 @@
 import type { EngineStats, Region } from "@heapkit/contract";
 import { treeBlocks, treeFirstFit, treeInsert, treeLargest, treeRemove } from "./address-tree.js";
 import { BoundaryTagEngine } from "./engine.js";
-import { SIZE_MASK } from "./layout.js";
+import { SIZE_MASK as LAYOUT_SIZE_MASK } from "./layout.js";
+
+// Module-private copies of the layout's constants: V8 reads an imported binding through its module
+// cell at every use, and these are read in every malloc and free.
+const SIZE_MASK = LAYOUT_SIZE_MASK;
 
 /** A boundary-tag engine whose free blocks form an address tree; `findFree` is first fit. */
 export abstract class AddressTreeEngine extends BoundaryTagEngine {

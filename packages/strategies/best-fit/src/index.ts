@@ -33,12 +33,16 @@ import {
   nextMarkedBin,
   policyId,
   pushFront,
-  SIZE_MASK,
+  SIZE_MASK as SHARED_SIZE_MASK,
   sizeOfHeader,
   unlink,
   unmarkBin,
 } from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
+
+// Module-private copies of what the hot path reads from @heapkit/boundary-tags: V8 reads an
+// imported binding through its module cell at every use.
+const SIZE_MASK = SHARED_SIZE_MASK;
 
 const BITMAP_BYTES = BITMAP_WORDS * 4;
 

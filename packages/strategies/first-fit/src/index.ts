@@ -31,10 +31,14 @@ import {
   NEXT,
   policyId,
   pushFront,
-  SIZE_MASK,
+  SIZE_MASK as SHARED_SIZE_MASK,
   unlink,
 } from "@heapkit/boundary-tags";
 import type { Region, Strategy } from "@heapkit/contract";
+
+// Module-private copies of what the hot path reads from @heapkit/boundary-tags: V8 reads an
+// imported binding through its module cell at every use.
+const SIZE_MASK = SHARED_SIZE_MASK;
 
 /** Options of {@link firstFit}. */
 export interface FirstFitOptions {

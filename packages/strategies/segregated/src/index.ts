@@ -51,16 +51,23 @@ import {
   binOf,
   EXACT_LIMIT,
   listBlocks,
-  maskOfBit,
   NEXT,
-  nextMarkedBin,
   PREV,
   policyId,
-  SIZE_MASK,
+  SIZE_MASK as SHARED_SIZE_MASK,
+  maskOfBit as sharedMaskOfBit,
+  nextMarkedBin as sharedNextMarkedBin,
+  wordOfBit as sharedWordOfBit,
   sizeOfHeader,
-  wordOfBit,
 } from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
+
+// Module-private copies of what the hot path reads from @heapkit/boundary-tags: V8 reads an
+// imported binding through its module cell at every use.
+const SIZE_MASK = SHARED_SIZE_MASK;
+const maskOfBit = sharedMaskOfBit;
+const wordOfBit = sharedWordOfBit;
+const nextMarkedBin = sharedNextMarkedBin;
 
 /** Options of {@link segregated}. */
 export interface SegregatedOptions {
