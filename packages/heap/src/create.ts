@@ -408,7 +408,8 @@ function headLayout(
   align: number,
 ) {
   const oneSlot = slotBytes(classes, depth);
-  const slotsOffset = base + CONTROL_BYTES;
+  // slots start on a cache line, so that no two workers' slots share one
+  const slotsOffset = (base + CONTROL_BYTES + 63) & ~63;
   const mapOffset = slotsOffset + slots * oneSlot;
   const map = mapBytes(limit, align);
   const regionBase = (mapOffset + map + 15) & ~15;

@@ -6,21 +6,22 @@
  * ```
  *  0      base                                                                  regionBase          brk       limit
  *  | null | control block | worker slot 0 | slot 1 | … | pointer map            | strategy's region   |  may grow |
- *  | wasm | 512 bytes     | counters, front cache      | 1 bit per `align` bytes | (its metadata, then |  to here  |
+ *  | wasm | 512 bytes     | figures, front cache       | 1 bit per `align` bytes | (its metadata, then |  to here  |
  *  | data |               | (SLOT_BYTES each)          | of [0, limit)           |  its blocks)        |           |
  *
  *  control block (32-bit words from `base`; f64 figures from byte 128; descriptor text from byte 160)
- *   0 MAGIC           "hpk1" — a heap lives here             12 LOCK          0 free, 1 held, 2 held + waiters
- *   1 LAYOUT_VERSION  this file's layout                      13 LOCK_HOLDER   slot + 1 of the holder, 0 if none
- *   2 ALIGN           8 or 16                                 14 ATTACHED      workers attached now
- *   3 FLAGS           THREAD_SAFE | FRONT_CACHE               15 ATTACH_EPOCH  +1 at every attach and detach
- *   4 LIMIT           the region may never pass it            16 DESCRIPTOR_BYTES
- *   5 REGION_BASE     first byte of the strategy's region     17 CACHE_CLASSES, 18 CACHE_DEPTH
- *                                                             19 FAILED        allocations that found no room
- *   6 BRK             the region's end (exclusive)            f64: PEAK_LIVE_BLOCKS, PEAK_LIVE_BYTES, PEAK_BRK
- *   7 MAP_OFFSET, 8 MAP_BYTES, 9 SLOTS_OFFSET, 10 SLOT_COUNT, 11 SLOT_BYTES
+ *   line 0, read by every call, written only on attach, detach and growth:
+ *    0 MAGIC "hpk1": a heap lives here   1 LAYOUT_VERSION   2 ALIGN 8 or 16   3 FLAGS THREAD_SAFE | FRONT_CACHE
+ *    4 LIMIT the region may never pass it   5 REGION_BASE first byte of the strategy's region
+ *    6 BRK the region's end (exclusive)   7 MAP_OFFSET   8 MAP_BYTES   9 SLOTS_OFFSET   10 SLOT_COUNT
+ *    11 SLOT_BYTES   14 ATTACHED workers attached now   15 ATTACH_EPOCH +1 at every attach and detach
+ *   line 1, written under contention:
+ *    16 DESCRIPTOR_BYTES   17 CACHE_CLASSES   18 CACHE_DEPTH   19 FAILED allocations that found no room
+ *    24 LOCK 0 free, 1 held, 2 held + waiters   25 LOCK_HOLDER slot + 1 of the holder, 0 if none
+ *   f64 from byte 128: PEAK_LIVE_BLOCKS, PEAK_LIVE_BYTES, PEAK_BRK
  *
- *  worker slot (one per attached worker; a heap used by one thread has one)
+ *  worker slot (one per attached worker; a heap used by one thread has one), from a cache line's start
+ *  and a whole number of lines long, so that no two workers write the same line
  *   word 0 STATE (0 free, 1 attached)   1 SLOT_LOCK   2 THREAD (the id it attached with)   3 CACHED_COUNT
  *        4 SLOT_LOCK_HOLDER (slot + 1 of another worker holding SLOT_LOCK; 0: the owner)
  *   f64 from byte 32: MALLOCS FREES REALLOCS LIVE_BYTES (live blocks are MALLOCS − FREES; cached ones are
@@ -66,8 +67,9 @@ export const C_MAP_BYTES = 8;
 export const C_SLOTS_OFFSET = 9;
 export const C_SLOT_COUNT = 10;
 export const C_SLOT_BYTES = 11;
-export const C_LOCK = 12;
-export const C_LOCK_HOLDER = 13;
+/** The heap lock and its holder sit in the control block's second cache line, away from the words every call reads. */
+export const C_LOCK = 24;
+export const C_LOCK_HOLDER = 25;
 export const C_ATTACHED = 14;
 export const C_ATTACH_EPOCH = 15;
 export const C_DESCRIPTOR_BYTES = 16;
