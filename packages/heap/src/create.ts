@@ -33,12 +33,12 @@ import {
   C_SLOT_BYTES,
   C_SLOT_COUNT,
   C_SLOTS_OFFSET,
-  CACHE_CLASSES,
   CACHE_DEPTH,
   CACHE_MIN_HEAP_BYTES,
   CF_OFFSET,
   CF_PEAK_BRK,
   CONTROL_BYTES,
+  cacheClassCount,
   DEFAULT_SHARED_SLOTS,
   DESCRIPTOR_MAX_BYTES,
   DESCRIPTOR_OFFSET,
@@ -150,7 +150,7 @@ export function createHeap(options: HeapOptions): Heap {
       : Math.min(memory.maxByteLength, options.maxSize ?? memory.maxByteLength);
   const limit = wantedLimit & ~(align - 1);
   const cache = options.cache ?? limit >= CACHE_MIN_HEAP_BYTES;
-  const classes = cache ? CACHE_CLASSES : 0;
+  const classes = cache ? cacheClassCount(align) : 0;
   const depth = cache ? CACHE_DEPTH : 0;
   const { slotsOffset, mapOffset, map, regionBase, oneSlot } = headLayout(
     base,
@@ -342,7 +342,7 @@ export function memoryBytesFor(regionBytes: number, options: HeadOptions = {}): 
   let total = base + regionBytes;
   for (;;) {
     const cache = options.cache ?? total >= CACHE_MIN_HEAP_BYTES;
-    const classes = cache ? CACHE_CLASSES : 0;
+    const classes = cache ? cacheClassCount(align) : 0;
     const depth = cache ? CACHE_DEPTH : 0;
     const need = (headLayout(base, slots, classes, depth, total, align).regionBase + regionBytes + 15) & ~15;
     if (need <= total) return total;
@@ -424,10 +424,11 @@ function headLayout(
  */
 function wasmLimit(byteLength: number, base: number, slots: number, align: number): number {
   let limit = DEFAULT_MAX_SIZE;
-  const slotWithCache = slotBytes(CACHE_CLASSES, CACHE_DEPTH);
+  const slotWithCache = slotBytes(cacheClassCount(align), CACHE_DEPTH);
   while (
     limit > byteLength &&
-    headLayout(base, slots, CACHE_CLASSES, CACHE_DEPTH, limit, align).regionBase + slotWithCache > byteLength
+    headLayout(base, slots, cacheClassCount(align), CACHE_DEPTH, limit, align).regionBase + slotWithCache >
+      byteLength
   ) {
     limit >>>= 1;
   }

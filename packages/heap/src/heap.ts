@@ -73,6 +73,8 @@ import {
   C_SLOT_BYTES,
   C_SLOT_COUNT,
   C_SLOTS_OFFSET,
+  CACHE_EXACT_CLASSES,
+  CACHE_SUBCLASS_LOG,
   CF_OFFSET,
   CF_PEAK_BRK,
   CF_PEAK_LIVE_BLOCKS,
@@ -199,6 +201,8 @@ export class Heap implements Allocator {
   private readonly countWord: number;
   private readonly entryWord: number;
   private readonly cacheClasses: number;
+  /** log2 of the first usable size past the exact classes (CACHE_EXACT_CLASSES × align). */
+  private readonly exactLog: number;
   private readonly cacheDepth: number;
   /** The largest request a cache hit can serve; -1 when there is no cache (or the heap is detached). */
   private cacheMaxRequest: number;
@@ -243,8 +247,9 @@ export class Heap implements Allocator {
     this.slotFigures = ((this.slotWord << 2) + SF_OFFSET) >> 3;
     this.countWord = this.slotWord + (S_CACHE_OFFSET >> 2);
     this.entryWord = this.countWord + this.cacheClasses;
+    this.exactLog = 31 - Math.clz32(CACHE_EXACT_CLASSES * this.align);
     const cacheOn = (i32[control + C_FLAGS] & FLAG_FRONT_CACHE) !== 0 && this.cacheClasses > 1;
-    this.cacheMaxRequest = cacheOn ? (this.cacheClasses - 1) << this.alignShift : -1;
+    this.cacheMaxRequest = cacheOn ? this.classFloor(this.cacheClasses - 1) : -1;
     const region = new HeapRegion(this);
     try {
       this.engine = this.withHeapLock("attach", () =>
@@ -434,7 +439,7 @@ export class Heap implements Allocator {
   private takeCached(size: number): Ptr {
     const i32 = this.memory.i32;
     const shift = this.alignShift;
-    const cls = (size + this.alignMask) >>> shift || 1;
+    const cls = this.requestClass(size);
     const countWord = this.countWord + cls;
     const count = i32[countWord];
     if (!(count > 0)) return 0; // also a detached buffer (undefined): the slow path says so
@@ -446,7 +451,7 @@ export class Heap implements Allocator {
     i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
     const f64 = this.memory.f64;
     const figures = this.slotFigures;
-    const liveBytes = f64[figures + SF_LIVE_BYTES] + ((cls << shift) | (entry & this.alignMask));
+    const liveBytes = f64[figures + SF_LIVE_BYTES] + this.entryUsable(cls, entry);
     const mallocs = f64[figures + SF_MALLOCS] + 1;
     f64[figures + SF_LIVE_BYTES] = liveBytes;
     f64[figures + SF_MALLOCS] = mallocs;
@@ -462,7 +467,7 @@ export class Heap implements Allocator {
   private takeCachedShared(size: number): Ptr {
     const i32 = this.memory.i32;
     const shift = this.alignShift;
-    const cls = (size + this.alignMask) >>> shift || 1;
+    const cls = this.requestClass(size);
     const countWord = this.countWord + cls;
     if (!(i32[countWord] > 0)) return 0;
     this.lockSlot(this.slotWord, "malloc");
@@ -478,7 +483,7 @@ export class Heap implements Allocator {
     const unit = ptr >>> shift;
     Atomics.or(i32, this.mapWord + (unit >>> 5), 1 << (unit & 31));
     const f64 = this.memory.f64;
-    f64[this.slotFigures + SF_LIVE_BYTES] += (cls << shift) | (entry & this.alignMask);
+    f64[this.slotFigures + SF_LIVE_BYTES] += this.entryUsable(cls, entry);
     f64[this.slotFigures + SF_MALLOCS]++;
     release(i32, this.slotWord + S_LOCK);
     this.notePeaks();
@@ -489,9 +494,38 @@ export class Heap implements Allocator {
   /** The front-cache class of a block of `usable` bytes, or -1 if it is not cached. */
   private cacheClassOf(usable: number): number {
     if (this.cacheMaxRequest < 0) return -1;
-    const cls = usable >>> this.alignShift;
+    const cls = this.blockClass(usable);
     // class 0 (less than `align` usable bytes) would serve no request: such blocks are not cached
     return cls > 0 && cls < this.cacheClasses ? cls : -1;
+  }
+
+  /** The class whose range holds `usable` (layout.ts: exact below 64 × align, 8 per power of two above). */
+  private blockClass(usable: number): number {
+    if (usable >>> this.exactLog === 0) return usable >>> this.alignShift;
+    const log = 31 - Math.clz32(usable);
+    const sub = (usable >>> (log - CACHE_SUBCLASS_LOG)) & ((1 << CACHE_SUBCLASS_LOG) - 1);
+    return CACHE_EXACT_CLASSES + ((log - this.exactLog) << CACHE_SUBCLASS_LOG) + sub;
+  }
+
+  /** The smallest usable size of class `cls`. */
+  private classFloor(cls: number): number {
+    if (cls < CACHE_EXACT_CLASSES) return cls << this.alignShift;
+    const wide = cls - CACHE_EXACT_CLASSES;
+    const log = this.exactLog + (wide >>> CACHE_SUBCLASS_LOG);
+    return (1 << log) + ((wide & ((1 << CACHE_SUBCLASS_LOG) - 1)) << (log - CACHE_SUBCLASS_LOG));
+  }
+
+  /** The class a request of `size` bytes (at most cacheMaxRequest) takes: the lowest whose every block fits it. */
+  private requestClass(size: number): number {
+    if (size >>> this.exactLog === 0) return (size + this.alignMask) >>> this.alignShift || 1;
+    const cls = this.blockClass(size);
+    return this.classFloor(cls) < size ? cls + 1 : cls;
+  }
+
+  /** The usable bytes of the block a cache entry of class `cls` holds. */
+  private entryUsable(cls: number, entry: number): number {
+    if (cls < CACHE_EXACT_CLASSES) return (cls << this.alignShift) | (entry & this.alignMask);
+    return this.engine.usableSize(entry);
   }
 
   /** Pushes a block on its class (which has room): the entry packs the usable bytes' low bits into the pointer's. */
@@ -499,7 +533,8 @@ export class Heap implements Allocator {
     const i32 = this.memory.i32;
     const countWord = this.countWord + cls;
     const count = i32[countWord];
-    i32[this.entryWord + cls * this.cacheDepth + count] = ptr | (usable & this.alignMask);
+    i32[this.entryWord + cls * this.cacheDepth + count] =
+      cls < CACHE_EXACT_CLASSES ? ptr | (usable & this.alignMask) : ptr;
     i32[countWord] = count + 1;
     i32[this.slotWord + S_CACHED_COUNT]++;
   }
@@ -916,7 +951,13 @@ export class Heap implements Allocator {
         for (let i = 0; i < count; i++) {
           const entry = i32[countBase + this.cacheClasses + cls * this.cacheDepth + i];
           const ptr = entry & ~this.alignMask;
-          const usable = (cls << this.alignShift) | (entry & this.alignMask);
+          const usable = this.entryUsable(cls, entry);
+          if (this.blockClass(usable) !== cls) {
+            throw new HeapCorruptionError(
+              ptr,
+              `block ${ptr} of ${usable} usable bytes is in front-cache class ${cls}`,
+            );
+          }
           if (entries.has(ptr)) {
             throw new HeapCorruptionError(ptr, `block ${ptr} is in the front caches twice`);
           }
@@ -1299,8 +1340,7 @@ export class Heap implements Allocator {
         if (count === 0) continue;
         sums.cachedBlocks += count;
         const first = countBase + this.cacheClasses + cls * this.cacheDepth;
-        for (let i = 0; i < count; i++)
-          sums.cachedBytes += (cls << this.alignShift) | (i32[first + i] & this.alignMask);
+        for (let i = 0; i < count; i++) sums.cachedBytes += this.entryUsable(cls, i32[first + i]);
       }
     }
     sums.liveBlocks = sums.mallocs - sums.frees;

@@ -18,7 +18,15 @@ export {
   memoryBytesFor,
 } from "./create.js";
 export { Heap, type HeapBinding, type HeapSnapshot } from "./heap.js";
-export { CACHE_CLASSES, CACHE_DEPTH, FAILED_COUNT_OFFSET, HEAP_MAGIC, LAYOUT_VERSION } from "./layout.js";
+export {
+  CACHE_DEPTH,
+  CACHE_EXACT_CLASSES,
+  CACHE_TOP_BYTES,
+  cacheClassCount,
+  FAILED_COUNT_OFFSET,
+  HEAP_MAGIC,
+  LAYOUT_VERSION,
+} from "./layout.js";
 export {
   BufferMemory,
   createMemory,

@@ -27,9 +27,10 @@
  *   f64 from byte 32: MALLOCS FREES REALLOCS LIVE_BYTES (live blocks are MALLOCS − FREES; cached ones are
  *                     counted from the front cache itself)
  *   from byte 128:    counts[CACHE_CLASSES]               entries of each front-cache class
- *                     entries[CACHE_CLASSES][CACHE_DEPTH] a LIFO stack per class; an entry is the payload
- *                     pointer with the usable size's low bits (u mod align) in its own low bits: the
- *                     class gives the rest, so one word says both
+ *                     entries[CACHE_CLASSES][CACHE_DEPTH] a LIFO stack per class; an entry of an exact
+ *                     class is the payload pointer with the usable size's low bits (u mod align) in its
+ *                     own low bits, the class giving the rest, so one word says both; an entry of a
+ *                     wider class is the pointer alone, and the strategy says its size
  * ```
  *
  * Invariants (checked by `Heap.check`):
@@ -40,8 +41,8 @@
  * 3. The sum over all slots of LIVE_BLOCKS / LIVE_BYTES is the live blocks / bytes, and of
  *    CACHED_BLOCKS / CACHED_BYTES the cached ones. A block freed by another worker than the one that
  *    made it moves one slot's count down and another's up: only the sums mean anything.
- * 4. A front-cache entry of class c holds a block of usable size u with ⌊u / align⌋ = c, so it fits
- *    every request of ⌈n / align⌉ = c.
+ * 4. A front-cache entry of class c holds a block whose usable size maps to c (CACHE_EXACT_CLASSES
+ *    below), so it fits every request that maps to c.
  *
  * @module
  */
@@ -119,10 +120,24 @@ export const SLOT_FREE = 0;
 export const SLOT_ATTACHED = 1;
 
 /**
- * Front-cache classes: class c holds blocks whose usable size u has ⌊u / align⌋ = c, so 64 classes
- * cover payloads below 512 bytes at align 8 (1 KiB at align 16), where glibc's tcache stops too.
+ * Front-cache classes. The first 64 are exact: class c < 64 holds blocks whose usable size u has
+ * ⌊u / align⌋ = c (payloads below 512 bytes at align 8, 1 KiB at align 16, where glibc's tcache
+ * stops). Above them, up to CACHE_TOP_BYTES, each power of two is cut into 8 classes, as TLSF cuts
+ * its second level: class c holds u from its floor to the next class's. A request of n bytes takes
+ * the lowest class whose floor is at least n, so every block it finds there fits.
  */
-export const CACHE_CLASSES = 64;
+export const CACHE_EXACT_CLASSES = 64;
+/** Blocks of this many usable bytes or more are never cached. */
+export const CACHE_TOP_BYTES = 4096;
+/** log2 of the classes per power of two above the exact ones. */
+export const CACHE_SUBCLASS_LOG = 3;
+
+/** How many front-cache classes a heap of alignment `align` has. */
+export function cacheClassCount(align: number): number {
+  const exactLog = Math.log2(CACHE_EXACT_CLASSES * align);
+  const octaves = Math.max(0, Math.log2(CACHE_TOP_BYTES) - exactLog);
+  return CACHE_EXACT_CLASSES + (octaves << CACHE_SUBCLASS_LOG);
+}
 /** Blocks per class (glibc's tcache keeps 7). A full class gives its older half back in one go. */
 export const CACHE_DEPTH = 8;
 
