@@ -95,8 +95,11 @@ export const A_NTOTALPOOLS = 3;
 export const A_FREEPOOLS = 4;
 export const A_NEXT = 5;
 export const A_PREV = 6;
+// Module-private: arenaObject runs in every pool taken and returned, and V8 reads an exported
+// binding through its module cell at every use.
+const ARENA_OBJECT_WORDS = 8;
 /** Words of an arena object (one spare, so an object is a power of two of words). */
-export const ARENA_WORDS = 8;
+export const ARENA_WORDS = ARENA_OBJECT_WORDS;
 
 /** Pymalloc's options that shape its layout. */
 export interface LayoutOptions {
@@ -171,7 +174,7 @@ export class PymallocLayout {
 
   /** Word index of arena object `ref − 1` (`ref` is index + 1, as the arena lists hold them). */
   arenaObject(ref: number): number {
-    return this.arenaWord + (ref - 1) * ARENA_WORDS;
+    return this.arenaWord + (ref - 1) * ARENA_OBJECT_WORDS;
   }
 
   /** Blocks of class `index` a pool holds. */
