@@ -53,7 +53,13 @@ import {
   type Region,
   type Strategy,
 } from "@heapkit/contract";
-import {
+import * as layout from "./layout.js";
+import { acquire, type LockOwnerInfo, release } from "./lock.js";
+import type { BufferMemory } from "./memory.js";
+
+// hot paths read module-private copies of the layout: V8 reads an imported binding through its module
+// cell at every use
+const {
   C_ALIGN,
   C_ATTACH_EPOCH,
   C_ATTACHED,
@@ -95,9 +101,7 @@ import {
   SF_REALLOCS,
   SLOT_ATTACHED,
   SLOT_FREE,
-} from "./layout.js";
-import { acquire, type LockOwnerInfo, release } from "./lock.js";
-import type { BufferMemory } from "./memory.js";
+} = layout;
 
 /**
  * A copy of a heap's whole state, from {@link Heap.snapshot}: the bytes of its memory that mean
