@@ -82,6 +82,7 @@ const {
   CACHE_EXACT_CLASSES,
   CACHE_SUBCLASS_LOG,
   CF_OFFSET,
+  CLASS_OF_REQUEST_OFFSET,
   CF_PEAK_BRK,
   CF_PEAK_LIVE_BLOCKS,
   CF_PEAK_LIVE_BYTES,
@@ -207,6 +208,8 @@ export class Heap implements Allocator {
   private readonly cacheClasses: number;
   /** log2 of the first usable size past the exact classes (CACHE_EXACT_CLASSES × align). */
   private readonly exactLog: number;
+  /** Byte offset of CLASS_OF_REQUEST in the control block (layout.ts). */
+  private readonly classOfRequest: number;
   private readonly cacheDepth: number;
   /** The largest request a cache hit can serve; -1 when there is no cache (or the heap is detached). */
   private cacheMaxRequest: number;
@@ -252,6 +255,7 @@ export class Heap implements Allocator {
     this.countWord = this.slotWord + (S_CACHE_OFFSET >> 2);
     this.entryWord = this.countWord + this.cacheClasses;
     this.exactLog = 31 - Math.clz32(CACHE_EXACT_CLASSES * this.align);
+    this.classOfRequest = base + CLASS_OF_REQUEST_OFFSET;
     const cacheOn = (i32[control + C_FLAGS] & FLAG_FRONT_CACHE) !== 0 && this.cacheClasses > 1;
     this.cacheMaxRequest = cacheOn ? this.classFloor(this.cacheClasses - 1) : -1;
     const region = new HeapRegion(this);
@@ -443,7 +447,7 @@ export class Heap implements Allocator {
   private takeCached(size: number): Ptr {
     const i32 = this.memory.i32;
     const shift = this.alignShift;
-    const cls = this.requestClass(size);
+    const cls = this.cacheClassFor(size);
     const countWord = this.countWord + cls;
     const count = i32[countWord];
     if (!(count > 0)) return 0; // also a detached buffer (undefined): the slow path says so
@@ -471,7 +475,7 @@ export class Heap implements Allocator {
   private takeCachedShared(size: number): Ptr {
     const i32 = this.memory.i32;
     const shift = this.alignShift;
-    const cls = this.requestClass(size);
+    const cls = this.cacheClassFor(size);
     const countWord = this.countWord + cls;
     if (!(i32[countWord] > 0)) return 0;
     this.lockSlot(this.slotWord, "malloc");
@@ -524,6 +528,28 @@ export class Heap implements Allocator {
     if (size >>> this.exactLog === 0) return (size + this.alignMask) >>> this.alignShift || 1;
     const cls = this.blockClass(size);
     return this.classFloor(cls) < size ? cls + 1 : cls;
+  }
+
+  /** The class a cache hit for `size` bytes looks in: its request class, or where the strategy was seen to put it. */
+  private cacheClassFor(size: number): number {
+    const asked = this.requestClass(size);
+    const seen = this.memory.u8[this.classOfRequest + asked];
+    return seen === 0 ? asked : seen;
+  }
+
+  /**
+   * Learns where the strategy puts a request of `size` bytes: the class of the `usable` bytes it
+   * gave, if every block of that class fits every request of the same request class.
+   */
+  private learnClass(size: number, usable: number): void {
+    if (size > this.cacheMaxRequest) return;
+    const asked = this.requestClass(size);
+    const got = this.blockClass(usable);
+    if (got < asked || got >= this.cacheClasses) return;
+    // several workers may learn at once: any class one writes is one that fits
+    const u8 = this.memory.u8;
+    const seen = u8[this.classOfRequest + asked];
+    if (seen === 0 || got < seen) u8[this.classOfRequest + asked] = got;
   }
 
   /** The usable bytes of the block a cache entry of class `cls` holds. */
@@ -639,7 +665,9 @@ export class Heap implements Allocator {
       Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
       return 0;
     }
-    this.markLive(placed, engine.usableSize(placed));
+    const usable = engine.usableSize(placed);
+    this.markLive(placed, usable);
+    if (this.cacheMaxRequest >= 0) this.learnClass(size, usable);
     return placed;
   }
 

@@ -19,6 +19,7 @@
  *    16 DESCRIPTOR_BYTES   17 CACHE_CLASSES   18 CACHE_DEPTH   19 FAILED allocations that found no room
  *    24 LOCK 0 free, 1 held, 2 held + waiters   25 LOCK_HOLDER slot + 1 of the holder, 0 if none
  *   f64 from byte 128: PEAK_LIVE_BLOCKS, PEAK_LIVE_BYTES, PEAK_BRK
+ *   bytes 160–415: the strategy descriptor (JSON); bytes 416–511: CLASS_OF_REQUEST, one byte a class
  *
  *  worker slot (one per attached worker; a heap used by one thread has one), from a cache line's start
  *  and a whole number of lines long, so that no two workers write the same line
@@ -93,7 +94,14 @@ export const CF_PEAK_BRK = 2;
 
 /** Where the strategy descriptor (JSON text) starts, and the most bytes it may take. */
 export const DESCRIPTOR_OFFSET = 160;
-export const DESCRIPTOR_MAX_BYTES = CONTROL_BYTES - DESCRIPTOR_OFFSET;
+export const DESCRIPTOR_MAX_BYTES = 256;
+/**
+ * One byte per front-cache class, from this byte of the control block: the lowest class the
+ * strategy's blocks for requests of that class were seen to fall in (0: none seen yet). A strategy
+ * that rounds coarsely (buddy's powers of two, pymalloc's 16-byte classes) files a freed block in a
+ * class above its request's, and a malloc looks there.
+ */
+export const CLASS_OF_REQUEST_OFFSET = DESCRIPTOR_OFFSET + DESCRIPTOR_MAX_BYTES;
 
 /** FLAGS: the memory is shared between threads: every call goes through atomics and the lock. */
 export const FLAG_THREAD_SAFE = 1;
