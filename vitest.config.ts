@@ -6,6 +6,7 @@ export default defineConfig({
       "packages/*/vitest.config.ts",
       "packages/strategies/*/vitest.config.ts",
       "apps/*/vitest.config.ts",
+      "bench/vitest.config.ts",
     ],
     reporters: ["default", "./tools/summary-reporter.ts"],
   },
