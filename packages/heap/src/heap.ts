@@ -309,7 +309,9 @@ export class Heap implements Allocator {
     if (typeof size !== "number" || (size | 0) !== size || size < 0 || size > this.maxRequest)
       throw this.badSize("malloc", "size", size);
     const memory = this.memory;
-    if (memory.buffer.byteLength !== memory.viewBytes) memory.sync("malloc");
+    // views cover every block: follow a memory another heap object grew (a field compare, not a
+    // read of the buffer's length, which costs more on a resizable buffer)
+    if (memory.i32[this.control + C_BRK] > memory.viewBytes) memory.sync("malloc");
     if (size <= this.cacheMaxRequest) {
       const ptr = this.threadSafe ? this.takeCachedShared(size) : this.takeCached(size);
       if (ptr !== 0) return ptr;
@@ -673,13 +675,17 @@ export class Heap implements Allocator {
 
   private freeLocal(ptr: Ptr): void {
     const memory = this.memory;
-    if (memory.buffer.byteLength !== memory.viewBytes) memory.sync("free");
+    if (memory.i32[this.control + C_BRK] > memory.viewBytes) memory.sync("free");
     const i32 = memory.i32;
     const unit = ptr >>> this.alignShift;
     const mapIndex = this.mapWord + (unit >>> 5);
     const bit = 1 << (unit & 31);
     const word = i32[mapIndex];
-    if ((word & bit) === 0) throw this.badPointer("free", ptr);
+    if ((word & bit) === 0) {
+      // views over a buffer that wasm code replaced read nothing: follow it, then look again
+      if (memory.sync("free")) return this.freeLocal(ptr);
+      throw this.badPointer("free", ptr);
+    }
     const engine = this.engine;
     const usable = engine.usableSize(ptr);
     i32[mapIndex] = word & ~bit;
@@ -699,7 +705,7 @@ export class Heap implements Allocator {
 
   private freeShared(ptr: Ptr): void {
     const memory = this.memory;
-    if (memory.buffer.byteLength !== memory.viewBytes) memory.sync("free");
+    if (memory.i32[this.control + C_BRK] > memory.viewBytes) memory.sync("free");
     const unit = ptr >>> this.alignShift;
     if ((Atomics.load(memory.i32, this.mapWord + (unit >>> 5)) & (1 << (unit & 31))) === 0) {
       throw this.badPointer("free", ptr);
@@ -1133,7 +1139,7 @@ export class Heap implements Allocator {
       Atomics.store(i32, this.control + C_LOCK_HOLDER, this.slot + 1);
     }
     try {
-      this.memory.sync(operation);
+      this.memory.follow(operation, this.brk);
     } catch (error) {
       this.leaveHeapLock();
       throw error;

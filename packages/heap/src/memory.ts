@@ -108,6 +108,20 @@ export class BufferMemory implements Memory {
     return true;
   }
 
+  /**
+   * {@link BufferMemory.sync} for the hot paths: makes the views cover `[0, needed)`, reading the
+   * buffer's length only when they do not (that getter costs a call on a resizable buffer). A
+   * detached buffer's views have length 0: `DetachedMemoryError`.
+   */
+  follow(operation: string, needed: number): void {
+    if (this.wasm !== null && this.wasm.buffer !== this.buffer) {
+      this.buffer = this.wasm.buffer;
+      this.makeViews();
+    }
+    if (this.u8.length === 0) throw new DetachedMemoryError(operation);
+    if (needed > this.viewBytes) this.sync(operation);
+  }
+
   /** True if the buffer was detached (transferred to another thread, say). */
   get detached(): boolean {
     return isDetached(this.buffer);
