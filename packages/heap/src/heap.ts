@@ -22,8 +22,8 @@
  * class and go out again without touching the strategy. A cached block is used as the strategy sees
  * it and not live as the program sees it: `stats()` counts it apart (`cachedBlocks`, `cachedBytes`),
  * `blocks()` shows it as `cached`. Cached blocks go back to the strategy when their class is full,
- * before the heap would grow for a request (so caching never raises the high-water mark), before an
- * out-of-memory error, on `flushCache()` and on `detach()`.
+ * before the heap would grow for a request (the asking worker's cache, whose blocks may make the
+ * room), before an out-of-memory error (every worker's), on `flushCache()` and on `detach()`.
  *
  * Over shared memory (a `SharedArrayBuffer` or a shared `WebAssembly.Memory`) every worker attaches
  * with a slot of its own: its cache and figures. A cache hit takes only that slot's lock, which no
