@@ -683,8 +683,9 @@ export class Heap implements Allocator {
     const word = i32[mapIndex];
     if ((word & bit) === 0) {
       // views over a buffer that wasm code replaced read nothing: follow it, then look again
-      if (memory.sync("free")) return this.freeLocal(ptr);
-      throw this.badPointer("free", ptr);
+      if (!memory.sync("free")) throw this.badPointer("free", ptr);
+      this.freeLocal(ptr);
+      return;
     }
     const engine = this.engine;
     const usable = engine.usableSize(ptr);
