@@ -186,14 +186,14 @@ describe("pickTracedProgram", () => {
 
   it("takes the process whose arguments are the command's, under the same name", () => {
     const picked = pickTracedProgram(command, [
-      { pid: 10, argv: ["bash", "/home/u/.pyenv/shims/python3", "-c", "print(1)"], allocs: 900 },
+      { pid: 10, argv: ["bash", "pyenv-root/shims/python3", "-c", "print(1)"], allocs: 900 },
       {
         pid: 11,
-        argv: ["bash", "/home/u/.pyenv/libexec/pyenv", "exec", "python3", "-c", "print(1)"],
+        argv: ["bash", "pyenv-root/libexec/pyenv", "exec", "python3", "-c", "print(1)"],
         allocs: 5000,
       },
       { pid: 12, argv: ["head", "-1"], allocs: 3 },
-      { pid: 10, argv: ["/home/u/.pyenv/versions/3.11.9/bin/python3", "-c", "print(1)"], allocs: 2000 },
+      { pid: 10, argv: ["pyenv-root/versions/3.11.9/bin/python3", "-c", "print(1)"], allocs: 2000 },
     ]);
     expect(picked).toEqual({ pid: 10, reason: "its arguments and name" });
   });
