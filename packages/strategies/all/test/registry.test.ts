@@ -1,4 +1,5 @@
-import type { Alignment, Memory, Region, Strategy } from "@heapkit/contract";
+import type { Strategy } from "@heapkit/contract";
+import { fixedRegion } from "@heapkit/contract/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -13,35 +14,7 @@ import {
   tlsf,
 } from "../src/index.js";
 
-/** A fixed-size region over a plain ArrayBuffer: enough to format a heap and attach to it again. */
-function regionOver(buffer: ArrayBuffer, align: Alignment = 8): Region & { brk: number } {
-  const memory: Memory = {
-    kind: "array-buffer",
-    buffer,
-    byteLength: buffer.byteLength,
-    maxByteLength: buffer.byteLength,
-    u8: new Uint8Array(buffer),
-    i32: new Int32Array(buffer),
-    u32: new Uint32Array(buffer),
-    f64: new Float64Array(buffer),
-    view: new DataView(buffer),
-    grow: () => false,
-  };
-  const region = {
-    memory,
-    base: 16,
-    brk: 16,
-    limit: buffer.byteLength,
-    align,
-    sbrk(increment: number): number {
-      if (region.brk + increment > region.limit) return -1;
-      const old = region.brk;
-      region.brk += increment;
-      return old;
-    },
-  };
-  return region;
-}
+const regionOver = fixedRegion;
 
 /** What JSON keeps of a strategy's options: the form a descriptor holds. */
 const asJson = (strategy: Strategy<unknown>) => JSON.parse(JSON.stringify(strategy.options));

@@ -1,41 +1,8 @@
-import type { Memory, Region } from "@heapkit/contract";
+import { fixedRegion } from "@heapkit/contract/testing";
 import { describe, expect, it } from "vitest";
 import { firstFit } from "../src/index.js";
 
-/**
- * A fixed-size region over a plain ArrayBuffer, to run an engine without the heap (@heapkit/heap
- * tests its own behaviour with this strategy, so this package cannot depend on it).
- */
-function regionOver(bytes: number): Region {
-  const buffer = new ArrayBuffer(bytes);
-  const memory: Memory = {
-    kind: "array-buffer",
-    buffer,
-    byteLength: bytes,
-    maxByteLength: bytes,
-    u8: new Uint8Array(buffer),
-    i32: new Int32Array(buffer),
-    u32: new Uint32Array(buffer),
-    f64: new Float64Array(buffer),
-    view: new DataView(buffer),
-    grow: () => false,
-  };
-  let brk = 16;
-  return {
-    memory,
-    base: 16,
-    get brk() {
-      return brk;
-    },
-    limit: bytes,
-    align: 8,
-    sbrk(increment: number): number {
-      if (brk + increment > bytes) return -1;
-      brk += increment;
-      return brk - increment;
-    },
-  };
-}
+const regionOver = (bytes: number) => fixedRegion(new ArrayBuffer(bytes));
 
 describe("first-fit, address-ordered", () => {
   it("takes the lowest-addressed hole that fits, whatever order the holes were freed in", () => {
