@@ -313,7 +313,7 @@ export class Heap implements Allocator {
     // read of the buffer's length, which costs more on a resizable buffer)
     if (memory.i32[this.control + C_BRK] > memory.viewBytes) memory.sync("malloc");
     if (size <= this.cacheMaxRequest) {
-      const ptr = this.threadSafe ? this.takeCachedShared(size) : this.takeCached(size);
+      const ptr = this.takeCached(size);
       if (ptr !== 0) return ptr;
     }
     return this.mallocFromStrategy(size);
@@ -407,14 +407,18 @@ export class Heap implements Allocator {
 
   free(ptr: Ptr): void {
     if (ptr === 0) return;
+    const memory = this.memory;
+    const brk = memory.i32[this.control + C_BRK];
     if (
       typeof ptr !== "number" ||
       (ptr | 0) !== ptr ||
       (ptr & this.alignMask) !== 0 ||
       ptr <= this.regionBase ||
-      ptr >= this.brk
+      ptr >= brk
     )
       throw this.badPointer("free", ptr);
+    // views cover every block: follow a memory another heap object grew (see tryMalloc)
+    if (brk > memory.viewBytes) memory.sync("free");
     if (this.threadSafe) this.freeShared(ptr);
     else this.freeLocal(ptr);
   }
@@ -445,57 +449,33 @@ export class Heap implements Allocator {
 
   // ---------------------------------------------------------------- the front cache
 
-  /** Pops a cached block for a request of `size` bytes (unshared memory), or returns 0. */
+  /**
+   * Pops a cached block for a request of `size` bytes, or returns 0. Over shared memory it holds
+   * this worker's slot lock meanwhile and sets the pointer-map bit atomically.
+   */
   private takeCached(size: number): Ptr {
     const i32 = this.memory.i32;
-    const shift = this.alignShift;
     const cls = this.cacheClassFor(size);
     const countWord = this.countWord + cls;
-    const count = i32[countWord];
-    if (!(count > 0)) return 0; // also a detached buffer (undefined): the slow path says so
-    const entry = i32[this.entryWord + cls * this.cacheDepth + count - 1];
-    i32[countWord] = count - 1;
-    i32[this.slotWord + S_CACHED_COUNT]--;
-    const ptr = entry & ~this.alignMask;
-    const unit = ptr >>> shift;
-    i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
-    const f64 = this.memory.f64;
-    const figures = this.slotFigures;
-    const liveBytes = f64[figures + SF_LIVE_BYTES] + this.entryUsable(cls, entry);
-    const mallocs = f64[figures + SF_MALLOCS] + 1;
-    f64[figures + SF_LIVE_BYTES] = liveBytes;
-    f64[figures + SF_MALLOCS] = mallocs;
-    const peaks = this.controlFigures;
-    if (liveBytes > f64[peaks + CF_PEAK_LIVE_BYTES]) f64[peaks + CF_PEAK_LIVE_BYTES] = liveBytes;
-    const live = mallocs - f64[figures + SF_FREES];
-    if (live > f64[peaks + CF_PEAK_LIVE_BLOCKS]) f64[peaks + CF_PEAK_LIVE_BLOCKS] = live;
-    if (this.listener !== null) this.listener("malloc", ptr, size, 0);
-    return ptr;
-  }
-
-  /** The same over shared memory: under this worker's slot lock, the pointer-map bit set atomically. */
-  private takeCachedShared(size: number): Ptr {
-    const i32 = this.memory.i32;
-    const shift = this.alignShift;
-    const cls = this.cacheClassFor(size);
-    const countWord = this.countWord + cls;
-    if (!(i32[countWord] > 0)) return 0;
-    this.lockSlot(this.slotWord, "malloc");
+    if (!(i32[countWord] > 0)) return 0; // also a detached buffer (undefined): the slow path says so
+    const shared = this.threadSafe;
+    if (shared) this.lockSlot(this.slotWord, "malloc");
     const count = i32[countWord];
     if (count === 0) {
-      release(i32, this.slotWord + S_LOCK);
+      release(i32, this.slotWord + S_LOCK); // only over shared memory can it have emptied meanwhile
       return 0;
     }
     const entry = i32[this.entryWord + cls * this.cacheDepth + count - 1];
     i32[countWord] = count - 1;
     i32[this.slotWord + S_CACHED_COUNT]--;
     const ptr = entry & ~this.alignMask;
-    const unit = ptr >>> shift;
-    Atomics.or(i32, this.mapWord + (unit >>> 5), 1 << (unit & 31));
+    const unit = ptr >>> this.alignShift;
+    if (shared) Atomics.or(i32, this.mapWord + (unit >>> 5), 1 << (unit & 31));
+    else i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
     const f64 = this.memory.f64;
     f64[this.slotFigures + SF_LIVE_BYTES] += this.entryUsable(cls, entry);
     f64[this.slotFigures + SF_MALLOCS]++;
-    release(i32, this.slotWord + S_LOCK);
+    if (shared) release(i32, this.slotWord + S_LOCK);
     this.notePeaks();
     if (this.listener !== null) this.listener("malloc", ptr, size, 0);
     return ptr;
@@ -675,7 +655,6 @@ export class Heap implements Allocator {
 
   private freeLocal(ptr: Ptr): void {
     const memory = this.memory;
-    if (memory.i32[this.control + C_BRK] > memory.viewBytes) memory.sync("free");
     const i32 = memory.i32;
     const unit = ptr >>> this.alignShift;
     const mapIndex = this.mapWord + (unit >>> 5);
@@ -706,7 +685,6 @@ export class Heap implements Allocator {
 
   private freeShared(ptr: Ptr): void {
     const memory = this.memory;
-    if (memory.i32[this.control + C_BRK] > memory.viewBytes) memory.sync("free");
     const unit = ptr >>> this.alignShift;
     if ((Atomics.load(memory.i32, this.mapWord + (unit >>> 5)) & (1 << (unit & 31))) === 0) {
       throw this.badPointer("free", ptr);
