@@ -14,10 +14,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, launchChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const docsDir = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const dist = join(docsDir, ".vitepress", "dist");
 const artifacts = join(docsDir, "artifacts");
@@ -86,18 +86,7 @@ suite(
       mkdirSync(artifacts, { recursive: true });
       server = await serve(dist);
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-        ],
-      });
+      browser = await launchChromium();
     }, 60_000);
 
     afterAll(async () => {
