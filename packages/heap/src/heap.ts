@@ -30,7 +30,10 @@
  * one else takes but `check()`, `stats()`, `blocks()` and an out-of-memory flush; everything that
  * reaches the strategy runs under the heap lock (./lock.ts). A strategy stays single-threaded code.
  * Pointer-map bits are set and cleared with `Atomics`, so a double free raced from two workers is
- * still caught exactly once. Over unshared memory there are no locks and no atomics.
+ * still caught exactly once. Over unshared memory there are no locks and no atomics, and the heap
+ * object that ran the last call keeps the break and its figures in a plain array as well (the
+ * "mirror"; see `own`): every write still goes to the buffer, but reads skip V8's bounds check of a
+ * resizable buffer. Another object over the same buffer takes the heap over by its OWNER word.
  *
  * @module
  */
@@ -75,6 +78,7 @@ const {
   C_MAGIC,
   C_MAP_BYTES,
   C_MAP_OFFSET,
+  C_OWNER,
   C_REGION_BASE,
   C_SLOT_BYTES,
   C_SLOT_COUNT,
@@ -103,6 +107,24 @@ const {
   SLOT_ATTACHED,
   SLOT_FREE,
 } = layout;
+
+// the mirror of an unshared heap (Heap.mirror): this slot's figures at their SF_* indices, then these
+const M_PEAK_LIVE_BLOCKS = 4;
+const M_PEAK_LIVE_BYTES = 5;
+
+/**
+ * Owner tokens of heap objects over unshared memory, unique in the realm (kept on `globalThis`, so
+ * that two copies of this package loaded side by side do not hand out the same one).
+ */
+const TOKEN_KEY = Symbol.for("heapkit.heap-owner-tokens");
+const realm = globalThis as Record<symbol, { next: number } | undefined>;
+const tokenSource = realm[TOKEN_KEY] ?? { next: 0 };
+realm[TOKEN_KEY] = tokenSource;
+
+function nextOwnerToken(): number {
+  tokenSource.next = (tokenSource.next % 0x7fff_ffff) + 1;
+  return tokenSource.next;
+}
 
 /**
  * A copy of a heap's whole state, from {@link Heap.snapshot}: the bytes of its memory that mean
@@ -162,7 +184,7 @@ class HeapRegion implements Region {
   }
 
   get brk(): number {
-    return this.heap.brk;
+    return this.heap.currentBrk();
   }
 
   sbrk(increment: number): number {
@@ -216,6 +238,8 @@ export class Heap implements Allocator {
   private readonly lockTimeout: number;
   private readonly owner: LockOwnerInfo;
   private listener: HeapListener | null = null;
+  /** Unshared memory and no listener: malloc and free take their short paths. */
+  private plain: boolean;
   /** False while the heap tries a request without growing, to give its cached blocks back first. */
   private growthAllowed = true;
   private attached = true;
@@ -223,6 +247,18 @@ export class Heap implements Allocator {
   private othersLiveBlocks = 0;
   private othersLiveBytes = 0;
   private othersEpoch = -1;
+  /**
+   * Over unshared memory, the words every call reads, copied out of the buffer: this slot's figures
+   * (SF_*) and the peaks (M_PEAK_*), and the break (mirrorBrk). Valid while the control block's OWNER word
+   * holds this object's token; every write goes to the buffer too, so the buffer stays the whole
+   * heap. A typed array over a resizable buffer costs V8 (node 20) a bounds check against the buffer
+   * at every access, a plain one does not.
+   */
+  private readonly mirror = new Float64Array(6);
+  /** The mirror's break: a small integer field, so that pointers made from it stay small integers for V8. */
+  private mirrorBrk = 0;
+  /** This object's owner token (unshared memory): unique in the realm, never 0. */
+  private readonly token: number;
 
   /** Use `createHeap`, `createSharedHeap` or `attachHeap`. */
   constructor(binding: HeapBinding) {
@@ -256,6 +292,8 @@ export class Heap implements Allocator {
     this.entryWord = this.countWord + this.cacheClasses;
     this.exactLog = 31 - Math.clz32(CACHE_EXACT_CLASSES * this.align);
     this.classOfRequest = base + CLASS_OF_REQUEST_OFFSET;
+    this.token = this.threadSafe ? 0 : nextOwnerToken();
+    this.plain = !this.threadSafe;
     const cacheOn = (i32[control + C_FLAGS] & FLAG_FRONT_CACHE) !== 0 && this.cacheClasses > 1;
     this.cacheMaxRequest = cacheOn ? this.classFloor(this.cacheClasses - 1) : -1;
     const region = new HeapRegion(this);
@@ -274,7 +312,14 @@ export class Heap implements Allocator {
 
   /** The current end of the strategy's region (exclusive). */
   get brk(): number {
-    return this.memory.i32[this.control + C_BRK];
+    if (this.threadSafe) return this.memory.i32[this.control + C_BRK];
+    if (this.memory.i32[this.control + C_OWNER] !== this.token) this.own("brk");
+    return this.mirrorBrk;
+  }
+
+  /** The break, for code already inside a call (the region's view of it). @internal */
+  currentBrk(): number {
+    return this.threadSafe ? this.memory.i32[this.control + C_BRK] : this.mirrorBrk;
   }
 
   /**
@@ -284,13 +329,13 @@ export class Heap implements Allocator {
    * @internal
    */
   extendRegion(increment: number): number {
-    const i32 = this.memory.i32;
-    const old = i32[this.control + C_BRK];
+    const old = this.currentBrk();
     const next = old + increment;
     if (increment < 0 || (increment & this.alignMask) !== 0 || next > this.limit || !this.growthAllowed)
       return -1;
     if (next > this.memory.viewBytes && !this.memory.grow(Math.min(this.limit, next))) return -1;
     this.memory.i32[this.control + C_BRK] = next;
+    this.mirrorBrk = next;
     const f64 = this.memory.f64;
     if (next > f64[this.controlFigures + CF_PEAK_BRK]) f64[this.controlFigures + CF_PEAK_BRK] = next;
     if (this.listener !== null) this.listener("grow", old, next, 0);
@@ -308,10 +353,32 @@ export class Heap implements Allocator {
   tryMalloc(size: number): Ptr {
     if (typeof size !== "number" || (size | 0) !== size || size < 0 || size > this.maxRequest)
       throw this.badSize("malloc", "size", size);
+    if (!this.plain) return this.mallocAnyway(size);
+    // unshared memory, no listener: the short path, small enough for V8 to inline into the caller
+    if (this.memory.i32[this.control + C_OWNER] !== this.token) this.own("malloc");
+    if (this.cacheMaxRequest >= 0) {
+      const cached = size <= this.cacheMaxRequest ? this.takeCached(size) : 0;
+      return cached !== 0 ? cached : this.placeLocked(size);
+    }
+    const engine = this.engine;
+    const ptr = engine.malloc(size);
+    if (ptr === 0) return this.placeLocked(size); // no room: the long path counts the failure
+    const unit = ptr >>> this.alignShift;
+    this.memory.i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
+    this.countMalloc(engine.usableSize(ptr));
+    return ptr;
+  }
+
+  /** malloc over shared memory, or with a listener. */
+  private mallocAnyway(size: number): Ptr {
     const memory = this.memory;
-    // views cover every block: follow a memory another heap object grew (a field compare, not a
-    // read of the buffer's length, which costs more on a resizable buffer)
-    if (memory.i32[this.control + C_BRK] > memory.viewBytes) memory.sync("malloc");
+    if (this.threadSafe) {
+      // views cover every block: follow a memory another worker grew (a field compare, not a read
+      // of the buffer's length, which costs more on a resizable buffer)
+      if (memory.i32[this.control + C_BRK] > memory.viewBytes) memory.sync("malloc");
+    } else if (memory.i32[this.control + C_OWNER] !== this.token) {
+      this.own("malloc");
+    }
     if (size <= this.cacheMaxRequest) {
       const ptr = this.takeCached(size);
       if (ptr !== 0) return ptr;
@@ -406,9 +473,35 @@ export class Heap implements Allocator {
   }
 
   free(ptr: Ptr): void {
+    if (!this.plain) {
+      this.freeAnyway(ptr);
+      return;
+    }
+    // unshared memory, no listener: the short path
+    if (ptr === 0) return;
+    if (this.memory.i32[this.control + C_OWNER] !== this.token) this.own("free");
+    if (
+      typeof ptr !== "number" ||
+      (ptr | 0) !== ptr ||
+      (ptr & this.alignMask) !== 0 ||
+      ptr <= this.regionBase ||
+      ptr >= this.mirrorBrk
+    )
+      throw this.badPointer("free", ptr);
+    this.freeLocal(ptr);
+  }
+
+  /** free over shared memory, or with a listener. */
+  private freeAnyway(ptr: Ptr): void {
     if (ptr === 0) return;
     const memory = this.memory;
-    const brk = memory.i32[this.control + C_BRK];
+    let brk: number;
+    if (this.threadSafe) {
+      brk = memory.i32[this.control + C_BRK];
+    } else {
+      if (memory.i32[this.control + C_OWNER] !== this.token) this.own("free");
+      brk = this.mirrorBrk;
+    }
     if (
       typeof ptr !== "number" ||
       (ptr | 0) !== ptr ||
@@ -417,10 +510,13 @@ export class Heap implements Allocator {
       ptr >= brk
     )
       throw this.badPointer("free", ptr);
-    // views cover every block: follow a memory another heap object grew (see tryMalloc)
-    if (brk > memory.viewBytes) memory.sync("free");
-    if (this.threadSafe) this.freeShared(ptr);
-    else this.freeLocal(ptr);
+    if (this.threadSafe) {
+      // views cover every block: follow a memory another worker grew (see tryMalloc)
+      if (brk > memory.viewBytes) memory.sync("free");
+      this.freeShared(ptr);
+    } else {
+      this.freeLocal(ptr);
+    }
   }
 
   usableSize(ptr: Ptr): number {
@@ -472,11 +568,8 @@ export class Heap implements Allocator {
     const unit = ptr >>> this.alignShift;
     if (shared) Atomics.or(i32, this.mapWord + (unit >>> 5), 1 << (unit & 31));
     else i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
-    const f64 = this.memory.f64;
-    f64[this.slotFigures + SF_LIVE_BYTES] += this.entryUsable(cls, entry);
-    f64[this.slotFigures + SF_MALLOCS]++;
+    this.countMalloc(this.entryUsable(cls, entry));
     if (shared) release(i32, this.slotWord + S_LOCK);
-    this.notePeaks();
     if (this.listener !== null) this.listener("malloc", ptr, size, 0);
     return ptr;
   }
@@ -660,27 +753,24 @@ export class Heap implements Allocator {
     const mapIndex = this.mapWord + (unit >>> 5);
     const bit = 1 << (unit & 31);
     const word = i32[mapIndex];
-    if ((word & bit) === 0) {
-      // views over a buffer that wasm code replaced read nothing: follow it, then look again
-      if (!memory.sync("free")) throw this.badPointer("free", ptr);
-      this.freeLocal(ptr);
-      return;
-    }
+    // (free took ownership first: the views are those of the buffer now)
+    if ((word & bit) === 0) throw this.badPointer("free", ptr);
     const engine = this.engine;
     const usable = engine.usableSize(ptr);
     i32[mapIndex] = word & ~bit;
-    const cls = this.cacheClassOf(usable);
-    if (cls >= 0) {
-      if (i32[this.countWord + cls] === this.cacheDepth)
-        this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
-      this.pushCached(cls, ptr, usable);
-    } else {
-      engine.free(ptr);
-    }
-    const f64 = this.memory.f64;
-    f64[this.slotFigures + SF_FREES]++;
-    f64[this.slotFigures + SF_LIVE_BYTES] -= usable;
+    if (this.cacheMaxRequest < 0 || !this.freeToCache(ptr, usable)) engine.free(ptr);
+    this.countFree(usable);
     if (this.listener !== null) this.listener("free", ptr, usable, 0);
+  }
+
+  /** Unshared memory: pushes a block on this worker's cache if its class is cacheable; false if not. */
+  private freeToCache(ptr: Ptr, usable: number): boolean {
+    const cls = this.cacheClassOf(usable);
+    if (cls < 0) return false;
+    if (this.memory.i32[this.countWord + cls] === this.cacheDepth)
+      this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
+    this.pushCached(cls, ptr, usable);
+    return true;
   }
 
   private freeShared(ptr: Ptr): void {
@@ -1004,6 +1094,7 @@ export class Heap implements Allocator {
   /** Installs a listener called after every operation of this heap object (or removes it with `null`). */
   onEvent(listener: HeapListener | null): void {
     this.listener = listener;
+    this.plain = !this.threadSafe && listener === null;
   }
 
   /** A copy of the heap's whole state: its memory up to the break, less the pointer map's words past the break. */
@@ -1070,6 +1161,7 @@ export class Heap implements Allocator {
       i32[this.control + C_LOCK_HOLDER] = holder;
       i32[this.slotWord + S_LOCK] = slotLock;
       i32[this.slotWord + S_STATE] = SLOT_ATTACHED;
+      i32[this.control + C_OWNER] = 0; // the mirror is read again from what was restored
       this.othersEpoch = -1;
     });
   }
@@ -1087,6 +1179,9 @@ export class Heap implements Allocator {
     if (!this.attached) return;
     this.flushCache();
     this.withHeapLock("detach", () => this.releaseSlot());
+    // a later call on this object meets another owner, and own() says it is detached
+    if (!this.threadSafe && this.memory.i32[this.control + C_OWNER] === this.token)
+      this.memory.i32[this.control + C_OWNER] = 0;
     this.attached = false;
     this.cacheMaxRequest = -1;
   }
@@ -1110,19 +1205,53 @@ export class Heap implements Allocator {
    */
   private enterHeapLock(operation: string): void {
     this.requireAttached(operation);
-    if (this.threadSafe) {
-      const i32 = this.memory.i32;
-      if (Atomics.compareExchange(i32, this.control + C_LOCK, 0, 1) !== 0) {
-        acquire(i32, this.control + C_LOCK, this.lockTimeout, operation, this.owner);
-      }
-      Atomics.store(i32, this.control + C_LOCK_HOLDER, this.slot + 1);
+    if (!this.threadSafe) {
+      // the owner check follows a memory that was replaced or detached (see own)
+      if (this.memory.i32[this.control + C_OWNER] !== this.token) this.own(operation);
+      return;
     }
+    const i32 = this.memory.i32;
+    if (Atomics.compareExchange(i32, this.control + C_LOCK, 0, 1) !== 0) {
+      acquire(i32, this.control + C_LOCK, this.lockTimeout, operation, this.owner);
+    }
+    Atomics.store(i32, this.control + C_LOCK_HOLDER, this.slot + 1);
     try {
-      this.memory.follow(operation, this.brk);
+      this.memory.follow(operation, this.currentBrk());
     } catch (error) {
       this.leaveHeapLock();
       throw error;
     }
+  }
+
+  /**
+   * Unshared memory: makes this object the heap's owner, the one whose mirror holds the break and
+   * figures. Another heap object over the same buffer may have been its owner since this one's last
+   * call, or the buffer may be a copy (a snapshot restored, a transfer) or gone: the OWNER word tells,
+   * since a view of a replaced or detached buffer reads `undefined` there. The mirror is read again
+   * from the buffer, which every write goes to.
+   */
+  private own(operation: string): void {
+    this.requireAttached(operation);
+    const memory = this.memory;
+    if (memory.i32[this.control + C_OWNER] === undefined) {
+      memory.sync(operation); // a replaced wasm buffer is followed; a detached one throws
+      if (memory.i32[this.control + C_OWNER] === undefined) {
+        throw new DetachedMemoryError(operation, "the memory is now smaller than the heap's control block");
+      }
+    }
+    const i32 = memory.i32;
+    const f64 = memory.f64;
+    const mirror = this.mirror;
+    const brk = i32[this.control + C_BRK];
+    memory.follow(operation, brk);
+    this.mirrorBrk = brk;
+    mirror[SF_MALLOCS] = f64[this.slotFigures + SF_MALLOCS];
+    mirror[SF_FREES] = f64[this.slotFigures + SF_FREES];
+    mirror[SF_REALLOCS] = f64[this.slotFigures + SF_REALLOCS];
+    mirror[SF_LIVE_BYTES] = f64[this.slotFigures + SF_LIVE_BYTES];
+    mirror[M_PEAK_LIVE_BLOCKS] = f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS];
+    mirror[M_PEAK_LIVE_BYTES] = f64[this.controlFigures + CF_PEAK_LIVE_BYTES];
+    i32[this.control + C_OWNER] = this.token;
   }
 
   private leaveHeapLock(): void {
@@ -1251,21 +1380,64 @@ export class Heap implements Allocator {
   }
 
   private slotFigure(index: number, delta: number): void {
-    this.memory.f64[this.slotFigures + index] += delta;
+    if (this.threadSafe) {
+      this.memory.f64[this.slotFigures + index] += delta;
+    } else {
+      const value = this.mirror[index] + delta;
+      this.mirror[index] = value;
+      this.memory.f64[this.slotFigures + index] = value;
+    }
   }
 
   private countFree(usable: number): void {
     const f64 = this.memory.f64;
-    f64[this.slotFigures + SF_FREES]++;
-    f64[this.slotFigures + SF_LIVE_BYTES] -= usable;
+    if (this.threadSafe) {
+      f64[this.slotFigures + SF_FREES]++;
+      f64[this.slotFigures + SF_LIVE_BYTES] -= usable;
+      return;
+    }
+    // unshared: figures come from the mirror and go to both
+    const mirror = this.mirror;
+    const frees = mirror[SF_FREES] + 1;
+    const liveBytes = mirror[SF_LIVE_BYTES] - usable;
+    mirror[SF_FREES] = frees;
+    mirror[SF_LIVE_BYTES] = liveBytes;
+    f64[this.slotFigures + SF_FREES] = frees;
+    f64[this.slotFigures + SF_LIVE_BYTES] = liveBytes;
+  }
+
+  /** Counts a block of `usable` bytes made live (by the strategy or from the cache), and new peaks. */
+  private countMalloc(usable: number): void {
+    if (this.threadSafe) {
+      const f64 = this.memory.f64;
+      f64[this.slotFigures + SF_MALLOCS]++;
+      f64[this.slotFigures + SF_LIVE_BYTES] += usable;
+      this.notePeaks();
+      return;
+    }
+    // unshared: figures come from the mirror and go to both; a peak is written only when passed
+    const f64 = this.memory.f64;
+    const mirror = this.mirror;
+    const mallocs = mirror[SF_MALLOCS] + 1;
+    const liveBytes = mirror[SF_LIVE_BYTES] + usable;
+    mirror[SF_MALLOCS] = mallocs;
+    mirror[SF_LIVE_BYTES] = liveBytes;
+    f64[this.slotFigures + SF_MALLOCS] = mallocs;
+    f64[this.slotFigures + SF_LIVE_BYTES] = liveBytes;
+    const liveBlocks = mallocs - mirror[SF_FREES];
+    if (liveBlocks > mirror[M_PEAK_LIVE_BLOCKS]) {
+      mirror[M_PEAK_LIVE_BLOCKS] = liveBlocks;
+      f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS] = liveBlocks;
+    }
+    if (liveBytes > mirror[M_PEAK_LIVE_BYTES]) {
+      mirror[M_PEAK_LIVE_BYTES] = liveBytes;
+      f64[this.controlFigures + CF_PEAK_LIVE_BYTES] = liveBytes;
+    }
   }
 
   private markLive(ptr: Ptr, usable: number): void {
     this.setLiveBit(ptr);
-    const f64 = this.memory.f64;
-    f64[this.slotFigures + SF_MALLOCS]++;
-    f64[this.slotFigures + SF_LIVE_BYTES] += usable;
-    this.notePeaks();
+    this.countMalloc(usable);
   }
 
   private setLiveBit(ptr: Ptr): void {
@@ -1300,8 +1472,11 @@ export class Heap implements Allocator {
     let liveBytes: number;
     const own = this.slotFigures;
     if (!this.threadSafe) {
-      liveBlocks = f64[own + SF_MALLOCS] - f64[own + SF_FREES];
-      liveBytes = f64[own + SF_LIVE_BYTES];
+      const mirror = this.mirror;
+      liveBlocks = mirror[SF_MALLOCS] - mirror[SF_FREES];
+      liveBytes = mirror[SF_LIVE_BYTES];
+      if (liveBlocks > mirror[M_PEAK_LIVE_BLOCKS]) mirror[M_PEAK_LIVE_BLOCKS] = liveBlocks;
+      if (liveBytes > mirror[M_PEAK_LIVE_BYTES]) mirror[M_PEAK_LIVE_BYTES] = liveBytes;
     } else if (i32[this.control + C_ATTACHED] === 1) {
       const epoch = i32[this.control + C_ATTACH_EPOCH];
       if (epoch !== this.othersEpoch) {

@@ -14,7 +14,8 @@
  *    0 MAGIC "hpk1": a heap lives here   1 LAYOUT_VERSION   2 ALIGN 8 or 16   3 FLAGS THREAD_SAFE | FRONT_CACHE
  *    4 LIMIT the region may never pass it   5 REGION_BASE first byte of the strategy's region
  *    6 BRK the region's end (exclusive)   7 MAP_OFFSET   8 MAP_BYTES   9 SLOTS_OFFSET   10 SLOT_COUNT
- *    11 SLOT_BYTES   14 ATTACHED workers attached now   15 ATTACH_EPOCH +1 at every attach and detach
+ *    11 SLOT_BYTES   12 OWNER unshared memory: the token of the heap object whose mirror is current
+    14 ATTACHED workers attached now   15 ATTACH_EPOCH +1 at every attach and detach
  *   line 1, written under contention:
  *    16 DESCRIPTOR_BYTES   17 CACHE_CLASSES   18 CACHE_DEPTH   19 FAILED allocations that found no room
  *    24 LOCK 0 free, 1 held, 2 held + waiters   25 LOCK_HOLDER slot + 1 of the holder, 0 if none
@@ -69,6 +70,12 @@ export const C_MAP_BYTES = 8;
 export const C_SLOTS_OFFSET = 9;
 export const C_SLOT_COUNT = 10;
 export const C_SLOT_BYTES = 11;
+/**
+ * Over unshared memory, the token of the heap object that last ran a call here. Each object keeps
+ * the words every call reads (break, figures, peaks) in a plain array while it is the owner, and
+ * reads them again from the buffer when this word says another object (or a copy) came between.
+ */
+export const C_OWNER = 12;
 /** The heap lock and its holder sit in the control block's second cache line, away from the words every call reads. */
 export const C_LOCK = 24;
 export const C_LOCK_HOLDER = 25;

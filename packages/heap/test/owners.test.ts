@@ -1,0 +1,159 @@
+/**
+ * Several heap objects over one unshared buffer. Each keeps the words every call reads (break,
+ * figures, peaks) in a mirror while it owns the heap, and reads them again when another object (or
+ * a restore, or a transfer) came between: these tests interleave objects and check that every one of
+ * them sees exactly the heap the buffer holds.
+ */
+import { DetachedMemoryError, type HeapStats } from "@heapkit/contract";
+import { bestFit } from "@heapkit/strategy-best-fit";
+import { firstFit } from "@heapkit/strategy-first-fit";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { attachHeap, createHeap, type Heap } from "../src/index.js";
+
+const OBJECTS = 3;
+
+/** The figures two objects over one heap must agree on. */
+function figures(stats: HeapStats) {
+  const {
+    heapSize,
+    liveBlocks,
+    liveBytes,
+    peakLiveBlocks,
+    peakLiveBytes,
+    peakHeapSize,
+    mallocs,
+    frees,
+    reallocs,
+  } = stats;
+  return {
+    heapSize,
+    liveBlocks,
+    liveBytes,
+    peakLiveBlocks,
+    peakLiveBytes,
+    peakHeapSize,
+    mallocs,
+    frees,
+    reallocs,
+  };
+}
+
+type Op =
+  | { kind: "malloc"; by: number; size: number }
+  | { kind: "free"; by: number; pick: number }
+  | { kind: "realloc"; by: number; pick: number; size: number };
+
+const by = fc.integer({ min: 0, max: OBJECTS - 1 });
+const size = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 300, max: 20_000 }));
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant("malloc" as const), by, size }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("free" as const), by, pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("realloc" as const), by, pick: fc.nat(), size }) },
+);
+
+describe.each([
+  ["first-fit", firstFit],
+  ["best-fit", bestFit],
+])("%s: heap objects over one unshared buffer", (_name, strategy) => {
+  it("interleaved calls from several objects: one heap, the same figures from each, every payload intact", () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), fc.boolean(), (ops, cache) => {
+        const first = createHeap({ strategy: strategy(), size: 4096, maxSize: 4 << 20, cache });
+        const heaps: Heap[] = [first];
+        for (let i = 1; i < OBJECTS; i++)
+          heaps.push(attachHeap(first.memory.buffer, { strategy: strategy() }));
+        const live: { ptr: number; size: number; fill: number }[] = [];
+        let fill = 1;
+        for (const step of ops) {
+          const heap = heaps[step.by];
+          if (step.kind === "malloc") {
+            const ptr = heap.tryMalloc(step.size);
+            if (ptr === 0) continue;
+            heap.u8(ptr, step.size).fill(fill);
+            live.push({ ptr, size: step.size, fill: fill++ & 255 });
+          } else if (live.length > 0) {
+            const index = step.pick % live.length;
+            const block = live[index];
+            if (step.kind === "free") {
+              heap.free(block.ptr);
+              live.splice(index, 1);
+            } else {
+              const moved = heap.realloc(block.ptr, step.size);
+              if (step.size === 0) {
+                live.splice(index, 1);
+                continue;
+              }
+              const kept = Math.min(block.size, step.size);
+              expect(heap.u8(moved, kept).every((byte) => byte === block.fill)).toBe(true);
+              heap.u8(moved, step.size).fill(block.fill);
+              live[index] = { ptr: moved, size: step.size, fill: block.fill };
+            }
+          }
+          // every object sees the same heap: the one the last call left in the buffer
+          const seen = figures(heaps[(step.by + 1) % OBJECTS].stats());
+          expect(figures(heaps[step.by].stats())).toEqual(seen);
+          expect(seen.liveBlocks).toBe(live.length);
+        }
+        for (const heap of heaps) {
+          heap.check();
+          for (const block of live) expect(heap.isLive(block.ptr)).toBe(true);
+        }
+        for (const block of live) {
+          expect(heaps[0].u8(block.ptr, block.size).every((byte) => byte === block.fill)).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("an object attached to a copy of the buffer gets the heap as it was, figures and all", () => {
+    const heap = createHeap({ strategy: strategy(), size: 4096, maxSize: 1 << 20 });
+    const ptrs = [10, 200, 3000, 40].map((n) => heap.malloc(n));
+    heap.free(ptrs[1]);
+    heap.realloc(ptrs[2], 5000);
+    const source = heap.memory.buffer;
+    const copy = new ArrayBuffer(source.byteLength, { maxByteLength: 1 << 20 });
+    new Uint8Array(copy).set(new Uint8Array(source));
+    const other = attachHeap(copy, { strategy: strategy() });
+    expect(figures(other.stats())).toEqual(figures(heap.stats()));
+    expect(other.isLive(ptrs[0])).toBe(true);
+    expect(other.isLive(ptrs[1])).toBe(false);
+  });
+
+  it("restore reads the figures again: the restoring object's own mirror is not taken for the heap", () => {
+    const heap = createHeap({ strategy: strategy(), size: 4096, maxSize: 1 << 20 });
+    heap.malloc(100);
+    const before = figures(heap.stats());
+    const snapshot = heap.snapshot();
+    for (let i = 0; i < 20; i++) heap.malloc(1000);
+    heap.restore(snapshot);
+    expect(figures(heap.stats())).toEqual(before);
+    expect(heap.brk).toBe(snapshot.brk);
+  });
+
+  it("a detached object throws DetachedMemoryError on its next call; another object goes on", () => {
+    const heap = createHeap({ strategy: strategy(), size: 4096, maxSize: 1 << 20 });
+    const other = attachHeap(heap.memory.buffer, { strategy: strategy() });
+    const ptr = heap.malloc(64);
+    heap.detach();
+    expect(() => heap.malloc(8)).toThrow(DetachedMemoryError);
+    expect(() => heap.free(ptr)).toThrow(DetachedMemoryError);
+    expect(other.isLive(ptr)).toBe(true);
+    other.free(ptr);
+    expect(other.stats().liveBlocks).toBe(0);
+  });
+
+  it("a transferred buffer: the old object throws DetachedMemoryError, one attached where it went sees the heap", () => {
+    const heap = createHeap({ strategy: strategy(), size: 4096, maxSize: 1 << 20 });
+    const ptr = heap.malloc(64);
+    heap.u32(ptr, 1)[0] = 0xfeed;
+    const moved = structuredClone(heap.memory.buffer, { transfer: [heap.memory.buffer] });
+    expect(() => heap.malloc(8)).toThrow(DetachedMemoryError);
+    expect(() => heap.free(ptr)).toThrow(DetachedMemoryError);
+    const there = attachHeap(moved, { strategy: strategy() });
+    expect(there.u32(ptr, 1)[0]).toBe(0xfeed);
+    expect(there.stats().liveBlocks).toBe(1);
+    there.free(ptr);
+  });
+});
