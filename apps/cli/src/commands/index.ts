@@ -1,23 +1,21 @@
 /**
  * Every command of the CLI. A command is a module with a `register…(program, io)` function; it joins
- * the CLI by one line here.
+ * the CLI by one line here and one in `lazy.ts` (the executable loads only the command it runs).
  *
  * @module
  */
-import type { Command } from "commander";
-import type { CliIo } from "../io.js";
 import { registerCompare } from "./compare.js";
 import { registerDemo } from "./demo.js";
 import { registerFloor } from "./floor.js";
 import { registerGc } from "./gc.js";
 import { registerMap } from "./map.js";
 import { registerRecord } from "./record.js";
+import type { CommandRegistrar } from "./registrar.js";
 import { registerReplay } from "./replay.js";
 import { registerStats } from "./stats.js";
 import { registerStrategies } from "./strategies.js";
 
-/** Adds a command to the program. */
-export type CommandRegistrar = (program: Command, io: CliIo) => void;
+export type { CommandRegistrar } from "./registrar.js";
 
 /** The commands, in the order `heapkit --help` lists them. */
 export const commands: readonly CommandRegistrar[] = [

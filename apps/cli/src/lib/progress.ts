@@ -4,8 +4,14 @@
  *
  * @module
  */
-import { MultiBar, type SingleBar } from "cli-progress";
+import { createRequire } from "node:module";
+import type { MultiBar, SingleBar } from "cli-progress";
 import type { CliIo } from "../io.js";
+
+/** cli-progress (CommonJS), loaded when a bar first shows: most runs never show one. */
+function multiBarClass(): typeof MultiBar {
+  return (createRequire(import.meta.url)("cli-progress") as typeof import("cli-progress")).MultiBar;
+}
 
 /** How long work runs before its bars appear: shorter work would only flicker. */
 const SHOW_AFTER_MS = 1000;
@@ -26,7 +32,8 @@ export class Progress {
     if (!this.enabled || !Number.isFinite(fraction)) return;
     if (this.multi === undefined) {
       if (performance.now() - this.started < SHOW_AFTER_MS) return;
-      this.multi = new MultiBar({
+      const MultiBarClass = multiBarClass();
+      this.multi = new MultiBarClass({
         stream: process.stderr,
         format: " {bar} {percentage}% | {label}",
         hideCursor: true,
