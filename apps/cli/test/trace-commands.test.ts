@@ -245,6 +245,59 @@ describe("heapkit stats", () => {
   });
 });
 
+describe("--cache and --no-cache", () => {
+  it.skipIf(!strategyNames.includes("pymalloc"))(
+    "set the heap's front cache: freed blocks wait in it with --cache, never with --no-cache or by default",
+    async () => {
+      const cached = async (...flags: string[]) => {
+        const { code, out } = await run(
+          "stats",
+          tiny,
+          "--strategy",
+          "pymalloc",
+          "--at",
+          "end",
+          "--json",
+          ...flags,
+        );
+        expect(code).toBe(0);
+        const report = JSON.parse(out);
+        return { blocks: report.stats.cachedBlocks as number, cache: report.cache as string };
+      };
+      // tiny.rep frees blocks of 100, 70 and 30 bytes: with the cache on, each waits in its class
+      expect(await cached("--cache")).toEqual({ blocks: 3, cache: "on" });
+      expect(await cached("--no-cache")).toEqual({ blocks: 0, cache: "off" });
+      expect(await cached()).toEqual({ blocks: 0, cache: "default" });
+    },
+  );
+
+  it("are recorded in replay's and compare's JSON, and change what the heap does", async () => {
+    const replayed = async (...flags: string[]) => {
+      const { code, out } = await run("replay", GCC_AS, "--strategy", "tlsf", "--json", ...flags);
+      expect(code).toBe(0);
+      return JSON.parse(out);
+    };
+    const on = await replayed("--cache");
+    const off = await replayed("--no-cache");
+    const plain = await replayed();
+    expect([on.cache, off.cache, plain.cache]).toEqual(["on", "off", "default"]);
+    // the heap's default for one thread is no cache: the same figures as --no-cache
+    expect(plain.heapHighWaterBytes).toBe(off.heapHighWaterBytes);
+    expect(on.heapHighWaterBytes).not.toBe(off.heapHighWaterBytes);
+    const compared = await run("compare", tiny, "--strategies", "first-fit", "--json", "--cache");
+    expect(compared.code).toBe(0);
+    expect(JSON.parse(compared.out).cache).toBe("on");
+  }, 30_000);
+
+  it("are in the --help of every command that makes heaps", async () => {
+    for (const command of ["replay", "compare", "stats", "map"]) {
+      const { out } = await run(command, "--help");
+      expect(out).toContain("--cache");
+      expect(out).toContain("--no-cache");
+    }
+  });
+});
+
 describe("heapkit record", () => {
   const ready =
     process.platform === "linux" && findCompiler() !== undefined && findMallocDebug() !== undefined;

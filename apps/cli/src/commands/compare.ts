@@ -16,7 +16,7 @@ import { type CliIo, colorsFor } from "../io.js";
 import { count, formatBytes, percent } from "../lib/format.js";
 import { renderReport } from "../lib/html-report.js";
 import { type JobResult, type ReplayJob, withoutSeries } from "../lib/jobs.js";
-import { parseCount, parseMaxHeap } from "../lib/options.js";
+import { addCacheOptions, cacheChoice, parseCount, parseMaxHeap } from "../lib/options.js";
 import { runPool } from "../lib/pool.js";
 import { Progress } from "../lib/progress.js";
 import { parseStrategyList } from "../lib/strategy.js";
@@ -29,6 +29,7 @@ interface CompareOptions {
   maxHeap?: string;
   jobs?: string;
   referenceOps: string;
+  cache?: boolean;
 }
 
 /** Map cells of each strategy's picture in the HTML report. */
@@ -38,7 +39,7 @@ export const REPORT_MAP_ROWS = 48;
 
 /** Registers `heapkit compare`. */
 export function registerCompare(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command("compare")
     .description("replay every trace with every strategy (in worker threads) and compare the figures")
     .argument("<traces...>", "trace files (.rep, mtrace or .jsonl, optionally .gz)")
@@ -52,8 +53,10 @@ export function registerCompare(program: Command, io: CliIo): void {
       "--reference-ops <n>",
       "ops per second that earns the malloc-lab score's full throughput share",
       "1000000",
-    )
-    .action((traces: string[], options: CompareOptions) => runCompare(traces, options, io));
+    );
+  addCacheOptions(command).action((traces: string[], options: CompareOptions) =>
+    runCompare(traces, options, io),
+  );
 }
 
 /** A strategy's malloc-lab score over the traces. */
@@ -72,7 +75,14 @@ async function runCompare(traces: string[], options: CompareOptions, io: CliIo):
   const threads = options.jobs === undefined ? undefined : parseCount("--jobs", options.jobs, 1, 64);
   const mapCells = options.html ? REPORT_MAP_COLUMNS * REPORT_MAP_ROWS : 0;
   const jobs: ReplayJob[] = traces.flatMap((trace) =>
-    strategies.map((strategy) => ({ trace, strategy, maxHeap, lenient: options.lenient === true, mapCells })),
+    strategies.map((strategy) => ({
+      trace,
+      strategy,
+      maxHeap,
+      lenient: options.lenient === true,
+      mapCells,
+      cache: options.cache,
+    })),
   );
   const progress = new Progress(io, options.json === true);
   const started = performance.now();
@@ -121,6 +131,7 @@ async function runCompare(traces: string[], options: CompareOptions, io: CliIo):
         referenceOpsPerSecond: reference,
         seconds,
         threads: run.threads,
+        cache: cacheChoice(options.cache),
         ...(options.html ? { html: options.html } : {}),
       })}\n`,
     );

@@ -11,7 +11,7 @@ import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { count, formatBytes, percent } from "../lib/format.js";
 import { type ReplayedHeap, replayTo, replayToPeak } from "../lib/jobs.js";
-import { parseAt, parseCount, parseMaxHeap } from "../lib/options.js";
+import { addCacheOptions, cacheChoice, parseAt, parseCount, parseMaxHeap } from "../lib/options.js";
 import { pictureOf } from "../lib/picture.js";
 import { Progress } from "../lib/progress.js";
 import { parseStrategyName } from "../lib/strategy.js";
@@ -26,11 +26,12 @@ interface MapOptions {
   lenient?: boolean;
   maxHeap?: string;
   json?: boolean;
+  cache?: boolean;
 }
 
 /** Registers `heapkit map`. */
 export function registerMap(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command("map")
     .description("draw the heap at an op of a trace (or at its peak) as an SVG picture")
     .argument("<trace>", "the trace file")
@@ -41,8 +42,8 @@ export function registerMap(program: Command, io: CliIo): void {
     .option("--rows <n>", "rows of cells", "128")
     .option("--lenient", "skip and count malformed lines")
     .option("--max-heap <bytes>", "the heap's limit, like 256m or 1g", "1g")
-    .option("--json", "print the figures as one JSON object")
-    .action((trace: string, options: MapOptions) => runMap(trace, options, io));
+    .option("--json", "print the figures as one JSON object");
+  addCacheOptions(command).action((trace: string, options: MapOptions) => runMap(trace, options, io));
 }
 
 async function runMap(trace: string, options: MapOptions, io: CliIo): Promise<void> {
@@ -55,6 +56,7 @@ async function runMap(trace: string, options: MapOptions, io: CliIo): Promise<vo
     strategy,
     maxHeap: parseMaxHeap(options.maxHeap),
     lenient: options.lenient === true,
+    cache: options.cache,
   };
   const progress = new Progress(io, options.json === true);
   let replayed: ReplayedHeap;
@@ -85,7 +87,7 @@ async function runMap(trace: string, options: MapOptions, io: CliIo): Promise<vo
   if (options.json) {
     const { cells: _cells, ...figuresOnly } = picture;
     io.out(
-      `${JSON.stringify({ strategy, trace, svg: options.svg, ...figuresOnly, peakLiveOp: result.peakLiveOp, peakLiveBytes: result.peakLiveBytes })}\n`,
+      `${JSON.stringify({ strategy, trace, svg: options.svg, ...figuresOnly, peakLiveOp: result.peakLiveOp, peakLiveBytes: result.peakLiveBytes, cache: cacheChoice(options.cache) })}\n`,
     );
     return;
   }

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { type CliIo, colorsFor } from "../io.js";
 import { count, formatBytes, percent } from "../lib/format.js";
 import { replayTo, withoutSeries } from "../lib/jobs.js";
-import { parseMaxHeap } from "../lib/options.js";
+import { addCacheOptions, cacheChoice, parseMaxHeap } from "../lib/options.js";
 import { Progress } from "../lib/progress.js";
 import { parseStrategyName } from "../lib/strategy.js";
 
@@ -18,11 +18,12 @@ interface ReplayCommandOptions {
   json?: boolean;
   lenient?: boolean;
   maxHeap?: string;
+  cache?: boolean;
 }
 
 /** Registers `heapkit replay`. */
 export function registerReplay(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command("replay")
     .description(
       "replay a trace (.rep, mtrace or .jsonl, optionally .gz) against one strategy and measure it",
@@ -31,8 +32,10 @@ export function registerReplay(program: Command, io: CliIo): void {
     .option("-s, --strategy <name>", `placement strategy: ${strategyNames.join(", ")}`, "first-fit")
     .option("--json", "print one JSON object with the figures")
     .option("--lenient", "skip and count malformed lines instead of stopping at the first")
-    .option("--max-heap <bytes>", "the heap's limit, like 256m or 1g", "1g")
-    .action((trace: string, options: ReplayCommandOptions) => runReplay(trace, options, io));
+    .option("--max-heap <bytes>", "the heap's limit, like 256m or 1g", "1g");
+  addCacheOptions(command).action((trace: string, options: ReplayCommandOptions) =>
+    runReplay(trace, options, io),
+  );
 }
 
 async function runReplay(trace: string, options: ReplayCommandOptions, io: CliIo): Promise<void> {
@@ -42,7 +45,7 @@ async function runReplay(trace: string, options: ReplayCommandOptions, io: CliIo
   let result: Awaited<ReturnType<typeof replayTo>>["result"];
   try {
     ({ result } = await replayTo(
-      { trace, strategy, maxHeap, lenient: options.lenient === true },
+      { trace, strategy, maxHeap, lenient: options.lenient === true, cache: options.cache },
       "end",
       (fraction) => progress.update(`${strategy} on ${trace}`, fraction),
     ));
@@ -50,7 +53,7 @@ async function runReplay(trace: string, options: ReplayCommandOptions, io: CliIo
     progress.stop();
   }
   if (options.json) {
-    io.out(`${JSON.stringify(withoutSeries(result))}\n`);
+    io.out(`${JSON.stringify({ ...withoutSeries(result), cache: cacheChoice(options.cache) })}\n`);
     return;
   }
   const c = colorsFor(io);

@@ -8,7 +8,7 @@ import { strategyNames } from "@heapkit/strategies";
 import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { makeHeap, type ReplayedHeap, replayTo, replayToPeak } from "../lib/jobs.js";
-import { parseAt, parseMaxHeap } from "../lib/options.js";
+import { addCacheOptions, cacheChoice, parseAt, parseMaxHeap } from "../lib/options.js";
 import { Progress } from "../lib/progress.js";
 import { parseStrategyName } from "../lib/strategy.js";
 
@@ -18,6 +18,7 @@ interface StatsOptions {
   lenient?: boolean;
   maxHeap?: string;
   json?: boolean;
+  cache?: boolean;
 }
 
 /** The strategies whose engines write a report of their own. */
@@ -28,7 +29,7 @@ export function strategiesWithReport(): string[] {
 /** Registers `heapkit stats`. */
 export function registerStats(program: Command, io: CliIo): void {
   const withReport = strategyNames.includes("pymalloc") ? "pymalloc" : (strategyNames[0] ?? "first-fit");
-  program
+  const command = program
     .command("stats")
     .description(
       "replay a trace and print the strategy's own report (pymalloc's reads like sys._debugmallocstats())",
@@ -38,8 +39,8 @@ export function registerStats(program: Command, io: CliIo): void {
     .option("--at <op>", 'the number of ops to replay first, "peak" (most live bytes) or "end"', "peak")
     .option("--lenient", "skip and count malformed lines")
     .option("--max-heap <bytes>", "the heap's limit, like 256m or 1g", "1g")
-    .option("--json", "print one JSON object: the op, the heap's stats and the report's text")
-    .action((trace: string, options: StatsOptions) => runStats(trace, options, io));
+    .option("--json", "print one JSON object: the op, the heap's stats and the report's text");
+  addCacheOptions(command).action((trace: string, options: StatsOptions) => runStats(trace, options, io));
 }
 
 async function runStats(trace: string, options: StatsOptions, io: CliIo): Promise<void> {
@@ -57,6 +58,7 @@ async function runStats(trace: string, options: StatsOptions, io: CliIo): Promis
     strategy,
     maxHeap: parseMaxHeap(options.maxHeap),
     lenient: options.lenient === true,
+    cache: options.cache,
   };
   const progress = new Progress(io, options.json === true);
   let replayed: ReplayedHeap;
@@ -71,7 +73,7 @@ async function runStats(trace: string, options: StatsOptions, io: CliIo): Promis
   const report = (heap.report() ?? "").trimEnd();
   if (options.json) {
     io.out(
-      `${JSON.stringify({ strategy, trace, op, peakLiveOp: result.peakLiveOp, stats: heap.stats(), report })}\n`,
+      `${JSON.stringify({ strategy, trace, op, peakLiveOp: result.peakLiveOp, stats: heap.stats(), report, cache: cacheChoice(options.cache) })}\n`,
     );
     return;
   }

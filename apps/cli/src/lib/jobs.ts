@@ -13,12 +13,16 @@ import { strategyNamed } from "./strategy.js";
 /** The heap every replay starts from: 1 MiB, growing up to its limit. */
 const INITIAL_HEAP_BYTES = 1 << 20;
 
-/** A fresh heap of the named strategy (at most `maxHeap` bytes). */
-export function makeHeap(strategy: string, maxHeap: number): Heap {
+/**
+ * A fresh heap of the named strategy (at most `maxHeap` bytes), with its front cache on or off as
+ * `cache` says (`--cache`, `--no-cache`), or as the heap decides by default when `cache` is undefined.
+ */
+export function makeHeap(strategy: string, maxHeap: number, cache?: boolean): Heap {
   return createHeap({
     strategy: strategyNamed(strategy),
     size: Math.min(INITIAL_HEAP_BYTES, maxHeap),
     maxSize: maxHeap,
+    ...(cache === undefined ? {} : { cache }),
   });
 }
 
@@ -32,6 +36,8 @@ export interface ReplayTarget {
   maxHeap: number;
   /** Skip malformed lines. */
   lenient: boolean;
+  /** The heap's front cache: on, off, or (undefined) the heap's default. */
+  cache?: boolean;
 }
 
 /** One job of `compare`: a strategy on a trace, optionally with a picture of the heap at the peak. */
@@ -92,7 +98,7 @@ export async function replayTo(
   op: number | "end",
   onProgress?: (fraction: number) => void,
 ): Promise<ReplayedHeap> {
-  const heap = makeHeap(target.strategy, target.maxHeap);
+  const heap = makeHeap(target.strategy, target.maxHeap, target.cache);
   const result = await replayInto(target, heap, {
     ...(op === "end" ? {} : { stopAfter: op }),
     ...(onProgress ? { onProgress } : {}),

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Command } from "commander";
 import { UsageError } from "../io.js";
 import { formatBytes } from "./format.js";
 
@@ -55,4 +56,23 @@ export function parseAt(value: string): StopPoint {
     );
   }
   return ops;
+}
+
+/** What `--cache` / `--no-cache` asked of the heap's front cache, as JSON output records it. */
+export type CacheChoice = "on" | "off" | "default";
+
+/**
+ * Adds `--cache` and `--no-cache` to a command that makes heaps: they set `createHeap`'s `cache` option
+ * (true, false); with neither, the heap's own default holds (off for a heap of one thread). Commander
+ * leaves the value undefined when neither is given, since both are declared.
+ */
+export function addCacheOptions(command: Command): Command {
+  return command
+    .option("--cache", "keep small freed blocks in the heap's front cache (default: the heap's own choice)")
+    .option("--no-cache", "no front cache: every call goes to the strategy");
+}
+
+/** The JSON name of a `--cache` / `--no-cache` value. */
+export function cacheChoice(cache: boolean | undefined): CacheChoice {
+  return cache === undefined ? "default" : cache ? "on" : "off";
 }
