@@ -40,44 +40,97 @@ function cpythonSurvivors(gc: RefcountCycles, young: number[]): number[] {
   return survivors;
 }
 
-describe("collection order", () => {
-  it("leaves survivors in CPython's order, with garbage cycles and rescued objects", () => {
-    for (let seed = 1; seed <= 40; seed++) {
-      const gc = new RefcountCycles(createHeap({ strategy: tlsf(), maxSize: 64 << 20 }), {
-        profile: "plain",
-        enabled: false,
-      });
-      const rnd = pythonRandom(seed);
-      const pair = gc.defineType({ name: "pair", refs: 2 });
-      // owned references; pairs have two slots to set, lists grow
-      const held: { ptr: number; isPair: boolean }[] = [];
-      for (let step = 0; step < 400; step++) {
-        const x = rnd();
-        if (x < 0.4 || held.length < 4) {
-          const isPair = rnd() < 0.5;
-          held.push({ ptr: gc.allocate(isPair ? pair : gc.list), isPair });
-        } else if (x < 0.8) {
-          const from = held[Math.floor(rnd() * held.length)];
-          const to = held[Math.floor(rnd() * held.length)].ptr;
-          if (from.isPair) gc.set(from.ptr, Math.floor(rnd() * 2), to);
-          else gc.append(from.ptr, to);
-        } else if (x < 0.95) {
-          // drop an owned reference: what is left may be garbage cycles, or held only from outside young
-          const at = Math.floor(rnd() * held.length);
-          gc.decref(held[at].ptr);
-          held.splice(at, 1);
-        } else {
-          const generation = Math.floor(rnd() * 3);
-          const target = Math.min(generation + 1, 2);
-          const young = [generation, ...Array.from({ length: generation }, (_, g) => g)].flatMap((g) =>
-            gc.getObjects(g),
-          );
-          const older = target === generation ? [] : gc.getObjects(target);
-          const survivors = cpythonSurvivors(gc, young);
-          gc.collect(generation);
-          expect(gc.getObjects(target)).toEqual([...older, ...survivors]);
-        }
+/**
+ * Random programs over pairs and lists — allocations, references, drops, collections of a random
+ * generation — checking after every collection that the target generation holds what it held before
+ * and then the survivors in CPython's order.
+ */
+function checkOrder(seeds: number, steps: number): void {
+  for (let seed = 1; seed <= seeds; seed++) {
+    const gc = new RefcountCycles(createHeap({ strategy: tlsf(), maxSize: 64 << 20 }), {
+      profile: "plain",
+      enabled: false,
+    });
+    const rnd = pythonRandom(seed);
+    const pair = gc.defineType({ name: "pair", refs: 2 });
+    // owned references; pairs have two slots to set, lists grow
+    const held: { ptr: number; isPair: boolean }[] = [];
+    for (let step = 0; step < steps; step++) {
+      const x = rnd();
+      if (x < 0.4 || held.length < 4) {
+        const isPair = rnd() < 0.5;
+        held.push({ ptr: gc.allocate(isPair ? pair : gc.list), isPair });
+      } else if (x < 0.8) {
+        const from = held[Math.floor(rnd() * held.length)];
+        const to = held[Math.floor(rnd() * held.length)].ptr;
+        if (from.isPair) gc.set(from.ptr, Math.floor(rnd() * 2), to);
+        else gc.append(from.ptr, to);
+      } else if (x < 0.95) {
+        // drop an owned reference: what is left may be garbage cycles, or held only from outside young
+        const at = Math.floor(rnd() * held.length);
+        gc.decref(held[at].ptr);
+        held.splice(at, 1);
+      } else {
+        const generation = Math.floor(rnd() * 3);
+        const target = Math.min(generation + 1, 2);
+        const young = [generation, ...Array.from({ length: generation }, (_, g) => g)].flatMap((g) =>
+          gc.getObjects(g),
+        );
+        const older = target === generation ? [] : gc.getObjects(target);
+        const survivors = cpythonSurvivors(gc, young);
+        gc.collect(generation);
+        expect(gc.getObjects(target)).toEqual([...older, ...survivors]);
       }
     }
+  }
+}
+
+describe("collection order", () => {
+  it("leaves survivors in CPython's order, with garbage cycles and rescued objects", () => {
+    checkOrder(40, 400);
+  });
+
+  it("keeps that order over more objects than a pass takes per call (512)", () => {
+    // full collections of a few thousand objects: every pass runs over several calls
+    checkOrder(3, 8000);
+  });
+
+  it("brings a long chain back from the unreachable list in order, past a pass's calls", () => {
+    // each pair refers to the one before it and only the last is held: the walk moves all the others
+    // out, then brings them back one by one (a queue of thousands); every third pair also sits in a
+    // garbage cycle of two that nothing reaches
+    const gc = new RefcountCycles(createHeap({ strategy: tlsf(), maxSize: 64 << 20 }), {
+      profile: "plain",
+      enabled: false,
+    });
+    const pair = gc.defineType({ name: "pair", refs: 2 });
+    let previous = 0;
+    let garbage = 0;
+    for (let i = 0; i < 3000; i++) {
+      const p = gc.allocate(pair);
+      if (previous !== 0) {
+        gc.set(p, 0, previous);
+        gc.decref(previous);
+      }
+      previous = p;
+      if (i % 3 === 0) {
+        const a = gc.allocate(pair);
+        const b = gc.allocate(pair);
+        gc.set(a, 0, b);
+        gc.set(b, 0, a);
+        gc.decref(a);
+        gc.decref(b);
+        garbage += 2;
+      }
+    }
+    const young = gc.getObjects(0);
+    const survivors = cpythonSurvivors(gc, young);
+    expect(survivors.length).toBe(3000);
+    expect(gc.collect(0)).toBe(garbage);
+    expect(gc.getObjects(1)).toEqual(survivors);
+    expect(gc.collect(2)).toBe(0);
+    expect(gc.getObjects(2)).toEqual(survivors);
+    gc.decref(previous);
+    expect(gc.allObjects()).toEqual([]);
   });
 });

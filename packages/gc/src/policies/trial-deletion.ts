@@ -53,6 +53,16 @@ const S_UNREACHABLE = 2;
 const S_VISITED = S_UNREACHABLE;
 
 /**
+ * Objects (or references, or steps) a pass handles per call. Each pass runs as many short calls
+ * rather than one long loop: V8 gives a function its type feedback lazily and compiles a long-running
+ * call on the stack (OSR) with what few iterations it has seen, then drops that code at the first
+ * statement the feedback missed ("insufficient type feedback") — again at the next collection. A
+ * function called many times is compiled whole, with the feedback of whole calls, and the
+ * collections after the first run compiled code from their start (see the README's Benchmarks).
+ */
+const CHUNK = 512;
+
+/**
  * A new `Int32Array` of `size` holding `old`'s entries then zeros, every page of it written once. The
  * zeros are already there; writing them makes the kernel map the pages now rather than at their first
  * use (a large array is fresh memory, mapped page by page on first touch), so that a collection
@@ -81,9 +91,17 @@ export class TrialDeletion {
   private movedOut = new Int32Array(0);
   /** The positions that came back from the unreachable list to young's tail, in that order. */
   private cameBack = new Int32Array(0);
-  /** How many entries of `cameBack` the last moveUnreachable filled. */
+  /** How many entries of `cameBack` moveUnreachable has filled. */
   private cameBackCount = 0;
-  /** Reference slots (capacity) of the tracked objects: a bound on what a collection copies into `edges`. */
+  /** How many entries of `movedOut` moveUnreachable has filled. */
+  private movedOutCount = 0;
+  /** Where numberChunk left off: the last position numbered… */
+  private numbered = 0;
+  /** …and the references copied so far. */
+  private copied = 0;
+  /** Where a relinking chunk left off: the objects linked so far, and the last of them. */
+  private relinked = 0;
+  private lastLinked = 0;
 
   constructor(private readonly space: ManagedHeap) {}
 
@@ -129,38 +147,64 @@ export class TrialDeletion {
   /**
    * update_refs: numbers the objects of `base` 1 … n in list order and copies out their references
    * (object i's are `edges[edgeStart[i] … edgeStart[i + 1])`); returns n. Position 0 is "not in the
-   * set": its gc_refs word stays 0, not COLLECTING.
+   * set": its gc_refs word stays 0, not COLLECTING. The walk goes {@link CHUNK} objects per call.
    */
   private numberObjects(base: Ptr): number {
     const i32 = this.space.i32;
-    let objectAt = this.objectAt;
-    let gcRefs = this.gcRefs;
-    let edgeStart = this.edgeStart;
-    let edges = this.edges;
+    let p = i32[(base >> 2) + W_NEXT];
     let n = 0;
     let e = 0;
-    for (let p = i32[(base >> 2) + W_NEXT]; p !== base; p = i32[(p >> 2) + W_NEXT]) {
-      if (n + 2 >= objectAt.length) {
-        this.growWorkingArrays(n + 2);
-        objectAt = this.objectAt;
-        gcRefs = this.gcRefs;
-        edgeStart = this.edgeStart;
+    while (p !== base) {
+      // positions up to `room` leave room for the end entry n + 1 of edgeStart
+      const room = this.objectAt.length - 3;
+      if (n >= room) {
+        this.growWorkingArrays(n + 3);
+        continue;
       }
+      const next = this.numberChunk(p, base, n, e, Math.min(n + CHUNK, room));
+      if (next === p) {
+        // the next object's references do not fit in `edges`
+        this.growEdges(e + i32[(p >> 2) + W_NREFS]);
+        continue;
+      }
+      p = next;
+      n = this.numbered;
+      e = this.copied;
+    }
+    if (n + 2 >= this.objectAt.length) this.growWorkingArrays(n + 2);
+    this.edgeStart[n + 1] = e;
+    return n;
+  }
+
+  /**
+   * One call of numberObjects: numbers the objects from `p` on as n + 1, n + 2, … up to position
+   * `last`, while their references fit in `edges`; leaves the new n and e in `numbered` and `copied`
+   * and returns the first object not numbered (`base` at the end of the list).
+   */
+  private numberChunk(p: Ptr, base: Ptr, n: number, e: number, last: number): Ptr {
+    const i32 = this.space.i32;
+    const objectAt = this.objectAt;
+    const gcRefs = this.gcRefs;
+    const edgeStart = this.edgeStart;
+    const edges = this.edges;
+    const room = edges.length;
+    while (p !== base && n < last) {
       const w = p >> 2;
+      const count = i32[w + W_NREFS];
+      if (e + count > room) break;
       n++;
       objectAt[n] = p;
       gcRefs[n] = (i32[w + W_RC] << 2) | S_COLLECTING;
       i32[w + W_SCRATCH] = n;
       edgeStart[n] = e;
       const refs = i32[w + W_REFS] >> 2;
-      const count = i32[w + W_NREFS];
-      if (e + count > edges.length) edges = this.growEdges(e + count);
       for (let r = 0; r < count; r++) edges[e + r] = i32[refs + r];
       e += count;
+      p = i32[w + W_NEXT];
     }
-    if (n + 2 >= objectAt.length) this.growWorkingArrays(n + 2);
-    this.edgeStart[n + 1] = e;
-    return n;
+    this.numbered = n;
+    this.copied = e;
+    return p;
   }
 
   /**
@@ -168,18 +212,23 @@ export class TrialDeletion {
    * its target's position for move_unreachable (0 for an empty slot or a target out of the set).
    */
   private subtractRefs(n: number): void {
+    const end = this.edgeStart[n + 1];
+    for (let k = 0; k < end; k += CHUNK) this.subtractChunk(k, Math.min(k + CHUNK, end));
+    this.gcRefs[0] = 0; // references out of the set were counted there
+  }
+
+  /** One call of subtractRefs: references `from` … `to` − 1. */
+  private subtractChunk(from: number, to: number): void {
     const i32 = this.space.i32;
     const edges = this.edges;
-    const end = this.edgeStart[n + 1];
     // a cache miss each, at random; in a loop this small, many of them overlap
-    for (let k = 0; k < end; k++) {
+    for (let k = from; k < to; k++) {
       const target = edges[k];
       edges[k] = target === 0 ? 0 : i32[(target >> 2) + W_SCRATCH];
     }
     // a loop of its own: with no heap access in it, V8 keeps the dense arrays' checks out of it
     const gcRefs = this.gcRefs;
-    for (let k = 0; k < end; k++) gcRefs[edges[k]] -= 4;
-    gcRefs[0] = 0; // references out of the set were counted there
+    for (let k = from; k < to; k++) gcRefs[edges[k]] -= 4;
   }
 
   /**
@@ -192,16 +241,26 @@ export class TrialDeletion {
    * out (those that came back included); `cameBackCount` says how many came back.
    */
   private moveUnreachable(n: number): number {
+    this.cameBackCount = 0;
+    this.movedOutCount = 0;
+    for (let t = 1; t <= n + this.cameBackCount; ) t = this.moveChunk(t, n);
+    return this.movedOutCount;
+  }
+
+  /** One call of moveUnreachable: up to {@link CHUNK} steps from step `first`; returns the next step. */
+  private moveChunk(first: number, n: number): number {
     const gcRefs = this.gcRefs;
     const edgeStart = this.edgeStart;
     const edges = this.edges;
     const movedOut = this.movedOut;
     const cameBack = this.cameBack;
     const oneRef = (1 << 2) | S_COLLECTING;
-    let out = 0;
-    let back = 0;
+    let out = this.movedOutCount;
+    let back = this.cameBackCount;
+    const stop = first + CHUNK;
+    let t = first;
     // step t visits position t while t ≤ n, then the (t − n)-th object that came back
-    for (let t = 1; t <= n + back; t++) {
+    for (; t <= n + back && t < stop; t++) {
       const i = t <= n ? t : cameBack[t - n - 1];
       if (gcRefs[i] >>> 2 === 0) {
         // tentatively unreachable (what came back has gc_refs 1, so this is a first visit)
@@ -225,8 +284,9 @@ export class TrialDeletion {
       }
       gcRefs[i] = t <= n ? 0 : S_VISITED;
     }
+    this.movedOutCount = out;
     this.cameBackCount = back;
-    return out;
+    return t;
   }
 
   /**
@@ -235,11 +295,16 @@ export class TrialDeletion {
    * that changes it, which in a full collection of old objects is never — and its scratch word 0.
    */
   private writeBackInPlace(n: number, gen: number): void {
+    for (let i = 1; i <= n; i += CHUNK) this.writeBackChunk(i, Math.min(i + CHUNK, n + 1), gen);
+  }
+
+  /** One call of writeBackInPlace: positions `from` … `to` − 1. */
+  private writeBackChunk(from: number, to: number, gen: number): void {
     const i32 = this.space.i32;
     const objectAt = this.objectAt;
     const keep = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
     const bits = gen << GEN_SHIFT;
-    for (let i = 1; i <= n; i++) {
+    for (let i = from; i < to; i++) {
       const w = objectAt[i] >> 2;
       const info = i32[w + W_INFO];
       const survivorInfo = (info & keep) | bits;
@@ -253,40 +318,68 @@ export class TrialDeletion {
    * (word 0), then those that came back — giving them generation `gen`, flags cleared, scratch 0.
    */
   private relinkSurvivors(n: number, survivors: number, head: Ptr, gen: number): void {
+    const bits = gen << GEN_SHIFT;
+    this.relinked = 0;
+    this.lastLinked = head;
+    for (let t = 1; this.relinked < survivors; ) t = this.relinkSurvivorChunk(t, n, survivors, bits);
     const i32 = this.space.i32;
+    const last = this.lastLinked;
+    i32[(last >> 2) + W_NEXT] = head;
+    i32[(head >> 2) + W_PREV] = last;
+  }
+
+  /** One call of relinkSurvivors: up to {@link CHUNK} steps of the walk from step `first`; returns the next step. */
+  private relinkSurvivorChunk(first: number, n: number, survivors: number, bits: number): number {
     const objectAt = this.objectAt;
     const gcRefs = this.gcRefs;
     const cameBack = this.cameBack;
     const keep = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
-    const bits = gen << GEN_SHIFT;
-    let last = head;
-    for (let t = 1, linked = 0; linked < survivors; t++) {
+    let last = this.lastLinked;
+    let linked = this.relinked;
+    const stop = first + CHUNK;
+    let t = first;
+    for (; linked < survivors && t < stop; t++) {
       // the walk's order again: positions 1 … n that never left (word 0), then what came back
       const i = t <= n ? t : cameBack[t - n - 1];
       if (t <= n && gcRefs[i] !== 0) continue;
       last = this.relinkAfter(last, objectAt[i], keep, bits);
       linked++;
     }
-    i32[(last >> 2) + W_NEXT] = head;
-    i32[(head >> 2) + W_PREV] = last;
+    this.lastLinked = last;
+    this.relinked = linked;
+    return t;
   }
 
   /** Links the unreachable objects, in the order they were moved out, into the empty list `head`. */
   private relinkUnreachable(count: number, head: Ptr): void {
+    this.relinked = 0;
+    this.lastLinked = head;
+    for (let k = 0; this.relinked < count; ) k = this.relinkUnreachableChunk(k, count);
     const i32 = this.space.i32;
+    const last = this.lastLinked;
+    i32[(last >> 2) + W_NEXT] = head;
+    i32[(head >> 2) + W_PREV] = last;
+  }
+
+  /** One call of relinkUnreachable: up to {@link CHUNK} entries of `movedOut` from `first`; returns the next. */
+  private relinkUnreachableChunk(first: number, count: number): number {
     const objectAt = this.objectAt;
     const gcRefs = this.gcRefs;
     const movedOut = this.movedOut;
     const flags = (GEN_WORKING << GEN_SHIFT) | F_COLLECTING | F_UNREACHABLE;
-    let last = head;
-    for (let k = 0, linked = 0; linked < count; k++) {
+    let last = this.lastLinked;
+    let linked = this.relinked;
+    const stop = first + CHUNK;
+    let k = first;
+    for (; linked < count && k < stop; k++) {
       const i = movedOut[k];
       if ((gcRefs[i] & S_COLLECTING) === 0) continue; // it came back
       last = this.relinkAfter(last, objectAt[i], CLEAR_GEN, flags);
       linked++;
     }
-    i32[(last >> 2) + W_NEXT] = head;
-    i32[(head >> 2) + W_PREV] = last;
+    this.lastLinked = last;
+    this.relinked = linked;
+    return k;
   }
 
   /**
