@@ -84,6 +84,7 @@ const {
   C_SLOT_COUNT,
   C_SLOTS_OFFSET,
   CACHE_EXACT_CLASSES,
+  CACHE_MAX_BYTES,
   CACHE_SUBCLASS_LOG,
   CF_OFFSET,
   CLASS_OF_REQUEST_OFFSET,
@@ -94,6 +95,7 @@ const {
   FLAG_FRONT_CACHE,
   FLAG_THREAD_SAFE,
   S_CACHE_OFFSET,
+  S_CACHED_BYTES,
   S_CACHED_COUNT,
   S_LOCK,
   S_LOCK_HOLDER,
@@ -564,11 +566,13 @@ export class Heap implements Allocator {
     const entry = i32[this.entryWord + cls * this.cacheDepth + count - 1];
     i32[countWord] = count - 1;
     i32[this.slotWord + S_CACHED_COUNT]--;
+    const usable = this.entryUsable(cls, entry);
+    i32[this.slotWord + S_CACHED_BYTES] -= usable;
     const ptr = entry & ~this.alignMask;
     const unit = ptr >>> this.alignShift;
     if (shared) Atomics.or(i32, this.mapWord + (unit >>> 5), 1 << (unit & 31));
     else i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
-    this.countMalloc(this.entryUsable(cls, entry));
+    this.countMalloc(usable);
     if (shared) release(i32, this.slotWord + S_LOCK);
     if (this.listener !== null) this.listener("malloc", ptr, size, 0);
     return ptr;
@@ -642,6 +646,28 @@ export class Heap implements Allocator {
       cls < CACHE_EXACT_CLASSES ? ptr | (usable & this.alignMask) : ptr;
     i32[countWord] = count + 1;
     i32[this.slotWord + S_CACHED_COUNT]++;
+    i32[this.slotWord + S_CACHED_BYTES] += usable;
+  }
+
+  /** True if this worker's cache can take a block of class `cls` and `usable` bytes with no draining. */
+  private cacheHasRoom(cls: number, usable: number): boolean {
+    const i32 = this.memory.i32;
+    return (
+      i32[this.countWord + cls] < this.cacheDepth &&
+      i32[this.slotWord + S_CACHED_BYTES] + usable <= CACHE_MAX_BYTES
+    );
+  }
+
+  /**
+   * Makes room in this worker's cache for a block of class `cls` and `usable` bytes: the class's
+   * older half goes back if the class is full, the whole cache if the bytes would pass
+   * CACHE_MAX_BYTES. The caller holds the heap lock (over shared memory) and this slot's lock.
+   */
+  private makeCacheRoom(cls: number, usable: number): void {
+    const i32 = this.memory.i32;
+    if (i32[this.countWord + cls] === this.cacheDepth)
+      this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
+    if (i32[this.slotWord + S_CACHED_BYTES] + usable > CACHE_MAX_BYTES) this.drainSlot(this.slotWord);
   }
 
   /**
@@ -654,10 +680,16 @@ export class Heap implements Allocator {
     const first = slotWord + (S_CACHE_OFFSET >> 2) + this.cacheClasses + cls * this.cacheDepth;
     const held = i32[countWord];
     const engine = this.engine;
-    for (let i = 0; i < count; i++) engine.free(i32[first + i] & ~this.alignMask);
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      const entry = i32[first + i];
+      bytes += this.entryUsable(cls, entry);
+      engine.free(entry & ~this.alignMask);
+    }
     i32.copyWithin(first, first + count, first + held);
     i32[countWord] = held - count;
     i32[slotWord + S_CACHED_COUNT] -= count;
+    i32[slotWord + S_CACHED_BYTES] -= bytes;
   }
 
   /** Gives every block of the slot at `slotWord` back to the engine; returns how many there were. */
@@ -767,8 +799,7 @@ export class Heap implements Allocator {
   private freeToCache(ptr: Ptr, usable: number): boolean {
     const cls = this.cacheClassOf(usable);
     if (cls < 0) return false;
-    if (this.memory.i32[this.countWord + cls] === this.cacheDepth)
-      this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
+    if (!this.cacheHasRoom(cls, usable)) this.makeCacheRoom(cls, usable);
     this.pushCached(cls, ptr, usable);
     return true;
   }
@@ -784,9 +815,9 @@ export class Heap implements Allocator {
     const usable = this.engine.usableSize(ptr);
     const cls = this.cacheClassOf(usable);
     const i32 = this.memory.i32;
-    if (cls >= 0 && i32[this.countWord + cls] < this.cacheDepth) {
+    if (cls >= 0 && this.cacheHasRoom(cls, usable)) {
       this.lockSlot(this.slotWord, "free");
-      if (i32[this.countWord + cls] < this.cacheDepth) {
+      if (this.cacheHasRoom(cls, usable)) {
         if (!this.takeLiveBit(ptr)) {
           release(i32, this.slotWord + S_LOCK);
           throw this.badPointer("free", ptr);
@@ -804,9 +835,7 @@ export class Heap implements Allocator {
       if (!this.takeLiveBit(ptr)) throw this.badPointer("free", ptr, true);
       if (cls >= 0) {
         this.lockSlot(this.slotWord, "free");
-        if (this.memory.i32[this.countWord + cls] === this.cacheDepth) {
-          this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
-        }
+        this.makeCacheRoom(cls, usable);
         this.pushCached(cls, ptr, usable);
         this.countFree(usable);
         release(this.memory.i32, this.slotWord + S_LOCK);
@@ -1046,7 +1075,10 @@ export class Heap implements Allocator {
     const i32 = this.memory.i32;
     const slots = i32[this.control + C_SLOT_COUNT];
     for (let slot = 0; slot < slots; slot++) {
-      const countBase = this.slotWordOf(slot) + (S_CACHE_OFFSET >> 2);
+      const slotWord = this.slotWordOf(slot);
+      const countBase = slotWord + (S_CACHE_OFFSET >> 2);
+      let slotBlocks = 0;
+      let slotBytes = 0;
       for (let cls = 0; cls < this.cacheClasses; cls++) {
         const count = i32[countBase + cls];
         if (count < 0 || count > this.cacheDepth) {
@@ -1069,7 +1101,17 @@ export class Heap implements Allocator {
             throw new HeapCorruptionError(ptr, `block ${ptr} is in the front caches twice`);
           }
           entries.set(ptr, usable);
+          slotBlocks++;
+          slotBytes += usable;
         }
+      }
+      const countWord = i32[slotWord + S_CACHED_COUNT];
+      const bytesWord = i32[slotWord + S_CACHED_BYTES];
+      if (countWord !== slotBlocks || bytesWord !== slotBytes || slotBytes > CACHE_MAX_BYTES) {
+        throw new HeapCorruptionError(
+          (slotWord + S_CACHED_COUNT) << 2,
+          `slot ${slot} says its cache holds ${countWord} blocks of ${bytesWord} bytes; its classes hold ${slotBlocks} of ${slotBytes} (at most ${CACHE_MAX_BYTES} bytes)`,
+        );
       }
     }
     return entries;

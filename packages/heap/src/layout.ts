@@ -26,6 +26,7 @@
  *  and a whole number of lines long, so that no two workers write the same line
  *   word 0 STATE (0 free, 1 attached)   1 SLOT_LOCK   2 THREAD (the id it attached with)   3 CACHED_COUNT
  *        4 SLOT_LOCK_HOLDER (slot + 1 of another worker holding SLOT_LOCK; 0: the owner)
+ *        5 CACHED_BYTES usable bytes of the blocks in this slot's cache (at most CACHE_MAX_BYTES)
  *   f64 from byte 32: MALLOCS FREES REALLOCS LIVE_BYTES (live blocks are MALLOCS − FREES; cached ones are
  *                     counted from the front cache itself)
  *   from byte 128:    counts[CACHE_CLASSES]               entries of each front-cache class
@@ -122,6 +123,7 @@ export const S_THREAD = 2;
 export const S_CACHED_COUNT = 3;
 /** Slot + 1 of a worker other than the owner holding SLOT_LOCK (stats, check, a flush); 0 when it is the owner. */
 export const S_LOCK_HOLDER = 4;
+export const S_CACHED_BYTES = 5;
 /** f64 figures of a slot start at this byte of the slot. */
 export const SF_OFFSET = 32;
 export const SF_MALLOCS = 0;
@@ -155,6 +157,12 @@ export function cacheClassCount(align: number): number {
 }
 /** Blocks per class (glibc's tcache keeps 7). A full class gives its older half back in one go. */
 export const CACHE_DEPTH = 8;
+/**
+ * The most usable bytes one worker's cache holds. Cached blocks are neither live nor free to the
+ * strategy, so every cached byte is a byte of lost utilization: a push that would pass this gives
+ * the whole cache back first. 88 classes × 8 blocks could otherwise hold some 1.3 MiB.
+ */
+export const CACHE_MAX_BYTES = 64 * 1024;
 
 /**
  * Heaps that may grow to fewer bytes get no front cache unless asked: a slot's cache takes 2.4 KiB,
