@@ -9,7 +9,7 @@
  *          0     0   info         u32  type id (bits 0-15) | generation (bits 16-18) | flags (bits 19-25)
  *          1     4   next         i32  next object in its list (a generation, or a collector's working list)
  *          2     8   prev         i32  previous object in that list
- *          3    12   scratch      i32  its position in a cycle collection, forwarding address in a compaction
+ *          3    12   scratch      i32  forwarding address in a compaction
  *          4    16   refs         i32  address of the first reference slot (after the header, or a list's item block)
  *          5    20   nrefs        i32  reference slots in use
  *          6    24   capacity     i32  reference slots available
@@ -37,7 +37,7 @@ export const W_INFO = 0;
 export const W_NEXT = 1;
 /** Word of the previous object in the object's list. */
 export const W_PREV = 2;
-/** Scratch word: the position in a cycle collection (0 outside one), the forwarding address during compaction. */
+/** Scratch word: the forwarding address during compaction (the cycle collector keeps positions in an array of its own). */
 export const W_SCRATCH = 3;
 /** Word holding the address of the first reference slot. */
 export const W_REFS = 4;

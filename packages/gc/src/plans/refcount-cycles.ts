@@ -404,7 +404,7 @@ export class RefcountCycles
   private collectMain(generation: number): [number, number] {
     const scope = this.generations.begin(generation); // 1
     const unreachable = this.head(HEADS.unreachable);
-    const survivors = this.trial.deduceUnreachable(scope.young, unreachable, scope.target); // 2-4
+    const survivors = this.trial.deduceUnreachable(scope.young, unreachable, scope.target, scope.settled); // 2-4
     this.generations.keepSurvivors(scope, survivors); // 5
     const finalizers = this.head(HEADS.finalizers);
     if (this.finalization.anyLegacy) this.finalization.moveLegacyFinalizers(unreachable, finalizers); // 6

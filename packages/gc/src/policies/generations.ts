@@ -76,6 +76,11 @@ export interface CollectionScope {
   readonly target: number;
   /** Its head. */
   readonly old: Ptr;
+  /**
+   * How many objects at the head of `young` are in the target generation already (a full
+   * collection's old objects, which young starts with): trial deletion leaves their headers alone.
+   */
+  readonly settled: number;
 }
 
 /** The generations of tracked objects, their counts, thresholds and statistics. */
@@ -115,6 +120,7 @@ export class Generations {
     this.size[0]++;
     this.trackedSlots += i32[w + W_CAP];
     this.provision();
+    this.trial.cover(obj);
   }
 
   /** Stops tracking `obj` (a no-op if it is not tracked). */
@@ -173,8 +179,10 @@ export class Generations {
     const young = this.space.head(generation);
     for (let g = 0; g < generation; g++) listMerge(this.space.i32, this.space.head(g), young);
     const target = generation + 1 < NUM_GENERATIONS ? generation + 1 : generation;
+    // young keeps its own objects first and the younger generations follow (listMerge appends)
+    const settled = target === generation ? this.size[generation] : 0;
     for (let g = 0; g <= generation; g++) this.size[g] = 0;
-    return { generation, young, target, old: this.space.head(target) };
+    return { generation, young, target, old: this.space.head(target), settled };
   }
 
   /**

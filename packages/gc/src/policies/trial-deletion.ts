@@ -4,16 +4,19 @@
  * in the list, 1 … n:
  *
  * ```
- *   heap (one resizable buffer)                        dense Int32Arrays (plain, grown at track time)
+ *   heap (one resizable buffer)                        plain Int32Arrays (grown at track time)
  *   young ─► o ─► o ─► …     number: walk once ──►     objectAt [p1 p2 …]   gcRefs [rc1 rc2 …]
- *            scratch := position                       edges    [targets' addresses, object by object]
- *            (0 outside a collection)                  edgeStart[where each object's edges begin]
- *                            subtract: ◄── one random read per reference: address → its scratch word
- *                                      = position (0: not in young); then gcRefs[position] −= 1
+ *                                                      edges    [targets' addresses, object by object]
+ *                                                      edgeStart[where each object's edges begin]
+ *                                                      positionOf[address >> 5] := position
+ *                                                                (0 outside a collection)
+ *                            subtract: one read of positionOf per reference (0: not in young);
+ *                                      then gcRefs[position] −= 1
  *                            move_unreachable over positions: the walk is 1 … n, then the objects
  *                                      that came back (a queue); "unreachable" is the objects moved
  *                                      out, in order, less those that came back — no list links
- *   young ◄── write back: generations, flags, scratch := 0; relinked only if something moved
+ *   young ◄── write back: generations and flags of the objects that change generation; relinked only
+ *             if something moved; positionOf back to 0
  * ```
  *
  * @module
@@ -37,7 +40,6 @@ const {
   W_PREV,
   W_RC,
   W_REFS,
-  W_SCRATCH,
 } = layout;
 
 const CLEAR_GEN = ~GEN_MASK;
@@ -91,6 +93,17 @@ export class TrialDeletion {
   private movedOut = new Int32Array(0);
   /** The positions that came back from the unreachable list to young's tail, in that order. */
   private cameBack = new Int32Array(0);
+  /**
+   * `address >> positionShift` → the object's position during a collection, 0 otherwise (and for
+   * anything not in the set being examined). Objects are at least a header apart, so no two share
+   * an entry. It covers every tracked object's address (see {@link TrialDeletion.cover}); a reference
+   * beyond it is to an untracked object. A plain array: a collection reads it once per reference, at
+   * random, where the heap's own words (a resizable buffer) cost V8 more per access and are spread
+   * over the whole heap.
+   */
+  private positionOf = new Int32Array(0);
+  /** log2 of the header's bytes, rounded down: addresses of distinct objects differ in these bits. */
+  private readonly positionShift: number;
   /** How many entries of `cameBack` moveUnreachable has filled. */
   private cameBackCount = 0;
   /** How many entries of `movedOut` moveUnreachable has filled. */
@@ -103,29 +116,32 @@ export class TrialDeletion {
   private relinked = 0;
   private lastLinked = 0;
 
-  constructor(private readonly space: ManagedHeap) {}
+  constructor(private readonly space: ManagedHeap) {
+    this.positionShift = 31 - Math.clz32(space.header.bytes);
+  }
 
   /**
    * update_refs + subtract_refs + move_unreachable: leaves in `base` what is reachable from outside
    * it (given generation `survivorGen`, flags cleared) and moves the rest to the empty list
    * `unreachable` (flagged COLLECTING | UNREACHABLE, generation WORKING), both in exactly the order
-   * CPython's passes leave them. Returns the number of survivors.
+   * CPython's passes leave them. Returns the number of survivors. The first `settled` objects of
+   * `base` already carry generation `survivorGen`, with the collector's flags clear (a full
+   * collection's old objects): if nothing moves, their headers are not written.
    *
    * CPython's passes go to every reference's target twice, at random places in the heap (subtract_refs,
-   * then move_unreachable). Here the heap is walked once, each target is looked up once, and the rest
-   * runs over dense arrays indexed by an object's position in `base` (1 … n, in list order), which are
-   * small, and plain: every access to the heap's words (a resizable buffer) costs V8 extra checks.
+   * then move_unreachable). Here the heap is walked once and the rest runs over plain arrays indexed
+   * by an object's position in `base` (1 … n, in list order), which are small, and plain: every
+   * access to the heap's words (a resizable buffer) costs V8 extra checks.
    *
    *   number      walk `base`: position → address, gc_refs := refcount, its references copied out,
-   *               and its scratch word := its position (0 outside a collection: position 0 means
-   *               "not in the set")
-   *   subtract    each reference becomes its target's position (the one random heap access), then
-   *               gc_refs −= 1 per reference inside the set
+   *               positionOf[its address] := its position (0 means "not in the set")
+   *   subtract    each reference becomes its target's position, then gc_refs −= 1 per reference
+   *               inside the set
    *   move        move_unreachable itself, over positions (see moveUnreachable: no linked list needed)
-   *   write back  generations and flags, scratch words back to 0, and — if anything moved — both
-   *               lists relinked in the heap in their final order
+   *   write back  generations and flags of those that change, and — if anything moved — both lists
+   *               relinked in the heap in their final order; positionOf back to 0
    */
-  deduceUnreachable(base: Ptr, unreachable: Ptr, survivorGen: number): number {
+  deduceUnreachable(base: Ptr, unreachable: Ptr, survivorGen: number, settled = 0): number {
     if (!listEmpty(this.space.i32, unreachable)) {
       throw new HeapCorruptionError(unreachable, "trial deletion needs an empty unreachable list");
     }
@@ -133,9 +149,10 @@ export class TrialDeletion {
     const n = this.numberObjects(base);
     this.subtractRefs(n);
     const movedOut = this.moveUnreachable(n);
+    this.forgetPositions(n);
     if (movedOut === 0) {
       // nobody left young: the heap list is already in its final order
-      this.writeBackInPlace(n, survivorGen);
+      this.writeBackInPlace(Math.max(settled, 0) + 1, n, survivorGen);
       return n;
     }
     const survivors = n - movedOut + this.cameBackCount;
@@ -161,6 +178,7 @@ export class TrialDeletion {
         this.growWorkingArrays(n + 3);
         continue;
       }
+      if (p >> this.positionShift >= this.positionOf.length) this.cover(p);
       const next = this.numberChunk(p, base, n, e, Math.min(n + CHUNK, room));
       if (next === p) {
         // the next object's references do not fit in `edges`
@@ -178,8 +196,9 @@ export class TrialDeletion {
 
   /**
    * One call of numberObjects: numbers the objects from `p` on as n + 1, n + 2, … up to position
-   * `last`, while their references fit in `edges`; leaves the new n and e in `numbered` and `copied`
-   * and returns the first object not numbered (`base` at the end of the list).
+   * `last`, while their references fit in `edges` and their addresses in `positionOf`; leaves the new
+   * n and e in `numbered` and `copied` and returns the first object not numbered (`base` at the end
+   * of the list).
    */
   private numberChunk(p: Ptr, base: Ptr, n: number, e: number, last: number): Ptr {
     const i32 = this.space.i32;
@@ -187,15 +206,19 @@ export class TrialDeletion {
     const gcRefs = this.gcRefs;
     const edgeStart = this.edgeStart;
     const edges = this.edges;
+    const positionOf = this.positionOf;
+    const shift = this.positionShift;
     const room = edges.length;
+    const covered = positionOf.length;
     while (p !== base && n < last) {
       const w = p >> 2;
       const count = i32[w + W_NREFS];
-      if (e + count > room) break;
+      const at = p >> shift;
+      if (e + count > room || at >= covered) break;
       n++;
       objectAt[n] = p;
       gcRefs[n] = (i32[w + W_RC] << 2) | S_COLLECTING;
-      i32[w + W_SCRATCH] = n;
+      positionOf[at] = n;
       edgeStart[n] = e;
       const refs = i32[w + W_REFS] >> 2;
       for (let r = 0; r < count; r++) edges[e + r] = i32[refs + r];
@@ -219,14 +242,16 @@ export class TrialDeletion {
 
   /** One call of subtractRefs: references `from` … `to` − 1. */
   private subtractChunk(from: number, to: number): void {
-    const i32 = this.space.i32;
     const edges = this.edges;
-    // a cache miss each, at random; in a loop this small, many of them overlap
+    const positionOf = this.positionOf;
+    const shift = this.positionShift;
+    const covered = positionOf.length;
+    // a read at random each, but in a plain array an eighth of the heap's size
     for (let k = from; k < to; k++) {
       const target = edges[k];
-      edges[k] = target === 0 ? 0 : i32[(target >> 2) + W_SCRATCH];
+      const at = target >> shift;
+      edges[k] = target !== 0 && at < covered ? positionOf[at] : 0;
     }
-    // a loop of its own: with no heap access in it, V8 keeps the dense arrays' checks out of it
     const gcRefs = this.gcRefs;
     for (let k = from; k < to; k++) gcRefs[edges[k]] -= 4;
   }
@@ -289,13 +314,26 @@ export class TrialDeletion {
     return t;
   }
 
+  /** positionOf back to 0 for the objects numbered 1 … n: outside a collection it holds no position. */
+  private forgetPositions(n: number): void {
+    for (let i = 1; i <= n; i += CHUNK) this.forgetChunk(i, Math.min(i + CHUNK, n + 1));
+  }
+
+  /** One call of forgetPositions: positions `from` … `to` − 1. */
+  private forgetChunk(from: number, to: number): void {
+    const objectAt = this.objectAt;
+    const positionOf = this.positionOf;
+    const shift = this.positionShift;
+    for (let i = from; i < to; i++) positionOf[objectAt[i] >> shift] = 0;
+  }
+
   /**
-   * The write-back when no object moved: the heap list is right as it is; each object (positions
-   * 1 … n) gets generation `gen` with the collector flags cleared — its info word is written only if
-   * that changes it, which in a full collection of old objects is never — and its scratch word 0.
+   * The write-back when no object moved: the heap list is right as it is; each object from position
+   * `first` to n gets generation `gen` with the collector flags cleared (those before `first` have it
+   * already); its info word is written only if that changes it.
    */
-  private writeBackInPlace(n: number, gen: number): void {
-    for (let i = 1; i <= n; i += CHUNK) this.writeBackChunk(i, Math.min(i + CHUNK, n + 1), gen);
+  private writeBackInPlace(first: number, n: number, gen: number): void {
+    for (let i = first; i <= n; i += CHUNK) this.writeBackChunk(i, Math.min(i + CHUNK, n + 1), gen);
   }
 
   /** One call of writeBackInPlace: positions `from` … `to` − 1. */
@@ -309,13 +347,12 @@ export class TrialDeletion {
       const info = i32[w + W_INFO];
       const survivorInfo = (info & keep) | bits;
       if (survivorInfo !== info) i32[w + W_INFO] = survivorInfo;
-      i32[w + W_SCRATCH] = 0;
     }
   }
 
   /**
    * Relinks young (`head`) in the heap in its final order — the positions that never left, in order
-   * (word 0), then those that came back — giving them generation `gen`, flags cleared, scratch 0.
+   * (word 0), then those that came back — giving them generation `gen`, flags cleared.
    */
   private relinkSurvivors(n: number, survivors: number, head: Ptr, gen: number): void {
     const bits = gen << GEN_SHIFT;
@@ -383,8 +420,8 @@ export class TrialDeletion {
   }
 
   /**
-   * One step of the relinking passes: links `obj` after `last` (the caller closes the list), sets its
-   * info word to `(info & keep) | bits` and its scratch word back to 0. Returns `obj`, the new last.
+   * One step of the relinking passes: links `obj` after `last` (the caller closes the list) and sets
+   * its info word to `(info & keep) | bits`. Returns `obj`, the new last.
    */
   private relinkAfter(last: Ptr, obj: Ptr, keep: number, bits: number): Ptr {
     const i32 = this.space.i32;
@@ -392,7 +429,6 @@ export class TrialDeletion {
     i32[(last >> 2) + W_NEXT] = obj;
     i32[w + W_PREV] = last;
     i32[w + W_INFO] = (i32[w + W_INFO] & keep) | bits;
-    i32[w + W_SCRATCH] = 0;
     return obj;
   }
 
@@ -406,6 +442,20 @@ export class TrialDeletion {
     const positions = tracked + 2;
     if (positions >= this.objectAt.length) this.growWorkingArrays(positions);
     if (slots > this.edges.length) this.growEdges(slots);
+  }
+
+  /**
+   * Makes `positionOf` cover the address `obj` (called as objects are tracked): grown, if it must, to
+   * cover the heap's whole memory as it is now, so that it grows as often as the memory does.
+   */
+  cover(obj: Ptr): void {
+    const at = obj >> this.positionShift;
+    if (at < this.positionOf.length) return;
+    const heapEntries = (this.space.i32.length << 2) >>> this.positionShift;
+    this.positionOf = faultedIn(
+      Math.max(at + 1, heapEntries + 1, this.positionOf.length * 2, 1024),
+      this.positionOf,
+    );
   }
 
   /** Grows the dense arrays of deduceUnreachable to hold positions 0 … `positions`. */
