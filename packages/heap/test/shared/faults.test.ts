@@ -167,7 +167,9 @@ describe("attach and detach while other workers run", () => {
     const gateBuffer = new SharedArrayBuffer(Gate.bytes);
     const gate = new Gate(gateBuffer);
     const progress = new Int32Array(new SharedArrayBuffer(steady * 8));
-    const ops = 40_000;
+    // enough that the steady workers are still allocating when the first cycles run, however fast
+    // the heap gets (at 40 k they once finished before the first cycle did)
+    const ops = 200_000;
     let reported = 0;
     let churnDone = false;
     // the steady workers stay attached (waiting at the gate once done) until the churn is over
