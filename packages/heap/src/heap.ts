@@ -475,50 +475,31 @@ export class Heap implements Allocator {
   }
 
   free(ptr: Ptr): void {
-    if (!this.plain) {
-      this.freeAnyway(ptr);
+    if (ptr === 0) return;
+    const memory = this.memory;
+    if (this.threadSafe) {
+      const brk = memory.i32[this.control + C_BRK];
+      if (this.outsideRegion(ptr, brk)) throw this.badPointer("free", ptr);
+      // views cover every block: follow a memory another worker grew (see tryMalloc)
+      if (brk > memory.viewBytes) memory.sync("free");
+      this.freeShared(ptr);
       return;
     }
-    // unshared memory, no listener: the short path
-    if (ptr === 0) return;
-    if (this.memory.i32[this.control + C_OWNER] !== this.token) this.own("free");
-    if (
-      typeof ptr !== "number" ||
-      (ptr | 0) !== ptr ||
-      (ptr & this.alignMask) !== 0 ||
-      ptr <= this.regionBase ||
-      ptr >= this.mirrorBrk
-    )
-      throw this.badPointer("free", ptr);
+    if (memory.i32[this.control + C_OWNER] !== this.token) this.own("free");
+    if (this.outsideRegion(ptr, this.mirrorBrk)) throw this.badPointer("free", ptr);
     this.freeLocal(ptr);
   }
 
-  /** free over shared memory, or with a listener. */
-  private freeAnyway(ptr: Ptr): void {
-    if (ptr === 0) return;
-    const memory = this.memory;
-    let brk: number;
-    if (this.threadSafe) {
-      brk = memory.i32[this.control + C_BRK];
-    } else {
-      if (memory.i32[this.control + C_OWNER] !== this.token) this.own("free");
-      brk = this.mirrorBrk;
-    }
-    if (
+  /** True unless `ptr` is a number that can be a payload: aligned, above the region's base, below `brk`. */
+  private outsideRegion(ptr: Ptr, brk: number): boolean {
+    // (ptr | 0) === ptr rejects fractions, NaN, ±Infinity and anything ≥ 2^31; typeof, bigints and the rest
+    return (
       typeof ptr !== "number" ||
       (ptr | 0) !== ptr ||
       (ptr & this.alignMask) !== 0 ||
       ptr <= this.regionBase ||
       ptr >= brk
-    )
-      throw this.badPointer("free", ptr);
-    if (this.threadSafe) {
-      // views cover every block: follow a memory another worker grew (see tryMalloc)
-      if (brk > memory.viewBytes) memory.sync("free");
-      this.freeShared(ptr);
-    } else {
-      this.freeLocal(ptr);
-    }
+    );
   }
 
   usableSize(ptr: Ptr): number {
@@ -528,15 +509,7 @@ export class Heap implements Allocator {
   }
 
   isLive(ptr: Ptr): boolean {
-    // (ptr | 0) === ptr rejects fractions, NaN, ±Infinity and anything ≥ 2^31; typeof, bigints and the rest
-    if (
-      typeof ptr !== "number" ||
-      (ptr | 0) !== ptr ||
-      (ptr & this.alignMask) !== 0 ||
-      ptr <= this.regionBase ||
-      ptr >= this.brk
-    )
-      return false;
+    if (this.outsideRegion(ptr, this.brk)) return false; // (the getter takes unshared memory over: see own)
     const unit = ptr >>> this.alignShift;
     if ((this.memory.i32[this.mapWord + (unit >>> 5)] & (1 << (unit & 31))) !== 0) return true;
     // views over a buffer that wasm code replaced read nothing: follow it, then look again

@@ -14,29 +14,23 @@ import { attachHeap, createHeap, type Heap } from "../src/index.js";
 const OBJECTS = 3;
 
 /** The figures two objects over one heap must agree on. */
-function figures(stats: HeapStats) {
-  const {
-    heapSize,
-    liveBlocks,
-    liveBytes,
-    peakLiveBlocks,
-    peakLiveBytes,
-    peakHeapSize,
-    mallocs,
-    frees,
-    reallocs,
-  } = stats;
-  return {
-    heapSize,
-    liveBlocks,
-    liveBytes,
-    peakLiveBlocks,
-    peakLiveBytes,
-    peakHeapSize,
-    mallocs,
-    frees,
-    reallocs,
-  };
+const FIGURES = [
+  "heapSize",
+  "liveBlocks",
+  "liveBytes",
+  "peakLiveBlocks",
+  "peakLiveBytes",
+  "peakHeapSize",
+  "mallocs",
+  "frees",
+  "reallocs",
+] as const;
+
+function figures(stats: HeapStats): Record<(typeof FIGURES)[number], number> {
+  return Object.fromEntries(FIGURES.map((name) => [name, stats[name]])) as Record<
+    (typeof FIGURES)[number],
+    number
+  >;
 }
 
 type Op =
