@@ -8,7 +8,7 @@
  * implementation is measured on a prefix of the workload, and says so; when the warm-up was cut, a
  * second, warm run finds the prefix again; a short workload is warmed up for up to 300 ms); then `runs` timed runs, each on a fresh allocator, with a
  * full GC before each run and outside its timing. For `uint8array` the warm-up also samples process
- * memory (utilization is then over the warm-up's prefix). Last, untimed, a heapkit cell over the default memory on a workload
+ * memory (utilization is then over the warm-up's prefix). Last, untimed, a heapkit cell over the default memory (not `/fixed`, not `/cache`) on a workload
  * whose live set fills to a cap (W, S and their variants) counts the words of the buffer each call
  * reads or writes, over the 20 k calls after the live set first reaches its cap (`@heapkit/heap/testing`'s
  * `watchWordAccess`): the machine-independent half of the scaling rows.
@@ -29,12 +29,15 @@ import { watchWordAccess } from "@heapkit/heap/testing";
 import { strategyByName } from "@heapkit/strategies";
 import { MemPool } from "@thi.ng/malloc";
 import { ASSEMBLYSCRIPT, type AssemblyScriptHeap, instantiateAssemblyScriptHeap } from "./assemblyscript.js";
-import { FIXED_MEMORY, isFixedMemory } from "./stats.js";
+import { FIXED_MEMORY, FRONT_CACHE, isFixedMemory, isFrontCache } from "./stats.js";
 import { OP_ALLOC, OP_FREE, readWorkload, type Workload } from "./workload-format.js";
 
 /** What the parent asks a cell to measure. */
 export interface CellSpec {
-  /** A strategy name (`/fixed` for a fixed-size buffer), `thi.ng`, `uint8array` or `assemblyscript`. */
+  /**
+   * A strategy name (`/fixed` for a fixed-size buffer, `/cache` with the front cache on), `thi.ng`,
+   * `uint8array` or `assemblyscript`.
+   */
   impl: string;
   /** The workload's name in the results. */
   workload: string;
@@ -115,13 +118,16 @@ const WORDS_WINDOW = 20_000;
 
 // ------------------------------------------------------------------ heapkit
 
-/** A heapkit strategy over `memory`, which every run's fresh heap reuses. */
-function heapDriver(strategy: string, slots: number, memory: ArrayBuffer): Driver {
-  let heap: Heap = makeHeap(strategy, memory);
+/**
+ * A heapkit strategy over `memory`, which every run's fresh heap reuses; `cache: true` turns the
+ * heap's front cache on (otherwise the heap's default: off for unshared memory).
+ */
+function heapDriver(strategy: string, slots: number, memory: ArrayBuffer, cache = false): Driver {
+  let heap: Heap = makeHeap(strategy, memory, cache);
   const ptrs = new Int32Array(Math.max(1, slots));
   return {
     reset() {
-      heap = makeHeap(strategy, memory);
+      heap = makeHeap(strategy, memory, cache);
     },
     replay(w, from, to) {
       const ops = w.ops;
@@ -155,10 +161,11 @@ function heapDriver(strategy: string, slots: number, memory: ArrayBuffer): Drive
     },
     extra() {
       const s = heap.stats();
-      return { peakHeapBytes: s.peakHeapSize, peakUsableBytes: s.peakLiveBytes };
+      // cachedBytes: what the front cache still held when the last run ended (0 with the cache off)
+      return { peakHeapBytes: s.peakHeapSize, peakUsableBytes: s.peakLiveBytes, cachedBytes: s.cachedBytes };
     },
     wordsPerCall(w, from, to) {
-      heap = makeHeap(strategy, memory);
+      heap = makeHeap(strategy, memory, cache);
       this.replay(w, 0, from);
       const watch = watchWordAccess(heap.memory);
       let total = 0;
@@ -181,9 +188,17 @@ function newMemory(): ArrayBuffer {
   return new ArrayBuffer(64 * 1024, { maxByteLength: 0x7fff_0000 });
 }
 
-/** A fresh heap over `memory` (which keeps the pages earlier heaps touched). */
-function makeHeap(strategy: string, memory: ArrayBuffer): Heap {
-  return createHeap({ strategy: strategyByName(strategy), memory, format: true });
+/**
+ * A fresh heap over `memory` (which keeps the pages earlier heaps touched); with `cache`, its front
+ * cache forced on (without, the option is not passed: the heap's default).
+ */
+function makeHeap(strategy: string, memory: ArrayBuffer, cache = false): Heap {
+  return createHeap({
+    strategy: strategyByName(strategy),
+    memory,
+    format: true,
+    ...(cache ? { cache: true } : {}),
+  });
 }
 
 // ------------------------------------------------------------------ @thi.ng/malloc
@@ -430,6 +445,7 @@ function makeDriver(impl: string, w: Workload | null, wasm: string | undefined):
     const strategy = impl.slice(0, -FIXED_MEMORY.length);
     return heapDriver(strategy, slots, new ArrayBuffer(fixedPoolBytes(w)));
   }
+  if (isFrontCache(impl)) return heapDriver(impl.slice(0, -FRONT_CACHE.length), slots, newMemory(), true);
   return heapDriver(impl, slots, newMemory());
 }
 
@@ -568,7 +584,13 @@ function measure(spec: CellSpec): CellResult {
   const peakLive = peakLiveOfPrefix(w, sampling ? sampled : timed);
   const extra: Record<string, number | string> = { ...driver.extra(), peakLiveBytes: peakLive };
   // a strategy counts the same words over either memory: the default-memory cell counts them once
-  if (driver.wordsPerCall !== undefined && w.fillEnd > 0 && !isFixedMemory(spec.impl)) {
+  // (and the scaling rows they are for are the bare strategies', cache off)
+  if (
+    driver.wordsPerCall !== undefined &&
+    w.fillEnd > 0 &&
+    !isFixedMemory(spec.impl) &&
+    !isFrontCache(spec.impl)
+  ) {
     const words = driver.wordsPerCall(w, w.fillEnd, Math.min(total, w.fillEnd + WORDS_WINDOW));
     extra.wordsPerCallMean = words.mean;
     extra.wordsPerCallMax = words.max;

@@ -18,14 +18,24 @@ import { LATENCY_SPANS, loadLatencyNs } from "./latency.js";
 import { describeMachine } from "./machine.js";
 import type { MultiWorkerCellSpec } from "./multi-worker-cell.js";
 import { buildReplay, runGlibc } from "./native.js";
-import { type BenchOptions, checkNames, parseBenchArgs, USAGE, UsageError } from "./options.js";
+import {
+  type BenchOptions,
+  checkNames,
+  implNames,
+  parseBenchArgs,
+  USAGE,
+  UsageError,
+  variantImpls,
+} from "./options.js";
 import type { PreparedWorkload } from "./prepared-workload.js";
-import { formatLatency, markdownPage, type RunMeta, terminalTable } from "./report.js";
+import { CACHED_STRATEGIES, formatLatency, markdownPage, type RunMeta, terminalTable } from "./report.js";
 import { buildSharedMemoryObjects } from "./shared-memory-objects.js";
 import {
   addRatios,
   FIXED_MEMORY,
+  FRONT_CACHE,
   GLOBAL_LOCK,
+  liveUtilizationOf,
   PEERS,
   type Row,
   rowFromRuns,
@@ -152,9 +162,21 @@ function implementationsOf(
     ...(peers.bundle !== undefined ? [SHARED_MEMORY_OBJECTS] : []),
   ];
   // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
-  const onW = !o.quick ? [...jsImpls, ...strategies.map((s) => s + FIXED_MEMORY)] : jsImpls;
+  const fixed = variantImpls(o, strategyNames, FIXED_MEMORY, strategyNames);
+  // on W and pairs, the strategies of the AssemblyScript target also with the front cache on
+  const cached = variantImpls(o, strategyNames, FRONT_CACHE, CACHED_STRATEGIES);
+  const onW = [...jsImpls, ...fixed, ...cached];
+  const onPairs = [...jsImpls, ...cached];
   return (w) =>
-    w.kind === "gc" ? strategies : w.kind === "multi-worker" ? sharedImpls : w.name === "W" ? onW : jsImpls;
+    w.kind === "gc"
+      ? strategies
+      : w.kind === "multi-worker"
+        ? sharedImpls
+        : w.name === "W"
+          ? onW
+          : w.name === "pairs"
+            ? onPairs
+            : jsImpls;
 }
 
 /** What one JS cell of `impl` on `w` is asked to measure. */
@@ -190,7 +212,10 @@ class Progress {
     this.last = Date.now();
     this.rows.push(row);
     this.done++;
-    const util = row.utilization === null ? "" : `, util ${row.utilization.toFixed(3)}`;
+    const live = liveUtilizationOf(row);
+    const util =
+      (row.utilization === null ? "" : `, util ${row.utilization.toFixed(3)}`) +
+      (live === null ? "" : `, live util ${live.toFixed(3)}`);
     const prefix = row.opsTimed < row.opsTotal ? ` (prefix ${row.opsTimed} of ${row.opsTotal} ops)` : "";
     log(
       `[${this.done}/${this.cells}] ${row.workload} · ${row.impl}: ${(row.opsPerSecond / 1e6).toFixed(3)} M ops/s${util}${prefix} [${took} s]`,
@@ -271,10 +296,7 @@ async function main(): Promise<void> {
     o.workloads,
     all.map((w) => w.name),
   );
-  checkNames("--impl", o.impls, [
-    ...strategyNames.flatMap((s) => [s, s + FIXED_MEMORY, s + GLOBAL_LOCK]),
-    ...PEERS,
-  ]);
+  checkNames("--impl", o.impls, implNames(strategyNames, [FIXED_MEMORY, FRONT_CACHE, GLOBAL_LOCK], PEERS));
   const workloads = all.filter((w) =>
     o.workloads !== null
       ? o.workloads.has(w.name)

@@ -54,9 +54,12 @@ options:
   --runs N           timed runs per cell after the warm-up (default 5; at least 1)
   --budget MS        time budget of one run before a slow implementation is cut to a prefix
                      (default 2000, 100 with --quick)
-  --impl a,b         only these implementations (strategy names, strategy/fixed, strategy/global-lock,
-                     glibc, thi.ng, uint8array, assemblyscript, shared-memory-objects, cpython); on the
-                     multi-worker family a strategy brings its strategy/global-lock row along
+  --impl a,b         only these implementations (strategy names, strategy/fixed, strategy/cache,
+                     strategy/global-lock, glibc, thi.ng, uint8array, assemblyscript,
+                     shared-memory-objects, cpython); on the multi-worker family a strategy brings its
+                     strategy/global-lock row along, and in a full run its strategy/fixed row (W) and,
+                     for tlsf, segregated, best-fit, buddy and pymalloc, its strategy/cache row (W and
+                     pairs: the front cache on); a /fixed or /cache row named here runs in any run
   --workload a,b     only these workloads (W, W-100, …, S, pairs, a trace's name, gc-100k, Wx2, …)
   --workers a,b      worker counts of the multi-worker family Wx1, Wx2, … (default 1,2,4)
   --no-page          do not write the docs page
@@ -84,6 +87,35 @@ export function checkNames(option: string, asked: Set<string> | null, known: rea
     throw new UsageError(
       `${option}: no ${unknown.map((n) => `"${n}"`).join(", ")}; there are ${known.join(", ")}`,
     );
+}
+
+/**
+ * The names `--impl` takes: each strategy, with `suffixes` (`/fixed`, `/cache`, `/global-lock`), and
+ * the peers.
+ */
+export function implNames(
+  strategies: readonly string[],
+  suffixes: readonly string[],
+  peers: readonly string[],
+): string[] {
+  return [...strategies.flatMap((s) => [s, ...suffixes.map((x) => s + x)]), ...peers];
+}
+
+/**
+ * The variant rows (`strategy/fixed`, `strategy/cache`) a run measures, in `strategies`' order: in a
+ * full run each wanted strategy that is `among` those the variant is for brings its own along; one named
+ * in `--impl` runs in any run, `--quick` included.
+ */
+export function variantImpls(
+  o: Pick<BenchOptions, "quick" | "impls">,
+  strategies: readonly string[],
+  suffix: string,
+  among: readonly string[],
+): string[] {
+  const want = (impl: string): boolean => o.impls === null || o.impls.has(impl);
+  return strategies
+    .filter((s) => (!o.quick && want(s) && among.includes(s)) || o.impls?.has(s + suffix) === true)
+    .map((s) => s + suffix);
 }
 
 /** Parses `process.argv.slice(2)`; throws {@link UsageError} for an unknown option or a bad value. */

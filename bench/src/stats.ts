@@ -35,9 +35,23 @@ export const FIXED_MEMORY = "/fixed";
 /** Whether a row is a strategy over a fixed-size buffer. */
 export const isFixedMemory = (impl: string): boolean => impl.endsWith(FIXED_MEMORY);
 
+/**
+ * The suffix of a strategy measured with the heap's per-worker front cache on (`tlsf/cache`, on W and
+ * pairs): `createHeap({ strategy, memory, format: true, cache: true })` over the default growable
+ * memory. For an unshared heap the cache is off by default (it holds freed small blocks back from the
+ * strategy, which costs utilization); the bare strategy row is that default.
+ */
+export const FRONT_CACHE = "/cache";
+
+/** Whether a row is a strategy with the front cache forced on. */
+export const isFrontCache = (impl: string): boolean => impl.endsWith(FRONT_CACHE);
+
 /** One implementation on one workload: the unit of the JSON output. */
 export interface Row {
-  /** A heapkit strategy name, or a peer: `thi.ng`, `uint8array`, `glibc`, `cpython`. */
+  /**
+   * A heapkit strategy name (or with a suffix: `/fixed`, `/cache`, `/global-lock`), or a peer:
+   * `thi.ng`, `uint8array`, `glibc`, `cpython`, `assemblyscript`, `shared-memory-objects`.
+   */
   impl: string;
   /** `W`, `W-100`, `W-1k`, `W-100k`, `pairs`, a trace's name, `gc-100k` or `gc-1M`. */
   workload: string;
@@ -55,6 +69,12 @@ export interface Row {
   opsTotal: number;
   /** Peak live payload / high-water of the memory taken; null where it does not apply. */
   utilization: number | null;
+  /**
+   * "live util": the heap's own peak live bytes over its high-water mark (`extra.heapPeakLiveBytes /
+   * extra.peakHeapBytes`), where the implementation reports the former (heapkit's rows of the
+   * multi-worker family); null elsewhere. Absent in results files written before it existed.
+   */
+  liveUtilization?: number | null;
   /** This row's ops/s divided by each peer's on the same workload in the same run. */
   ratios: Record<string, number>;
   /** Implementation-specific figures (bytes, collector counts, …). */
@@ -66,6 +86,19 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/**
+ * A row's "live util": its `liveUtilization`, or for a row of an older results file the same figure
+ * from its `extra` (`heapPeakLiveBytes / peakHeapBytes`); null when either is missing.
+ */
+export function liveUtilizationOf(
+  row: Pick<Row, "extra"> & { liveUtilization?: number | null },
+): number | null {
+  if (row.liveUtilization !== undefined && row.liveUtilization !== null) return row.liveUtilization;
+  const live = row.extra.heapPeakLiveBytes;
+  const high = row.extra.peakHeapBytes;
+  return typeof live === "number" && typeof high === "number" && live > 0 && high > 0 ? live / high : null;
 }
 
 /** Makes a row from the seconds of each timed run. */
@@ -89,6 +122,7 @@ export function rowFromRuns(
     opsTimed,
     opsTotal,
     utilization,
+    liveUtilization: liveUtilizationOf({ extra }),
     ratios: {},
     extra,
   };

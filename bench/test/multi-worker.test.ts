@@ -18,6 +18,7 @@ import type { MultiWorkerCellSpec } from "../src/multi-worker-cell.js";
 import { buildReplay, runGlibc } from "../src/native.js";
 import { generateRandom } from "../src/random-workload.js";
 import { buildSharedMemoryObjects } from "../src/shared-memory-objects.js";
+import { rowFromRuns } from "../src/stats.js";
 import { OP_HAND_OFF, type SplitWorkload, splitWorkload, writeSplitWorkload } from "../src/worker-split.js";
 import { OP_ALLOC, OP_FREE } from "../src/workload-format.js";
 
@@ -71,6 +72,14 @@ describe("a multi-worker cell", () => {
       expect(r.extra.crossWorkerFrees).toBe(handOffs());
       expect(r.utilization).toBeGreaterThan(0);
       expect(r.utilization).toBeLessThanOrEqual(1);
+      // live util: the heap's own peak live bytes over the same high-water mark
+      const row = rowFromRuns(r.impl, r.workload, r.opsTimed, r.opsTotal, r.seconds, r.utilization, r.extra);
+      expect(r.extra.heapPeakLiveBytes).toBeGreaterThan(0);
+      expect(row.liveUtilization).toBe(
+        (r.extra.heapPeakLiveBytes as number) / (r.extra.peakHeapBytes as number),
+      );
+      expect(row.liveUtilization).toBeGreaterThan(0);
+      expect(row.liveUtilization).toBeLessThanOrEqual(1);
     }, 120_000);
   }
 
@@ -87,6 +96,11 @@ describe("a multi-worker cell", () => {
     });
     expect(r).toMatchObject({ opsTotal: 20_000, opsTimed: 20_000 });
     expect(r.extra.crossWorkerFrees).toBe(handOffs());
+    // it reports no live bytes of its own: no live util
+    expect(r.extra.heapPeakLiveBytes).toBeUndefined();
+    expect(
+      rowFromRuns(r.impl, r.workload, r.opsTimed, r.opsTotal, r.seconds, null, r.extra).liveUtilization,
+    ).toBeNull();
   }, 120_000);
 
   it("stops, naming the implementation, the workload and the worker's error, when a worker fails", () => {

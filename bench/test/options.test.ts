@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { checkNames, DEFAULT_WORKERS, parseBenchArgs, UsageError } from "../src/options.js";
+import {
+  checkNames,
+  DEFAULT_WORKERS,
+  implNames,
+  parseBenchArgs,
+  USAGE,
+  UsageError,
+  variantImpls,
+} from "../src/options.js";
+import { FIXED_MEMORY, FRONT_CACHE, GLOBAL_LOCK } from "../src/stats.js";
 
 describe("parseBenchArgs", () => {
   it("gives the defaults with no arguments", () => {
@@ -72,5 +81,56 @@ describe("checkNames", () => {
     );
     expect(() => checkNames("--impl", new Set(["tlsf"]), ["tlsf"])).not.toThrow();
     expect(() => checkNames("--impl", null, [])).not.toThrow();
+  });
+});
+
+describe("the /cache and /fixed rows", () => {
+  const strategies = ["first-fit", "tlsf", "segregated", "buddy"];
+  const cachedFor = ["tlsf", "segregated", "buddy"];
+  const names = implNames(strategies, [FIXED_MEMORY, FRONT_CACHE, GLOBAL_LOCK], ["glibc"]);
+
+  it("takes strategy/cache in --impl, and no other spelling", () => {
+    const o = parseBenchArgs(["--impl", "tlsf,tlsf/cache", "--workload", "W,pairs"]);
+    expect([...(o.impls ?? [])]).toEqual(["tlsf", "tlsf/cache"]);
+    expect(() => checkNames("--impl", o.impls, names)).not.toThrow();
+    expect(names).toContain("buddy/cache");
+    expect(() => checkNames("--impl", new Set(["tlsf/cached"]), names)).toThrow('--impl: no "tlsf/cached"');
+    expect(() => checkNames("--impl", new Set(["cache"]), names)).toThrow(UsageError);
+  });
+
+  it("measures strategy/cache for the cached strategies in a full run, and none with --quick", () => {
+    expect(variantImpls(parseBenchArgs([]), strategies, FRONT_CACHE, cachedFor)).toEqual([
+      "tlsf/cache",
+      "segregated/cache",
+      "buddy/cache",
+    ]);
+    expect(variantImpls(parseBenchArgs([]), strategies, FIXED_MEMORY, strategies)).toEqual(
+      strategies.map((s) => `${s}/fixed`),
+    );
+    expect(variantImpls(parseBenchArgs(["--quick"]), strategies, FRONT_CACHE, cachedFor)).toEqual([]);
+  });
+
+  it("follows --impl: a strategy brings its own along in a full run, a named one runs in any run", () => {
+    expect(variantImpls(parseBenchArgs(["--impl", "tlsf"]), strategies, FRONT_CACHE, cachedFor)).toEqual([
+      "tlsf/cache",
+    ]);
+    const named = ["--impl", "buddy/cache,first-fit/cache"];
+    expect(variantImpls(parseBenchArgs(named), strategies, FRONT_CACHE, cachedFor)).toEqual([
+      "first-fit/cache",
+      "buddy/cache",
+    ]);
+    expect(variantImpls(parseBenchArgs(["--quick", ...named]), strategies, FRONT_CACHE, cachedFor)).toEqual([
+      "first-fit/cache",
+      "buddy/cache",
+    ]);
+    expect(
+      variantImpls(parseBenchArgs(["--quick", "--impl", "tlsf/fixed"]), strategies, FIXED_MEMORY, strategies),
+    ).toEqual(["tlsf/fixed"]);
+    // a peer alone brings no strategy's rows
+    expect(variantImpls(parseBenchArgs(["--impl", "glibc"]), strategies, FRONT_CACHE, cachedFor)).toEqual([]);
+  });
+
+  it("lists strategy/cache in --help", () => {
+    expect(USAGE).toContain("strategy/cache");
   });
 });

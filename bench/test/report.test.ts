@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { checkTargets, markdownPage, multiWorkerSection, type RunMeta } from "../src/report.js";
-import { addRatios, type Row, rowFromRuns } from "../src/stats.js";
+import {
+  checkTargets,
+  MULTI_WORKER_UTIL_TARGET,
+  markdownPage,
+  multiWorkerSection,
+  type RunMeta,
+  terminalTable,
+} from "../src/report.js";
+import { addRatios, liveUtilizationOf, type Row, rowFromRuns } from "../src/stats.js";
 
 const meta: RunMeta = {
   date: "2026-12-04T23:00:00.000Z",
@@ -22,14 +29,27 @@ const meta: RunMeta = {
 };
 
 /** A row of `opsPerSecond` over a whole workload of 1 M ops. */
-function row(impl: string, workload: string, opsPerSecond: number, utilization: number | null = null): Row {
-  return rowFromRuns(impl, workload, 1e6, 1e6, [1e6 / opsPerSecond], utilization, {});
+function row(
+  impl: string,
+  workload: string,
+  opsPerSecond: number,
+  utilization: number | null = null,
+  extra: Record<string, number | string> = {},
+): Row {
+  return rowFromRuns(impl, workload, 1e6, 1e6, [1e6 / opsPerSecond], utilization, extra);
 }
 
+/** The figures of a multi-worker heapkit cell: the heap's own peak live bytes over its high-water mark. */
+const heapFigures = (heapPeakLiveBytes: number, peakHeapBytes: number) => ({
+  peakHeapBytes,
+  peakLiveBytes: 6_854_013,
+  heapPeakLiveBytes,
+});
+
 const rows: Row[] = [
-  row("tlsf", "Wx1", 10e6, 0.91),
-  row("tlsf", "Wx2", 17e6, 0.9),
-  row("tlsf", "Wx4", 15e6, 0.88),
+  row("tlsf", "Wx1", 10e6, 0.91, heapFigures(7_600_000, 8_000_000)),
+  row("tlsf", "Wx2", 17e6, 0.9, heapFigures(7_800_000, 8_000_000)),
+  row("tlsf", "Wx4", 15e6, 0.88, heapFigures(6_000_000, 10_000_000)),
   row("tlsf/global-lock", "Wx1", 9e6, 0.92),
   row("tlsf/global-lock", "Wx2", 5e6, 0.92),
   row("glibc", "Wx2", 20e6, 0.5),
@@ -53,10 +73,31 @@ describe("the multi-worker targets", () => {
         status: "met",
       },
     );
-    expect(byTarget.get("shared heap: utilization ≥ 0.9 on W split over 2 workers")).toMatchObject({
-      measured: "tlsf 0.900",
+    expect(byTarget.get(MULTI_WORKER_UTIL_TARGET)).toMatchObject({
+      measured: "tlsf util 0.900 (live util 0.975)",
       status: "met",
     });
+  });
+
+  it("says which utilization its target reads, and judges by util, not by live util", () => {
+    expect(MULTI_WORKER_UTIL_TARGET).toContain("read on util");
+    // live util high, util low: missed; the other way round: met
+    const low = rows.map((r) =>
+      r.impl === "tlsf" && r.workload === "Wx2" ? row("tlsf", "Wx2", 17e6, 0.85, heapFigures(7.9e6, 8e6)) : r,
+    );
+    expect(new Map(checkTargets(low).map((c) => [c.target, c])).get(MULTI_WORKER_UTIL_TARGET)).toMatchObject({
+      measured: "tlsf util 0.850 (live util 0.988)",
+      status: "missed",
+    });
+    const high = rows.map((r) =>
+      r.impl === "tlsf" && r.workload === "Wx2" ? row("tlsf", "Wx2", 17e6, 0.95, heapFigures(4e6, 8e6)) : r,
+    );
+    expect(new Map(checkTargets(high).map((c) => [c.target, c])).get(MULTI_WORKER_UTIL_TARGET)).toMatchObject(
+      {
+        measured: "tlsf util 0.950 (live util 0.500)",
+        status: "met",
+      },
+    );
   });
 
   it("says missed when a strategy falls short, and n/a when the family did not run", () => {
@@ -65,7 +106,7 @@ describe("the multi-worker targets", () => {
     );
     const byTarget = new Map(checkTargets(slow).map((c) => [c.target, c.status]));
     expect(byTarget.get("shared heap, 2 workers ≥ 1.6× one worker (total ops/s on W)")).toBe("missed");
-    expect(byTarget.get("shared heap: utilization ≥ 0.9 on W split over 2 workers")).toBe("missed");
+    expect(byTarget.get(MULTI_WORKER_UTIL_TARGET)).toBe("missed");
     const none = checkTargets([row("tlsf", "W", 10e6)]).filter((c) => c.target.startsWith("shared heap"));
     expect(none.map((c) => c.status)).toEqual(["n/a", "n/a", "n/a", "n/a"]);
   });
@@ -99,20 +140,54 @@ describe("the single-thread targets", () => {
     expect(t.get("utilization ≥ 0.92 on W")?.status).toBe("met");
   });
 
-  it("says missed below the AssemblyScript target's 1.5×, and n/a without the peer", () => {
-    const t = byTarget([...onW, ...peers]);
-    expect(
-      t.get("tlsf, segregated, best-fit, buddy, pymalloc: each ≥ 1.5× the AssemblyScript peer on W"),
-    ).toMatchObject({
+  const cacheTarget = (workload: string): string =>
+    `tlsf, segregated, best-fit, buddy, pymalloc, with the front cache (strategy/cache): each ≥ 1.5× the AssemblyScript peer on ${workload}`;
+  const reference = (workload: string): string =>
+    `reference, the same strategies without the cache (the default): against the AssemblyScript peer on ${workload}`;
+  // the cached rows: faster than the bare ones, a little lower utilization on W
+  const cachedOnW = ["segregated", "tlsf", "buddy", "pymalloc", "best-fit"].map((s, i) =>
+    row(`${s}/cache`, "W", (21 + i) * 1e6, 0.85 + i / 100),
+  );
+  const onPairs = [
+    ...["segregated", "tlsf", "buddy", "pymalloc", "best-fit"].map((s) => row(s, "pairs", 30e6)),
+    ...["segregated", "tlsf", "buddy", "pymalloc", "best-fit"].map((s) => row(`${s}/cache`, "pairs", 60e6)),
+    row("assemblyscript", "pairs", 35e6),
+  ];
+
+  it("reads the AssemblyScript target on the /cache rows, with their utilization on W", () => {
+    const t = byTarget([...onW, ...cachedOnW, ...peers, ...onPairs]);
+    expect(t.get(cacheTarget("W"))).toMatchObject({
       status: "missed",
       measured:
-        "assemblyscript 15.0 M ops/s; tlsf 1.40×, segregated 1.33×, best-fit 1.60×, buddy 1.47×, pymalloc 1.53×",
+        "assemblyscript 15.0 M ops/s; tlsf/cache 1.47× (util 0.860), segregated/cache 1.40× (util 0.850), " +
+        "best-fit/cache 1.67× (util 0.890), buddy/cache 1.53× (util 0.870), pymalloc/cache 1.60× (util 0.880)",
     });
-    expect(
-      byTarget(onW).get(
-        "tlsf, segregated, best-fit, buddy, pymalloc: each ≥ 1.5× the AssemblyScript peer on W",
-      )?.status,
-    ).toBe("n/a");
+    expect(t.get(cacheTarget("pairs"))).toMatchObject({
+      status: "met",
+      measured:
+        "assemblyscript 35.0 M ops/s; tlsf/cache 1.71×, segregated/cache 1.71×, best-fit/cache 1.71×, buddy/cache 1.71×, pymalloc/cache 1.71×",
+    });
+    // the bare rows are a reference, never a verdict
+    expect(t.get(reference("pairs"))).toMatchObject({ status: "n/a" });
+    expect(t.get(reference("pairs"))?.measured).toContain("tlsf 0.86×");
+  });
+
+  it("says n/a without the /cache rows or without the peer, whatever the bare rows do", () => {
+    const fast = onW.map((r) => row(r.impl, "W", 100e6, r.utilization));
+    const t = byTarget([...fast, ...peers]);
+    expect(t.get(cacheTarget("W"))?.status).toBe("n/a");
+    expect(t.get(reference("W"))?.status).toBe("n/a");
+    expect(byTarget([...onW, ...cachedOnW]).get(cacheTarget("W"))?.status).toBe("n/a");
+    expect(byTarget([...onW, ...cachedOnW]).has(reference("W"))).toBe(false);
+  });
+
+  it("keeps the /cache rows out of the best-strategy, utilization and scaling targets", () => {
+    // a /cache row faster than every bare one and with the best utilization changes none of them
+    const odd = [row("tlsf/cache", "W", 500e6, 0.99), row("tlsf/cache", "W-100", 1e6)];
+    const t = byTarget([...onW, ...peers, ...odd]);
+    expect(t.get("best strategy ≥ 0.5× glibc on W")?.measured).toContain("best-fit 24.0 M ops/s");
+    expect(t.get("utilization ≥ 0.92 on W")?.measured).not.toContain("/cache");
+    expect([...t.keys()].some((k) => k.startsWith("tlsf/cache"))).toBe(false);
   });
 });
 
@@ -121,15 +196,61 @@ describe("the results page", () => {
     const section = multiWorkerSection(rows, meta).join("\n");
     expect(section).toContain("## Sharing a heap between workers");
     expect(section).toContain(
-      "| **tlsf** | 10.0 M | 0.910 | 17.0 M | 1.70× | 0.900 | 15.0 M | 1.50× | 0.880 |",
+      "| **tlsf** | 10.0 M | 0.910 | 0.950 | 17.0 M | 1.70× | 0.900 | 0.975 | 15.0 M | 1.50× | 0.880 | 0.600 |",
     );
-    expect(section).toContain("| *shared-memory-objects* | – | – | 40.0 k | – | – | – | – | – |");
+    expect(section).toContain("| *shared-memory-objects* | – | – | – | 40.0 k | – | – | – | – | – | – | – |");
     expect(section).toContain("With 4 workers on this machine's 2 cores");
     expect(section).toContain("tlsf 1.50×");
     expect(markdownPage(rows, [], meta)).toContain("## Sharing a heap between workers");
   });
 
+  it("shows live util beside util at each worker count, blank where the heap does not report it", () => {
+    const section = multiWorkerSection(rows, meta).join("\n");
+    expect(section).toContain(
+      "| impl | 1 worker ops/s | util | live util | 2 workers ops/s | ×1 worker | util | live util |",
+    );
+    expect(section).toContain(
+      "| **tlsf** | 10.0 M | 0.910 | 0.950 | 17.0 M | 1.70× | 0.900 | 0.975 | 15.0 M | 1.50× | 0.880 | 0.600 |",
+    );
+    expect(section).toContain("| *glibc* | – | – | – | 20.0 M | – | 0.500 | – |");
+    expect(section).toContain("- **util** — W's peak live payload *as requested*");
+    expect(section).toContain("- **live util** — the heap's own peak live bytes");
+  });
+
+  it("adds a live util column to a workload's table only where a row has one", () => {
+    const family = [{ name: "Wx2", description: "W over 2 workers" }];
+    const table = terminalTable(rows, family);
+    expect(table).toMatch(/impl\s+ops\/s\s+min\s+max\s+ops timed\s+util\s+live util/);
+    expect(table).toMatch(/tlsf\s+17\.0 M .* 0\.900\s+0\.975/);
+    const page = markdownPage(rows, family, meta);
+    expect(page).toContain("| impl | ops/s | min | max | ops timed | util | live util |");
+    const single = markdownPage([row("tlsf", "W", 1e6, 0.9)], [{ name: "W", description: "W" }], meta);
+    expect(single).toContain("| impl | ops/s | min | max | ops timed | util |\n");
+  });
+
+  it("shows the /cache rows with their utilization and explains the suffix", () => {
+    const list = [row("tlsf", "W", 10e6, 0.929), row("tlsf/cache", "W", 14e6, 0.859)];
+    const page = markdownPage(list, [{ name: "W", description: "W" }], meta);
+    expect(page).toContain("| **tlsf/cache** | 14.0 M | 14.0 M | 14.0 M | 1,000,000 | 0.859 |");
+    expect(page).toContain("- **strategy/cache** (W and pairs)");
+    expect(page).toContain("cache: true");
+    expect(page).toContain("- **strategy/fixed** (W only)");
+  });
+
   it("has no such section when the family did not run", () => {
     expect(multiWorkerSection([row("tlsf", "W", 1e6)], meta)).toEqual([]);
+  });
+});
+
+describe("live util", () => {
+  it("is the heap's peak live bytes over its high-water mark, in the row and from an older file's extra", () => {
+    const r = row("tlsf", "Wx2", 1e6, 0.9, heapFigures(6e6, 8e6));
+    expect(r.liveUtilization).toBe(0.75);
+    const old = { ...r, liveUtilization: undefined };
+    expect(liveUtilizationOf(old)).toBe(0.75);
+    expect(
+      row("glibc", "Wx2", 1e6, 0.5, { peakHeapBytes: 8e6, peakLiveBytes: 6e6 }).liveUtilization,
+    ).toBeNull();
+    expect(row("tlsf", "W", 1e6, 0.9).liveUtilization).toBeNull();
   });
 });
