@@ -64,44 +64,39 @@ const S_VISITED = S_UNREACHABLE;
  */
 const CHUNK = 512;
 
-/**
- * A new `Int32Array` of `size` holding `old`'s entries then zeros, every page of it written once. The
- * zeros are already there; writing them makes the kernel map the pages now rather than at their first
- * use (a large array is fresh memory, mapped page by page on first touch), so that a collection
- * does not pay for them: the README's Benchmarks section has the figures.
- */
-function faultedIn(size: number, old?: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const array = new Int32Array(size);
-  if (old !== undefined) array.set(old);
-  array.fill(0, old === undefined ? 0 : old.length);
-  return array;
-}
-
 /** The passes that find what a list's objects keep alive only among themselves. */
 export class TrialDeletion {
-  // The dense working arrays of deduceUnreachable, indexed by an object's position in the list being
-  // examined. Grown as objects are tracked (see provision), kept between collections.
-  /** Position → object address. */
-  private objectAt = new Int32Array(0);
-  /** Position → `gc_refs << 2 | S_UNREACHABLE | S_COLLECTING` while in the set; see {@link S_VISITED}. */
-  private gcRefs = new Int32Array(0);
-  /** Position → index of its first reference in `edges`; the entry after the last object ends them. */
-  private edgeStart = new Int32Array(0);
-  /** The references of the set's objects, object by object in slot order; positions after subtractRefs. */
-  private edges = new Int32Array(0);
-  /** The positions moved to the unreachable list, in the order they were moved. */
-  private movedOut = new Int32Array(0);
-  /** The positions that came back from the unreachable list to young's tail, in that order. */
-  private cameBack = new Int32Array(0);
   /**
-   * `address >> positionShift` → the object's position during a collection, 0 otherwise (and for
-   * anything not in the set being examined). Objects are at least a header apart, so no two share
-   * an entry. It covers every tracked object's address (see {@link TrialDeletion.cover}); a reference
-   * beyond it is to an untracked object. A plain array: a collection reads it once per reference, at
-   * random, where the heap's own words (a resizable buffer) cost V8 more per access and are spread
-   * over the whole heap.
+   * Every working array of deduceUnreachable, as segments of one plain `Int32Array` (TurboFan checks
+   * and loads an array's map, length and data pointer again in a loop for each array used; one array
+   * costs a pass a quarter less than five), grown as objects are tracked (see provision), kept between
+   * collections:
+   *
+   * ```
+   *  [0, P)           objectAt    position → object address
+   *  [P, 2P)          gcRefs      position → gc_refs << 2 | S_UNREACHABLE | S_COLLECTING (see S_VISITED)
+   *  [2P, 3P)         edgeStart   position → index of its first reference in edges; the entry after
+   *                               the last object ends them
+   *  [3P, 4P)         movedOut    the positions moved to the unreachable list, in the order they moved
+   *  [4P, 5P)         cameBack    the positions that came back to young's tail, in that order
+   *  [5P, 5P + E)     edges       the set's references, object by object in slot order; positions
+   *                               after subtractRefs
+   *  [5P + E, … + A)  positionOf  address >> positionShift → the object's position during a
+   *                               collection, 0 otherwise and for anything not in the set
+   * ```
+   *
+   * Objects are at least a header apart, so no two share an entry of positionOf; it covers the heap's
+   * whole memory (see {@link TrialDeletion.cover}). Subtract_refs reads it once per reference, at
+   * random: a plain array an eighth of the heap's size, where the heap's own words (a resizable
+   * buffer) cost V8 more per access and are spread over all of it.
    */
-  private positionOf = new Int32Array(0);
+  private work = new Int32Array(0);
+  /** Positions P (0 … P − 1) the segments hold. */
+  private positions = 0;
+  /** References E `edges` holds. */
+  private edgeRoom = 0;
+  /** Entries A of positionOf. */
+  private addressRoom = 0;
   /** log2 of the header's bytes, rounded down: addresses of distinct objects differ in these bits. */
   private readonly positionShift: number;
   /** How many entries of `cameBack` moveUnreachable has filled. */
@@ -168,62 +163,64 @@ export class TrialDeletion {
    */
   private numberObjects(base: Ptr): number {
     const i32 = this.space.i32;
+    // every address in the heap, so that neither numbering nor subtract_refs checks an address
+    this.cover(i32.length << 2);
     let p = i32[(base >> 2) + W_NEXT];
     let n = 0;
     let e = 0;
     while (p !== base) {
       // positions up to `room` leave room for the end entry n + 1 of edgeStart
-      const room = this.objectAt.length - 3;
+      const room = this.positions - 3;
       if (n >= room) {
-        this.growWorkingArrays(n + 3);
+        this.grow(n + 4, 0, 0);
         continue;
       }
-      if (p >> this.positionShift >= this.positionOf.length) this.cover(p);
       const next = this.numberChunk(p, base, n, e, Math.min(n + CHUNK, room));
       if (next === p) {
         // the next object's references do not fit in `edges`
-        this.growEdges(e + i32[(p >> 2) + W_NREFS]);
+        this.grow(0, e + i32[(p >> 2) + W_NREFS], 0);
         continue;
       }
       p = next;
       n = this.numbered;
       e = this.copied;
     }
-    if (n + 2 >= this.objectAt.length) this.growWorkingArrays(n + 2);
-    this.edgeStart[n + 1] = e;
+    if (n + 2 >= this.positions) this.grow(n + 3, 0, 0);
+    this.work[2 * this.positions + n + 1] = e;
     return n;
   }
 
   /**
    * One call of numberObjects: numbers the objects from `p` on as n + 1, n + 2, … up to position
-   * `last`, while their references fit in `edges` and their addresses in `positionOf`; leaves the new
-   * n and e in `numbered` and `copied` and returns the first object not numbered (`base` at the end
-   * of the list).
+   * `last`, while their references fit in `edges`; leaves the new n and e in `numbered` and `copied`
+   * and returns the first object not numbered (`base` at the end of the list).
    */
   private numberChunk(p: Ptr, base: Ptr, n: number, e: number, last: number): Ptr {
     const i32 = this.space.i32;
-    const objectAt = this.objectAt;
-    const gcRefs = this.gcRefs;
-    const edgeStart = this.edgeStart;
-    const edges = this.edges;
-    const positionOf = this.positionOf;
+    const work = this.work;
+    const P = this.positions;
+    const gcRefs = P;
+    const edgeStart = 2 * P;
+    const edges = 5 * P;
+    const positionOf = edges + this.edgeRoom;
     const shift = this.positionShift;
-    const room = edges.length;
-    const covered = positionOf.length;
+    const room = this.edgeRoom;
     while (p !== base && n < last) {
+      // the header's words first, together
       const w = p >> 2;
       const count = i32[w + W_NREFS];
-      const at = p >> shift;
-      if (e + count > room || at >= covered) break;
-      n++;
-      objectAt[n] = p;
-      gcRefs[n] = (i32[w + W_RC] << 2) | S_COLLECTING;
-      positionOf[at] = n;
-      edgeStart[n] = e;
+      if (e + count > room) break;
+      const rc = i32[w + W_RC];
       const refs = i32[w + W_REFS] >> 2;
-      for (let r = 0; r < count; r++) edges[e + r] = i32[refs + r];
+      const next = i32[w + W_NEXT];
+      n++;
+      work[n] = p; // objectAt
+      work[gcRefs + n] = (rc << 2) | S_COLLECTING;
+      work[positionOf + (p >> shift)] = n;
+      work[edgeStart + n] = e;
+      for (let r = 0; r < count; r++) work[edges + e + r] = i32[refs + r];
       e += count;
-      p = i32[w + W_NEXT];
+      p = next;
     }
     this.numbered = n;
     this.copied = e;
@@ -235,25 +232,25 @@ export class TrialDeletion {
    * its target's position for move_unreachable (0 for an empty slot or a target out of the set).
    */
   private subtractRefs(n: number): void {
-    const end = this.edgeStart[n + 1];
+    const end = this.work[2 * this.positions + n + 1];
     for (let k = 0; k < end; k += CHUNK) this.subtractChunk(k, Math.min(k + CHUNK, end));
-    this.gcRefs[0] = 0; // references out of the set were counted there
+    this.work[this.positions] = 0; // references out of the set were counted at position 0
   }
 
   /** One call of subtractRefs: references `from` … `to` − 1. */
   private subtractChunk(from: number, to: number): void {
-    const edges = this.edges;
-    const positionOf = this.positionOf;
+    const work = this.work;
+    const P = this.positions;
+    const gcRefs = P;
+    const edges = 5 * P;
+    const positionOf = edges + this.edgeRoom;
     const shift = this.positionShift;
-    const covered = positionOf.length;
     // a read at random each, but in a plain array an eighth of the heap's size
-    for (let k = from; k < to; k++) {
-      const target = edges[k];
-      const at = target >> shift;
-      edges[k] = target !== 0 && at < covered ? positionOf[at] : 0;
+    for (let k = edges + from, end = edges + to; k < end; k++) {
+      const target = work[k];
+      work[k] = target === 0 ? 0 : work[positionOf + (target >> shift)];
     }
-    const gcRefs = this.gcRefs;
-    for (let k = from; k < to; k++) gcRefs[edges[k]] -= 4;
+    for (let k = edges + from, end = edges + to; k < end; k++) work[gcRefs + work[k]] -= 4;
   }
 
   /**
@@ -274,11 +271,13 @@ export class TrialDeletion {
 
   /** One call of moveUnreachable: up to {@link CHUNK} steps from step `first`; returns the next step. */
   private moveChunk(first: number, n: number): number {
-    const gcRefs = this.gcRefs;
-    const edgeStart = this.edgeStart;
-    const edges = this.edges;
-    const movedOut = this.movedOut;
-    const cameBack = this.cameBack;
+    const work = this.work;
+    const P = this.positions;
+    const gcRefs = P;
+    const edgeStart = 2 * P;
+    const movedOut = 3 * P;
+    const cameBack = 4 * P;
+    const edges = 5 * P;
     const oneRef = (1 << 2) | S_COLLECTING;
     let out = this.movedOutCount;
     let back = this.cameBackCount;
@@ -286,28 +285,28 @@ export class TrialDeletion {
     let t = first;
     // step t visits position t while t ≤ n, then the (t − n)-th object that came back
     for (; t <= n + back && t < stop; t++) {
-      const i = t <= n ? t : cameBack[t - n - 1];
-      if (gcRefs[i] >>> 2 === 0) {
+      const i = t <= n ? t : work[cameBack + t - n - 1];
+      if (work[gcRefs + i] >>> 2 === 0) {
         // tentatively unreachable (what came back has gc_refs 1, so this is a first visit)
-        gcRefs[i] |= S_UNREACHABLE;
-        movedOut[out++] = i;
+        work[gcRefs + i] |= S_UNREACHABLE;
+        work[movedOut + out++] = i;
         continue;
       }
       // reachable from outside (or from something that is): everything it refers to is too. A child
       // needs work only if it is in the set with gc_refs 0 and not visited: state COLLECTING, with
       // or without UNREACHABLE. Which children do is as random as the graph, so the step has no
-      // branch to mispredict: every child's word is
-      // rewritten (to itself, or to gc_refs 1), and every child is written at the queue's tail,
-      // which moves on only if the child had been moved out.
-      for (let e = edgeStart[i], end = edgeStart[i + 1]; e < end; e++) {
-        const c = edges[e];
-        const state = gcRefs[c];
+      // branch to mispredict: every child's word is rewritten (to itself, or to gc_refs 1), and
+      // every child is written at the queue's tail, which moves on only if the child had been moved
+      // out.
+      for (let e = edges + work[edgeStart + i], end = edges + work[edgeStart + i + 1]; e < end; e++) {
+        const c = work[e];
+        const state = work[gcRefs + c];
         const needsWork = (((state | S_UNREACHABLE) ^ (S_COLLECTING | S_UNREACHABLE)) - 1) >>> 31;
-        gcRefs[c] = state ^ ((state ^ oneRef) & -needsWork);
-        cameBack[back] = c;
+        work[gcRefs + c] = state ^ ((state ^ oneRef) & -needsWork);
+        work[cameBack + back] = c;
         back += needsWork & (state >>> 1); // S_UNREACHABLE is bit 1
       }
-      gcRefs[i] = t <= n ? 0 : S_VISITED;
+      work[gcRefs + i] = t <= n ? 0 : S_VISITED;
     }
     this.movedOutCount = out;
     this.cameBackCount = back;
@@ -321,10 +320,10 @@ export class TrialDeletion {
 
   /** One call of forgetPositions: positions `from` … `to` − 1. */
   private forgetChunk(from: number, to: number): void {
-    const objectAt = this.objectAt;
-    const positionOf = this.positionOf;
+    const work = this.work;
+    const positionOf = 5 * this.positions + this.edgeRoom;
     const shift = this.positionShift;
-    for (let i = from; i < to; i++) positionOf[objectAt[i] >> shift] = 0;
+    for (let i = from; i < to; i++) work[positionOf + (work[i] >> shift)] = 0;
   }
 
   /**
@@ -339,11 +338,11 @@ export class TrialDeletion {
   /** One call of writeBackInPlace: positions `from` … `to` − 1. */
   private writeBackChunk(from: number, to: number, gen: number): void {
     const i32 = this.space.i32;
-    const objectAt = this.objectAt;
+    const work = this.work;
     const keep = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
     const bits = gen << GEN_SHIFT;
     for (let i = from; i < to; i++) {
-      const w = objectAt[i] >> 2;
+      const w = work[i] >> 2;
       const info = i32[w + W_INFO];
       const survivorInfo = (info & keep) | bits;
       if (survivorInfo !== info) i32[w + W_INFO] = survivorInfo;
@@ -367,9 +366,9 @@ export class TrialDeletion {
 
   /** One call of relinkSurvivors: up to {@link CHUNK} steps of the walk from step `first`; returns the next step. */
   private relinkSurvivorChunk(first: number, n: number, survivors: number, bits: number): number {
-    const objectAt = this.objectAt;
-    const gcRefs = this.gcRefs;
-    const cameBack = this.cameBack;
+    const work = this.work;
+    const gcRefs = this.positions;
+    const cameBack = 4 * this.positions;
     const keep = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
     let last = this.lastLinked;
     let linked = this.relinked;
@@ -377,9 +376,9 @@ export class TrialDeletion {
     let t = first;
     for (; linked < survivors && t < stop; t++) {
       // the walk's order again: positions 1 … n that never left (word 0), then what came back
-      const i = t <= n ? t : cameBack[t - n - 1];
-      if (t <= n && gcRefs[i] !== 0) continue;
-      last = this.relinkAfter(last, objectAt[i], keep, bits);
+      const i = t <= n ? t : work[cameBack + t - n - 1];
+      if (t <= n && work[gcRefs + i] !== 0) continue;
+      last = this.relinkAfter(last, work[i], keep, bits);
       linked++;
     }
     this.lastLinked = last;
@@ -400,18 +399,18 @@ export class TrialDeletion {
 
   /** One call of relinkUnreachable: up to {@link CHUNK} entries of `movedOut` from `first`; returns the next. */
   private relinkUnreachableChunk(first: number, count: number): number {
-    const objectAt = this.objectAt;
-    const gcRefs = this.gcRefs;
-    const movedOut = this.movedOut;
+    const work = this.work;
+    const gcRefs = this.positions;
+    const movedOut = 3 * this.positions;
     const flags = (GEN_WORKING << GEN_SHIFT) | F_COLLECTING | F_UNREACHABLE;
     let last = this.lastLinked;
     let linked = this.relinked;
     const stop = first + CHUNK;
     let k = first;
     for (; linked < count && k < stop; k++) {
-      const i = movedOut[k];
-      if ((gcRefs[i] & S_COLLECTING) === 0) continue; // it came back
-      last = this.relinkAfter(last, objectAt[i], CLEAR_GEN, flags);
+      const i = work[movedOut + k];
+      if ((work[gcRefs + i] & S_COLLECTING) === 0) continue; // it came back
+      last = this.relinkAfter(last, work[i], CLEAR_GEN, flags);
       linked++;
     }
     this.lastLinked = last;
@@ -440,38 +439,44 @@ export class TrialDeletion {
   provision(tracked: number, slots: number): void {
     // numberObjects' own test, for n = every tracked object
     const positions = tracked + 2;
-    if (positions >= this.objectAt.length) this.growWorkingArrays(positions);
-    if (slots > this.edges.length) this.growEdges(slots);
+    if (positions >= this.positions || slots > this.edgeRoom) this.grow(positions + 1, slots, 0);
   }
 
   /**
-   * Makes `positionOf` cover the address `obj` (called as objects are tracked): grown, if it must, to
-   * cover the heap's whole memory as it is now, so that it grows as often as the memory does.
+   * Makes positionOf cover the address `end` − 1 (called as objects are tracked, with their address,
+   * and by a collection, with the heap's size): grown, if it must, to cover the heap's whole memory as
+   * it is now, so that it grows as often as the memory does.
    */
-  cover(obj: Ptr): void {
-    const at = obj >> this.positionShift;
-    if (at < this.positionOf.length) return;
-    const heapEntries = (this.space.i32.length << 2) >>> this.positionShift;
-    this.positionOf = faultedIn(
-      Math.max(at + 1, heapEntries + 1, this.positionOf.length * 2, 1024),
-      this.positionOf,
-    );
+  cover(end: number): void {
+    const shift = this.positionShift;
+    if (end >>> shift < this.addressRoom) return;
+    this.grow(0, 0, Math.max(end >>> shift, (this.space.i32.length << 2) >>> shift) + 1);
   }
 
-  /** Grows the dense arrays of deduceUnreachable to hold positions 0 … `positions`. */
-  private growWorkingArrays(positions: number): void {
-    const size = Math.max(positions + 1, this.objectAt.length * 2, 1024);
-    this.objectAt = faultedIn(size, this.objectAt);
-    this.gcRefs = faultedIn(size, this.gcRefs);
-    this.edgeStart = faultedIn(size, this.edgeStart);
-    this.movedOut = faultedIn(size);
-    this.cameBack = faultedIn(size);
-  }
-
-  /** Grows `edges` to hold at least `count` references, keeping those copied so far. */
-  private growEdges(count: number): Int32Array<ArrayBuffer> {
-    const larger = faultedIn(Math.max(count, this.edges.length * 2, 1024), this.edges);
-    this.edges = larger;
-    return larger;
+  /**
+   * Grows `work` to hold at least `positions` positions, `edges` references and `addresses` entries
+   * of positionOf (each segment at least doubles when it grows), keeping every segment's entries. The
+   * new array is written once all through, so that its pages are mapped now rather than at their
+   * first use in a collection (fresh memory is mapped page by page on first touch).
+   */
+  private grow(positions: number, edges: number, addresses: number): void {
+    const P = this.positions;
+    const E = this.edgeRoom;
+    const A = this.addressRoom;
+    const newP = positions > P ? Math.max(positions, 2 * P, 1024) : P;
+    const newE = edges > E ? Math.max(edges, 2 * E, 1024) : E;
+    const newA = addresses > A ? Math.max(addresses, 2 * A, 1024) : A;
+    const old = this.work;
+    const work = new Int32Array(5 * newP + newE + newA);
+    work.fill(0);
+    for (let segment = 0; segment < 5; segment++) {
+      work.set(old.subarray(segment * P, segment * P + P), segment * newP);
+    }
+    work.set(old.subarray(5 * P, 5 * P + E), 5 * newP);
+    work.set(old.subarray(5 * P + E, 5 * P + E + A), 5 * newP + newE);
+    this.work = work;
+    this.positions = newP;
+    this.edgeRoom = newE;
+    this.addressRoom = newA;
   }
 }
