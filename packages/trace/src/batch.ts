@@ -100,11 +100,20 @@ export class BatchBuilder {
 }
 
 /**
+ * The most slots (and ids, for {@link IdSlotMap}) a table reserves ahead of use from a `.rep` header's
+ * count of ids. A reservation costs address space only: typed arrays come zeroed from the system and a
+ * page is touched (and paid for) only when an entry on it is first written, so a large reservation
+ * costs what the entries in use touch. Past it, tables grow by doubling.
+ */
+export const MAX_RESERVED = 1 << 21;
+
+/**
  * The blocks live at a point of a trace: slot of each live id, and per slot its id and size. Slots are
  * handed out from a free stack, so they stay dense.
  */
 export class LiveTable {
   private readonly slotOf = new NumberMap();
+  /** Slots freed and not yet reused; as long as {@link LiveTable.ids}, so a free never makes it grow. */
   private freeSlots = new Int32Array(64);
   private freeCount = 0;
   private nextSlot = 0;
@@ -125,6 +134,16 @@ export class LiveTable {
   /** The number of slots ever used (≥ the most blocks live at once). */
   get slotCount(): number {
     return this.nextSlot;
+  }
+
+  /**
+   * Makes room for `slots` slots (at most {@link MAX_RESERVED}) before they are needed: a `.rep`
+   * header's count of ids bounds the slots, and tables made to size never grow (no copies, and no
+   * growth path met for the first time in the parser's optimized code).
+   */
+  reserve(slots: number): void {
+    const capacity = Math.min(slots, MAX_RESERVED);
+    if (capacity > this.ids.length) this.resizeTo(capacity);
   }
 
   /** The slot of a live key, or -1 (for tables keyed by {@link LiveTable.add}). */
@@ -148,12 +167,26 @@ export class LiveTable {
     if (this.freeCount > 0) slot = this.freeSlots[--this.freeCount];
     else {
       slot = this.nextSlot++;
-      if (slot >= this.ids.length) {
-        this.ids = grow(this.ids, slot + 1);
-        this.sizes = grow(this.sizes, slot + 1);
-      }
+      if (slot >= this.ids.length) this.resizeTo(Math.max(slot + 1, this.ids.length * 2));
     }
     this.ids[slot] = id;
+    this.sizes[slot] = size;
+    this.liveBytes += size;
+    this.count++;
+    return slot;
+  }
+
+  /**
+   * A slot for a new live block of `size` bytes whose id the caller keeps itself (the `.rep` parser:
+   * its ids are its keys, so {@link LiveTable.ids} is never read and not written).
+   */
+  takeUnnamed(size: number): number {
+    let slot: number;
+    if (this.freeCount > 0) slot = this.freeSlots[--this.freeCount];
+    else {
+      slot = this.nextSlot++;
+      if (slot >= this.sizes.length) this.resizeTo(Math.max(slot + 1, this.sizes.length * 2));
+    }
     this.sizes[slot] = size;
     this.liveBytes += size;
     this.count++;
@@ -185,12 +218,15 @@ export class LiveTable {
   release(slot: number): void {
     this.liveBytes -= this.sizes[slot];
     this.count--;
-    if (this.freeCount === this.freeSlots.length) {
-      const larger = new Int32Array(this.freeSlots.length * 2);
-      larger.set(this.freeSlots);
-      this.freeSlots = larger;
-    }
     this.freeSlots[this.freeCount++] = slot;
+  }
+
+  private resizeTo(capacity: number): void {
+    this.ids = grow(this.ids, capacity);
+    this.sizes = grow(this.sizes, capacity);
+    const freeSlots = new Int32Array(capacity);
+    freeSlots.set(this.freeSlots.subarray(0, this.freeCount));
+    this.freeSlots = freeSlots;
   }
 }
 
@@ -201,44 +237,53 @@ const PAGE_MASK = PAGE_IDS - 1;
 /**
  * Slots of live `.rep` ids (non-negative integers below 2^31) without hashing: ids are cut into pages
  * of 256; a page of slots exists only while one of its ids is live and goes back to a pool when its
- * last one is freed. A lookup is two array reads. Memory follows the pages with a live id (for the
- * usual traces, whose ids are handed out in order, a few pages around the newest ids and the
- * long-lived blocks) plus one int per 256 ids of the page directory — flat in the trace's length
- * to within 1/64 of a table indexed by id.
+ * last one is freed. A lookup is two array reads and no branch on the page: the pool's page 0 stays
+ * empty, and an id whose page has no slots reads it. Entries hold slot + 1 (0: not live), so the pool
+ * needs no filling and a page reserved ahead is not touched until used. Memory follows the pages with
+ * a live id (for the usual traces, whose ids are handed out in order, a few pages around the newest ids
+ * and the long-lived blocks) plus one int per 256 ids of the page directory — flat in the trace's
+ * length to within 1/64 of a table indexed by id.
  */
 export class IdSlotMap {
-  /** Per page of ids: the offset of its slots in {@link IdSlotMap.pool}, or -1. */
-  private pageAt = new Int32Array(256).fill(-1);
-  /** Pages of slots (-1: not live). */
-  private pool = new Int32Array(16 * PAGE_IDS).fill(-1);
+  /** Per page of ids: the offset of its slots in {@link IdSlotMap.pool}, or 0 (the empty page). */
+  private pageAt = new Int32Array(256);
+  /** Pages of slots + 1 (0: not live); page 0 is always empty. */
+  private pool = new Int32Array(16 * PAGE_IDS);
   /** Live ids per pool page. */
   private liveIn = new Int32Array(16);
   private freePages = new Int32Array(16);
   private freePageCount = 0;
-  private poolPages = 0;
+  private poolPages = 1;
+
+  /**
+   * Makes room for ids below `ids` (at most {@link MAX_RESERVED}) before they come: a `.rep` header
+   * says how many ids its trace uses. Costs address space; pages are touched as they are used.
+   */
+  reserve(ids: number): void {
+    const pages = Math.ceil(Math.min(ids, MAX_RESERVED) / PAGE_IDS) + 1;
+    if (pages > this.pageAt.length) this.pageAt = growI32(this.pageAt, pages);
+    if (pages > this.liveIn.length) this.growPool(pages);
+  }
 
   /** The slot of live `id`, or -1. */
   get(id: number): number {
     const page = id >>> PAGE_BITS;
     if (page >= this.pageAt.length) return -1;
-    const at = this.pageAt[page];
-    return at < 0 ? -1 : this.pool[at + (id & PAGE_MASK)];
+    return this.pool[this.pageAt[page] + (id & PAGE_MASK)] - 1;
   }
 
   /** Records that `id` (not live) now lives in `slot`. */
   set(id: number, slot: number): void {
     const page = id >>> PAGE_BITS;
     if (page >= this.pageAt.length) {
-      const larger = new Int32Array(Math.max(page + 1, this.pageAt.length * 2)).fill(-1);
-      larger.set(this.pageAt);
-      this.pageAt = larger;
+      this.pageAt = growI32(this.pageAt, Math.max(page + 1, this.pageAt.length * 2));
     }
     let at = this.pageAt[page];
-    if (at < 0) {
+    if (at === 0) {
       at = this.newPage();
       this.pageAt[page] = at;
     }
-    this.pool[at + (id & PAGE_MASK)] = slot;
+    this.pool[at + (id & PAGE_MASK)] = slot + 1;
     this.liveIn[at >>> PAGE_BITS]++;
   }
 
@@ -246,9 +291,9 @@ export class IdSlotMap {
   delete(id: number): void {
     const page = id >>> PAGE_BITS;
     const at = this.pageAt[page];
-    this.pool[at + (id & PAGE_MASK)] = -1;
+    this.pool[at + (id & PAGE_MASK)] = 0;
     if (--this.liveIn[at >>> PAGE_BITS] === 0) {
-      this.pageAt[page] = -1;
+      this.pageAt[page] = 0;
       this.freePages[this.freePageCount++] = at;
     }
   }
@@ -256,24 +301,25 @@ export class IdSlotMap {
   private newPage(): number {
     if (this.freePageCount > 0) return this.freePages[--this.freePageCount];
     const index = this.poolPages++;
-    if (index >= this.liveIn.length) {
-      const pages = this.liveIn.length * 2;
-      const pool = new Int32Array(pages * PAGE_IDS).fill(-1);
-      pool.set(this.pool);
-      this.pool = pool;
-      const liveIn = new Int32Array(pages);
-      liveIn.set(this.liveIn);
-      this.liveIn = liveIn;
-      const freePages = new Int32Array(pages);
-      freePages.set(this.freePages);
-      this.freePages = freePages;
-    }
+    if (index >= this.liveIn.length) this.growPool(this.liveIn.length * 2);
     return index << PAGE_BITS;
+  }
+
+  private growPool(pages: number): void {
+    this.pool = growI32(this.pool, pages * PAGE_IDS);
+    this.liveIn = growI32(this.liveIn, pages);
+    this.freePages = growI32(this.freePages, pages);
   }
 }
 
-function grow(array: Float64Array, min: number): Float64Array<ArrayBuffer> {
-  const larger = new Float64Array(Math.max(min, array.length * 2));
+function growI32(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const larger = new Int32Array(capacity);
+  larger.set(array);
+  return larger;
+}
+
+function grow(array: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
+  const larger = new Float64Array(capacity);
   larger.set(array);
   return larger;
 }

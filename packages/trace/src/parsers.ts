@@ -197,6 +197,11 @@ const NEWLINE = 10;
 const MAX_SMALL_ID = 0x7fffffff;
 const F = 102;
 const R = 114;
+/** The {@link Op} of each byte that starts a `.rep` op line (`a`, `f`, `r`), -1 for any other. */
+const REP_KIND = new Int8Array(256).fill(-1);
+REP_KIND[A] = Op.Alloc;
+REP_KIND[F] = Op.Free;
+REP_KIND[R] = Op.Realloc;
 const F_ID = '"f id": the id';
 const A_ID = '"a id bytes": the id';
 const R_ID = '"r id bytes": the id';
@@ -258,6 +263,9 @@ export class RepParser implements LineParser {
       const [heapSize, ids, ops, weight] = this.headerValues;
       this.header = weight === undefined ? { heapSize, ids, ops } : { heapSize, ids, ops, weight };
       this.context.summary.header = this.header;
+      // every live id is below the header's count: the tables of slots are made to size once
+      this.slots.reserve(ids);
+      this.context.live.reserve(ids);
     }
   }
 
@@ -294,7 +302,7 @@ export class RepParser implements LineParser {
       let slot = this.slotOf(id);
       if (op === A) {
         if (slot >= 0) throw new LineProblem(`an id that is not live to allocate: id ${id} is still live`);
-        slot = live.take(id, size);
+        slot = live.takeUnnamed(size);
         if (id <= MAX_SMALL_ID) this.slots.set(id, slot);
         else this.bigSlots.set(id, slot);
         if (live.count > summary.peakLiveBlocks) summary.peakLiveBlocks = live.count;
@@ -326,87 +334,80 @@ export class RepParser implements LineParser {
     const summary = context.summary;
     const maxId = (this.header as RepHeader).ids;
     const capacity = out.capacity;
-    let batch = out.current;
-    let opCol = batch.op;
-    let idCol = batch.id;
-    let slotCol = batch.slot;
-    let sizeCol = batch.size;
-    let lineCol = batch.line;
-    let n = batch.length;
     let peakBlocks = summary.peakLiveBlocks;
     let allocs = 0;
     let frees = 0;
     let reallocs = 0;
     let done = start;
     let at = line;
-    while (done < stop) {
-      let p = done;
-      const c = bytes[p];
-      let kind: number;
-      if (c === A) kind = Op.Alloc;
-      else if (c === F) kind = Op.Free;
-      else if (c === R) kind = Op.Realloc;
-      else break;
-      if (bytes[p + 1] !== SPACE) break;
-      p += 2;
-      let d = bytes[p] - ZERO;
-      if (d < 0 || d > 9) break;
-      const idStart = p;
-      let id = 0;
-      do {
-        id = id * 10 + d;
-        d = bytes[++p] - ZERO;
-      } while (d >= 0 && d <= 9);
-      if (p - idStart > 9) break;
-      let size = 0;
-      if (kind !== Op.Free) {
-        if (bytes[p] !== SPACE) break;
-        d = bytes[++p] - ZERO;
+    let batch = out.current;
+    // the inner loop fills one batch and leaves at a full batch or a line it does not take; every exit
+    // is its loop condition or a break, so V8's optimized code meets no path it has not seen run
+    for (;;) {
+      const opCol = batch.op;
+      const idCol = batch.id;
+      const slotCol = batch.slot;
+      const sizeCol = batch.size;
+      const lineCol = batch.line;
+      let n = batch.length;
+      while (n < capacity && done < stop) {
+        let p = done;
+        // a table read rather than three compares: a realloc, rare, is not a branch V8 may not have seen
+        const kind = REP_KIND[bytes[p]];
+        if (kind < 0 || bytes[p + 1] !== SPACE) break;
+        p += 2;
+        let d = bytes[p] - ZERO;
         if (d < 0 || d > 9) break;
-        const sizeStart = p;
+        const idStart = p;
+        let id = 0;
         do {
-          size = size * 10 + d;
+          id = id * 10 + d;
           d = bytes[++p] - ZERO;
         } while (d >= 0 && d <= 9);
-        if (p - sizeStart > 15) break;
+        if (p - idStart > 9) break;
+        let size = 0;
+        if (kind !== Op.Free) {
+          if (bytes[p] !== SPACE) break;
+          d = bytes[++p] - ZERO;
+          if (d < 0 || d > 9) break;
+          const sizeStart = p;
+          do {
+            size = size * 10 + d;
+            d = bytes[++p] - ZERO;
+          } while (d >= 0 && d <= 9);
+          if (p - sizeStart > 15) break;
+        }
+        if (bytes[p] === CR) p++;
+        if (bytes[p] !== NEWLINE || id >= maxId) break;
+        let slot = slots.get(id);
+        if (kind === Op.Alloc) {
+          if (slot >= 0) break;
+          slot = live.takeUnnamed(size);
+          slots.set(id, slot);
+          if (live.count > peakBlocks) peakBlocks = live.count;
+          allocs++;
+        } else if (slot < 0) {
+          break;
+        } else if (kind === Op.Free) {
+          slots.delete(id);
+          live.release(slot);
+          frees++;
+        } else {
+          live.resize(slot, size);
+          reallocs++;
+        }
+        opCol[n] = kind;
+        idCol[n] = id;
+        slotCol[n] = slot;
+        sizeCol[n] = size;
+        lineCol[n] = at++; // (the time column stays NaN: batches are made so, and a .rep has no times)
+        done = p + 1;
+        n++;
       }
-      if (bytes[p] === CR) p++;
-      if (bytes[p] !== NEWLINE || id >= maxId) break;
-      let slot = slots.get(id);
-      if (kind === Op.Alloc) {
-        if (slot >= 0) break;
-        slot = live.take(id, size);
-        slots.set(id, slot);
-        if (live.count > peakBlocks) peakBlocks = live.count;
-        allocs++;
-      } else if (slot < 0) {
-        break;
-      } else if (kind === Op.Free) {
-        slots.delete(id);
-        live.release(slot);
-        frees++;
-      } else {
-        live.resize(slot, size);
-        reallocs++;
-      }
-      opCol[n] = kind;
-      idCol[n] = id;
-      slotCol[n] = slot;
-      sizeCol[n] = size;
-      lineCol[n] = at++; // (the time column stays NaN: batches are made so, and a .rep has no times)
-      done = p + 1;
-      if (++n === capacity) {
-        batch.length = n;
-        batch = out.next();
-        opCol = batch.op;
-        idCol = batch.id;
-        slotCol = batch.slot;
-        sizeCol = batch.size;
-        lineCol = batch.line;
-        n = 0;
-      }
+      batch.length = n;
+      if (n < capacity) break;
+      batch = out.next();
     }
-    batch.length = n;
     const events = allocs + frees + reallocs;
     this.fastLines = events;
     this.ops += events;

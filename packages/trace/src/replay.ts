@@ -10,7 +10,7 @@
  * @module
  */
 import { type Allocator, InvalidSizeError, OutOfMemoryError, type TraceEvent } from "@heapkit/contract";
-import { BATCH_EVENTS, BatchBuilder, type EventBatch, LiveTable, Op } from "./batch.js";
+import { BATCH_EVENTS, BatchBuilder, type EventBatch, LiveTable, MAX_RESERVED, Op } from "./batch.js";
 import type { TraceSummary } from "./parsers.js";
 import { type BatchSource, type ReadTraceOptions, readTrace, type TraceSource } from "./reader.js";
 
@@ -230,6 +230,7 @@ export async function replay(
       // a .rep header tells the length: sample evenly from the start
       sized = true;
       const header = reader?.summary.header;
+      if (header !== undefined) engine.reserve(header.ids);
       if (header !== undefined && header.ops > 0 && Number.isFinite(targetSamples)) {
         sampleEvery = Math.max(1, Math.ceil(header.ops / targetSamples));
         nextSample = ops + sampleEvery;
@@ -458,6 +459,12 @@ class ReplayLoop {
       this.peakLive = peakLive;
     }
     return i;
+  }
+
+  /** Makes the tables hold `slots` slots (at most {@link MAX_RESERVED}) before they are needed (see `LiveTable.reserve`). */
+  reserve(slots: number): void {
+    const capacity = Math.min(slots, MAX_RESERVED);
+    if (capacity > this.ptrs.length) this.grow(capacity);
   }
 
   private grow(capacity: number): void {
