@@ -96,7 +96,6 @@ const {
   FLAG_THREAD_SAFE,
   S_CACHE_OFFSET,
   S_CACHED_BYTES,
-  S_CACHED_COUNT,
   S_LOCK,
   S_LOCK_HOLDER,
   S_STATE,
@@ -242,8 +241,6 @@ export class Heap implements Allocator {
   private listener: HeapListener | null = null;
   /** Unshared memory and no listener: malloc and free take their short paths. */
   private plain: boolean;
-  /** False while the heap tries a request without growing, to give its cached blocks back first. */
-  private growthAllowed = true;
   private attached = true;
   /** Live blocks and bytes of the other slots, while this is the only worker attached (see notePeaks). */
   private othersLiveBlocks = 0;
@@ -333,8 +330,10 @@ export class Heap implements Allocator {
   extendRegion(increment: number): number {
     const old = this.currentBrk();
     const next = old + increment;
-    if (increment < 0 || (increment & this.alignMask) !== 0 || next > this.limit || !this.growthAllowed)
-      return -1;
+    if (increment < 0 || (increment & this.alignMask) !== 0 || next > this.limit) return -1;
+    // this worker's cached blocks go back before the heap grows (they may make the room): the caller
+    // sees no room, gives them back and asks again
+    if (this.cacheMaxRequest >= 0 && this.holdsCachedBlocks()) return -1;
     if (next > this.memory.viewBytes && !this.memory.grow(Math.min(this.limit, next))) return -1;
     this.memory.i32[this.control + C_BRK] = next;
     this.mirrorBrk = next;
@@ -538,7 +537,6 @@ export class Heap implements Allocator {
     }
     const entry = i32[this.entryWord + cls * this.cacheDepth + count - 1];
     i32[countWord] = count - 1;
-    i32[this.slotWord + S_CACHED_COUNT]--;
     const usable = this.entryUsable(cls, entry);
     i32[this.slotWord + S_CACHED_BYTES] -= usable;
     const ptr = entry & ~this.alignMask;
@@ -618,7 +616,6 @@ export class Heap implements Allocator {
     i32[this.entryWord + cls * this.cacheDepth + count] =
       cls < CACHE_EXACT_CLASSES ? ptr | (usable & this.alignMask) : ptr;
     i32[countWord] = count + 1;
-    i32[this.slotWord + S_CACHED_COUNT]++;
     i32[this.slotWord + S_CACHED_BYTES] += usable;
   }
 
@@ -661,7 +658,6 @@ export class Heap implements Allocator {
     }
     i32.copyWithin(first, first + count, first + held);
     i32[countWord] = held - count;
-    i32[slotWord + S_CACHED_COUNT] -= count;
     i32[slotWord + S_CACHED_BYTES] -= bytes;
   }
 
@@ -724,23 +720,16 @@ export class Heap implements Allocator {
   /** A block of `size` bytes from the strategy, marked live, or 0. The caller holds the heap lock. */
   private placeLocked(size: number): Ptr {
     const engine = this.engine;
-    let placed: number;
-    if (this.cacheMaxRequest >= 0 && this.holdsCachedBlocks()) {
-      // try without growing first: this worker's cached blocks given back may make the room
-      this.growthAllowed = false;
-      try {
-        placed = engine.malloc(size);
-      } finally {
-        this.growthAllowed = true;
-      }
-      if (placed === 0) {
+    let placed = engine.malloc(size);
+    if (placed === 0 && this.cacheMaxRequest >= 0) {
+      // no room without growing, which extendRegion refuses while this worker's cache holds blocks:
+      // give them back (they may make the room) and ask again; then every worker's
+      if (this.holdsCachedBlocks()) {
         this.withSlotLock(this.slotWord, "malloc", () => this.drainSlot(this.slotWord));
         placed = engine.malloc(size);
       }
-    } else {
-      placed = engine.malloc(size);
+      if (placed === 0 && this.flushCachesForRoom()) placed = engine.malloc(size);
     }
-    if (placed === 0 && this.flushCachesForRoom()) placed = engine.malloc(size);
     if (placed === 0) {
       Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
       return 0;
@@ -1081,12 +1070,11 @@ export class Heap implements Allocator {
           slotBytes += usable;
         }
       }
-      const countWord = i32[slotWord + S_CACHED_COUNT];
       const bytesWord = i32[slotWord + S_CACHED_BYTES];
-      if (countWord !== slotBlocks || bytesWord !== slotBytes || slotBytes > CACHE_MAX_BYTES) {
+      if (bytesWord !== slotBytes || slotBytes > CACHE_MAX_BYTES) {
         throw new HeapCorruptionError(
-          (slotWord + S_CACHED_COUNT) << 2,
-          `slot ${slot} says its cache holds ${countWord} blocks of ${bytesWord} bytes; its classes hold ${slotBlocks} of ${slotBytes} (at most ${CACHE_MAX_BYTES} bytes)`,
+          (slotWord + S_CACHED_BYTES) << 2,
+          `slot ${slot} says its cache holds ${bytesWord} bytes; its ${slotBlocks} blocks have ${slotBytes} (at most ${CACHE_MAX_BYTES})`,
         );
       }
     }
@@ -1394,7 +1382,7 @@ export class Heap implements Allocator {
 
   /** True if this worker's front cache holds any block. */
   private holdsCachedBlocks(): boolean {
-    return this.memory.i32[this.slotWord + S_CACHED_COUNT] !== 0;
+    return this.memory.i32[this.slotWord + S_CACHED_BYTES] !== 0;
   }
 
   private slotFigure(index: number, delta: number): void {

@@ -24,7 +24,7 @@
  *
  *  worker slot (one per attached worker; a heap used by one thread has one), from a cache line's start
  *  and a whole number of lines long, so that no two workers write the same line
- *   word 0 STATE (0 free, 1 attached)   1 SLOT_LOCK   2 THREAD (the id it attached with)   3 CACHED_COUNT
+ *   word 0 STATE (0 free, 1 attached)   1 SLOT_LOCK   2 THREAD (the id it attached with)   (3 unused)
  *        4 SLOT_LOCK_HOLDER (slot + 1 of another worker holding SLOT_LOCK; 0: the owner)
  *        5 CACHED_BYTES usable bytes of the blocks in this slot's cache (at most CACHE_MAX_BYTES)
  *   f64 from byte 32: MALLOCS FREES REALLOCS LIVE_BYTES (live blocks are MALLOCS − FREES; cached ones are
@@ -120,7 +120,6 @@ export const FLAG_FRONT_CACHE = 2;
 export const S_STATE = 0;
 export const S_LOCK = 1;
 export const S_THREAD = 2;
-export const S_CACHED_COUNT = 3;
 /** Slot + 1 of a worker other than the owner holding SLOT_LOCK (stats, check, a flush); 0 when it is the owner. */
 export const S_LOCK_HOLDER = 4;
 export const S_CACHED_BYTES = 5;
