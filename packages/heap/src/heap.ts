@@ -656,7 +656,8 @@ export class Heap implements Allocator {
       bytes += this.entryUsable(cls, entry);
       engine.free(entry & ~this.alignMask);
     }
-    i32.copyWithin(first, first + count, first + held);
+    // a few entries: a loop, not copyWithin, whose call costs more than the move
+    for (let i = count; i < held; i++) i32[first + i - count] = i32[first + i];
     i32[countWord] = held - count;
     i32[slotWord + S_CACHED_BYTES] -= bytes;
   }
