@@ -95,6 +95,47 @@ describe("collection order", () => {
     checkOrder(3, 8000);
   });
 
+  it("keeps that order with long lists among the objects (numbered on their own)", () => {
+    const gc = new RefcountCycles(createHeap({ strategy: tlsf(), maxSize: 64 << 20 }), {
+      profile: "plain",
+      enabled: false,
+    });
+    const rnd = pythonRandom(7);
+    const pair = gc.defineType({ name: "pair", refs: 2 });
+    const objects: { ptr: number; isList: boolean }[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const isList = rnd() < 0.05;
+      objects.push({ ptr: gc.allocate(isList ? gc.list : pair), isList });
+    }
+    // two halves that refer only within themselves: the first is held through a few of its objects,
+    // the second is garbage, cycles through long lists
+    const pick = (i: number) => objects[(i < 1500 ? 0 : 1500) + Math.floor(rnd() * 1500)].ptr;
+    objects.forEach(({ ptr, isList }, i) => {
+      if (isList) {
+        // 0 to 400 references: most lists are longer than a numbering call takes on its own
+        for (let k = Math.floor(rnd() * 400); k > 0; k--) gc.append(ptr, pick(i));
+      } else {
+        gc.set(ptr, 0, pick(i));
+        if (rnd() < 0.5) gc.set(ptr, 1, pick(i));
+      }
+    });
+    objects.forEach(({ ptr }, i) => {
+      if (i % 100 !== 0 || i >= 1500) gc.decref(ptr);
+    });
+    for (let generation = 0; generation < 3; generation++) {
+      const target = Math.min(generation + 1, 2);
+      const young = [generation, ...Array.from({ length: generation }, (_, g) => g)].flatMap((g) =>
+        gc.getObjects(g),
+      );
+      const older = target === generation ? [] : gc.getObjects(target);
+      const survivors = cpythonSurvivors(gc, young);
+      const found = gc.collect(generation);
+      expect(found).toBe(young.length - survivors.length);
+      if (generation === 0) expect(found).toBeGreaterThan(1000);
+      expect(gc.getObjects(target)).toEqual([...older, ...survivors]);
+    }
+  });
+
   it("brings a long chain back from the unreachable list in order, past a pass's calls", () => {
     // each pair refers to the one before it and only the last is held: the walk moves all the others
     // out, then brings them back one by one (a queue of thousands); every third pair also sits in a

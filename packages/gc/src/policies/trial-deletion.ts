@@ -63,6 +63,19 @@ const S_VISITED = S_UNREACHABLE;
  * collections after the first run compiled code from their start (see the README's Benchmarks).
  */
 const CHUNK = 512;
+/**
+ * The first call of a pass takes this many, and each next call twice as many up to {@link CHUNK}: the
+ * first calls return before V8 has seen a long loop, so the code after the loop has its feedback by
+ * the time the function is compiled — even when that compilation starts inside a loop (OSR).
+ */
+const FIRST_CHUNK = 8;
+/** A list with more references than this is numbered on its own (see numberLongList). */
+const LONG_LIST = 64;
+
+/** The size of the call after one of `size`. */
+function nextChunk(size: number): number {
+  return size < CHUNK ? size * 2 : CHUNK;
+}
 
 /** The passes that find what a list's objects keep alive only among themselves. */
 export class TrialDeletion {
@@ -159,7 +172,7 @@ export class TrialDeletion {
   /**
    * update_refs: numbers the objects of `base` 1 … n in list order and copies out their references
    * (object i's are `edges[edgeStart[i] … edgeStart[i + 1])`); returns n. Position 0 is "not in the
-   * set": its gc_refs word stays 0, not COLLECTING. The walk goes {@link CHUNK} objects per call.
+   * set": its gc_refs word stays 0, not COLLECTING. The walk goes up to {@link CHUNK} objects per call.
    */
   private numberObjects(base: Ptr): number {
     const i32 = this.space.i32;
@@ -168,6 +181,7 @@ export class TrialDeletion {
     let p = i32[(base >> 2) + W_NEXT];
     let n = 0;
     let e = 0;
+    let size = FIRST_CHUNK;
     while (p !== base) {
       // positions up to `room` leave room for the end entry n + 1 of edgeStart
       const room = this.positions - 3;
@@ -175,15 +189,22 @@ export class TrialDeletion {
         this.grow(n + 4, 0, 0);
         continue;
       }
-      const next = this.numberChunk(p, base, n, e, Math.min(n + CHUNK, room));
-      if (next === p) {
-        // the next object's references do not fit in `edges`
-        this.grow(0, e + i32[(p >> 2) + W_NREFS], 0);
+      const next = this.numberChunk(p, base, n, e, Math.min(n + size, room));
+      size = nextChunk(size);
+      if (next !== p) {
+        p = next;
+        n = this.numbered;
+        e = this.copied;
         continue;
       }
-      p = next;
-      n = this.numbered;
-      e = this.copied;
+      // numberChunk stopped at p: its references do not fit in `edges`, or it is a long list
+      const count = i32[(p >> 2) + W_NREFS];
+      if (e + count > this.edgeRoom) {
+        this.grow(0, e + count, 0);
+        continue;
+      }
+      p = this.numberLongList(p, ++n, e);
+      e += count;
     }
     if (n + 2 >= this.positions) this.grow(n + 3, 0, 0);
     this.work[2 * this.positions + n + 1] = e;
@@ -209,7 +230,7 @@ export class TrialDeletion {
       // the header's words first, together
       const w = p >> 2;
       const count = i32[w + W_NREFS];
-      if (e + count > room) break;
+      if (e + count > room || count > LONG_LIST) break;
       const rc = i32[w + W_RC];
       const refs = i32[w + W_REFS] >> 2;
       const next = i32[w + W_NEXT];
@@ -228,12 +249,34 @@ export class TrialDeletion {
   }
 
   /**
+   * Numbers one long list, `list`, as `position` (its references copied from `e` on, where they fit)
+   * and returns the object after it. Its references are copied in one copy of the engine's, not by
+   * numberChunk: a loop of numberChunk's as long as a long list would have V8 compile numberChunk in
+   * the middle of it, before the rest of the function had run, and drop that code at its next call.
+   */
+  private numberLongList(list: Ptr, position: number, e: number): Ptr {
+    const i32 = this.space.i32;
+    const work = this.work;
+    const P = this.positions;
+    const w = list >> 2;
+    const refs = i32[w + W_REFS] >> 2;
+    work[position] = list;
+    work[P + position] = (i32[w + W_RC] << 2) | S_COLLECTING;
+    work[5 * P + this.edgeRoom + (list >> this.positionShift)] = position;
+    work[2 * P + position] = e;
+    work.set(i32.subarray(refs, refs + i32[w + W_NREFS]), 5 * P + e);
+    return i32[w + W_NEXT];
+  }
+
+  /**
    * subtract_refs: references from inside the set do not keep anything alive. Each reference becomes
    * its target's position for move_unreachable (0 for an empty slot or a target out of the set).
    */
   private subtractRefs(n: number): void {
     const end = this.work[2 * this.positions + n + 1];
-    for (let k = 0; k < end; k += CHUNK) this.subtractChunk(k, Math.min(k + CHUNK, end));
+    for (let k = 0, size = FIRST_CHUNK; k < end; k += size, size = nextChunk(size)) {
+      this.subtractChunk(k, Math.min(k + size, end));
+    }
     this.work[this.positions] = 0; // references out of the set were counted at position 0
   }
 
@@ -265,12 +308,14 @@ export class TrialDeletion {
   private moveUnreachable(n: number): number {
     this.cameBackCount = 0;
     this.movedOutCount = 0;
-    for (let t = 1; t <= n + this.cameBackCount; ) t = this.moveChunk(t, n);
+    for (let t = 1, size = FIRST_CHUNK; t <= n + this.cameBackCount; size = nextChunk(size)) {
+      t = this.moveChunk(t, n, size);
+    }
     return this.movedOutCount;
   }
 
-  /** One call of moveUnreachable: up to {@link CHUNK} steps from step `first`; returns the next step. */
-  private moveChunk(first: number, n: number): number {
+  /** One call of moveUnreachable: up to `size` steps from step `first`; returns the next step. */
+  private moveChunk(first: number, n: number, size: number): number {
     const work = this.work;
     const P = this.positions;
     const gcRefs = P;
@@ -281,7 +326,7 @@ export class TrialDeletion {
     const oneRef = (1 << 2) | S_COLLECTING;
     let out = this.movedOutCount;
     let back = this.cameBackCount;
-    const stop = first + CHUNK;
+    const stop = first + size;
     let t = first;
     // step t visits position t while t ≤ n, then the (t − n)-th object that came back
     for (; t <= n + back && t < stop; t++) {
@@ -315,7 +360,9 @@ export class TrialDeletion {
 
   /** positionOf back to 0 for the objects numbered 1 … n: outside a collection it holds no position. */
   private forgetPositions(n: number): void {
-    for (let i = 1; i <= n; i += CHUNK) this.forgetChunk(i, Math.min(i + CHUNK, n + 1));
+    for (let i = 1, size = FIRST_CHUNK; i <= n; i += size, size = nextChunk(size)) {
+      this.forgetChunk(i, Math.min(i + size, n + 1));
+    }
   }
 
   /** One call of forgetPositions: positions `from` … `to` − 1. */
@@ -332,7 +379,9 @@ export class TrialDeletion {
    * already); its info word is written only if that changes it.
    */
   private writeBackInPlace(first: number, n: number, gen: number): void {
-    for (let i = first; i <= n; i += CHUNK) this.writeBackChunk(i, Math.min(i + CHUNK, n + 1), gen);
+    for (let i = first, size = FIRST_CHUNK; i <= n; i += size, size = nextChunk(size)) {
+      this.writeBackChunk(i, Math.min(i + size, n + 1), gen);
+    }
   }
 
   /** One call of writeBackInPlace: positions `from` … `to` − 1. */
@@ -357,22 +406,30 @@ export class TrialDeletion {
     const bits = gen << GEN_SHIFT;
     this.relinked = 0;
     this.lastLinked = head;
-    for (let t = 1; this.relinked < survivors; ) t = this.relinkSurvivorChunk(t, n, survivors, bits);
+    for (let t = 1, size = FIRST_CHUNK; this.relinked < survivors; size = nextChunk(size)) {
+      t = this.relinkSurvivorChunk(t, n, survivors, bits, size);
+    }
     const i32 = this.space.i32;
     const last = this.lastLinked;
     i32[(last >> 2) + W_NEXT] = head;
     i32[(head >> 2) + W_PREV] = last;
   }
 
-  /** One call of relinkSurvivors: up to {@link CHUNK} steps of the walk from step `first`; returns the next step. */
-  private relinkSurvivorChunk(first: number, n: number, survivors: number, bits: number): number {
+  /** One call of relinkSurvivors: up to `size` steps of the walk from step `first`; returns the next step. */
+  private relinkSurvivorChunk(
+    first: number,
+    n: number,
+    survivors: number,
+    bits: number,
+    size: number,
+  ): number {
     const work = this.work;
     const gcRefs = this.positions;
     const cameBack = 4 * this.positions;
     const keep = CLEAR_GEN & ~(F_COLLECTING | F_UNREACHABLE);
     let last = this.lastLinked;
     let linked = this.relinked;
-    const stop = first + CHUNK;
+    const stop = first + size;
     let t = first;
     for (; linked < survivors && t < stop; t++) {
       // the walk's order again: positions 1 … n that never left (word 0), then what came back
@@ -390,22 +447,24 @@ export class TrialDeletion {
   private relinkUnreachable(count: number, head: Ptr): void {
     this.relinked = 0;
     this.lastLinked = head;
-    for (let k = 0; this.relinked < count; ) k = this.relinkUnreachableChunk(k, count);
+    for (let k = 0, size = FIRST_CHUNK; this.relinked < count; size = nextChunk(size)) {
+      k = this.relinkUnreachableChunk(k, count, size);
+    }
     const i32 = this.space.i32;
     const last = this.lastLinked;
     i32[(last >> 2) + W_NEXT] = head;
     i32[(head >> 2) + W_PREV] = last;
   }
 
-  /** One call of relinkUnreachable: up to {@link CHUNK} entries of `movedOut` from `first`; returns the next. */
-  private relinkUnreachableChunk(first: number, count: number): number {
+  /** One call of relinkUnreachable: up to `size` entries of `movedOut` from `first`; returns the next. */
+  private relinkUnreachableChunk(first: number, count: number, size: number): number {
     const work = this.work;
     const gcRefs = this.positions;
     const movedOut = 3 * this.positions;
     const flags = (GEN_WORKING << GEN_SHIFT) | F_COLLECTING | F_UNREACHABLE;
     let last = this.lastLinked;
     let linked = this.relinked;
-    const stop = first + CHUNK;
+    const stop = first + size;
     let k = first;
     for (; linked < count && k < stop; k++) {
       const i = work[movedOut + k];
