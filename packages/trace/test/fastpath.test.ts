@@ -2,7 +2,7 @@ import { TraceFormatError } from "@heapkit/contract";
 import { createHeap } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
-import { IdSlotMap } from "../src/batch.js";
+import { IdSlotMap, LiveTable } from "../src/batch.js";
 import { ReplayError, readTrace, replay } from "../src/node.js";
 import { events, readError } from "./helpers.js";
 
@@ -109,6 +109,37 @@ describe("IdSlotMap", () => {
     map.set(5_000_000, 3); // reuses a page from the pool
     expect(map.get(5_000_000)).toBe(3);
     expect(map.get(5_000_001)).toBe(-1);
+  });
+});
+
+describe("tables made to size ahead", () => {
+  it("IdSlotMap: ids inside a reservation and past it, pages given back and taken again", () => {
+    const map = new IdSlotMap();
+    map.reserve(1000);
+    const ids = [0, 255, 256, 999, 1000, 70_000, 2 ** 31 - 1];
+    for (const [slot, id] of ids.entries()) map.set(id, slot);
+    for (const [slot, id] of ids.entries()) expect(map.get(id)).toBe(slot);
+    for (const id of [1, 254, 257, 998, 1001, 69_999, 2 ** 31 - 2]) expect(map.get(id)).toBe(-1);
+    for (const id of ids) map.delete(id);
+    for (const id of ids) expect(map.get(id)).toBe(-1);
+    map.set(512, 0); // a page that was given back, taken again: its other ids are not live
+    expect(map.get(512)).toBe(0);
+    expect(map.get(513)).toBe(-1);
+  });
+
+  it("LiveTable: slots reused after frees and counted past a reservation", () => {
+    const live = new LiveTable();
+    live.reserve(4);
+    const slots = [10, 20, 30, 40, 50, 60].map((size) => live.takeUnnamed(size));
+    expect(slots).toEqual([0, 1, 2, 3, 4, 5]);
+    live.release(1);
+    live.release(4);
+    expect(live.takeUnnamed(7)).toBe(4);
+    expect(live.take(99, 8)).toBe(1);
+    expect(live.ids[1]).toBe(99);
+    expect(live.size).toBe(6);
+    expect(live.liveBytes).toBe(10 + 8 + 30 + 40 + 7 + 60);
+    expect(live.slotCount).toBe(6);
   });
 });
 

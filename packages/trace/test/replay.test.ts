@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { createHeap } from "@heapkit/heap";
 import { strategyByName, strategyNames } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
-import { malLabScore, ReplayError, replay, replayFile } from "../src/node.js";
-import { bumpAllocator, fixture, TINY_EVENTS } from "./helpers.js";
+import { malLabScore, ReplayError, type ReplayResult, replay, replayFile } from "../src/node.js";
+import { bumpAllocator, events, fixture, TINY_EVENTS } from "./helpers.js";
 
 describe("replay", () => {
   it("measures a tiny trace exactly as computed by hand", async () => {
@@ -123,6 +125,70 @@ describe("replay", () => {
     expect(result.summary?.header?.ops).toBe(16454);
     expect(result.failedAllocations).toBe(0);
   });
+});
+
+describe("the figures do not depend on how a trace is read", () => {
+  const strategies = ["tlsf", "first-fit"].filter((name) => strategyNames.includes(name));
+  /** The figures of a result, without its timings, its name and what reading found. */
+  const figures = (result: ReplayResult) => ({
+    ...result,
+    trace: "",
+    format: undefined,
+    summary: undefined,
+    seconds: 0,
+    replaySeconds: 0,
+    opsPerSecond: 0,
+    endToEndOpsPerSecond: 0,
+  });
+  const heapOf = (name: string) => () =>
+    createHeap({ strategy: strategyByName(name), size: 1 << 20, maxSize: 1 << 30 });
+
+  it.each(
+    strategies.flatMap((name) => [
+      [name, "real/gcc-as.rep.gz"],
+      [name, "real/sqlite3.mtrace.gz"],
+    ]),
+  )(
+    "%s on %s: from the file, from odd chunks in small batches, and from events in memory",
+    async (name, trace) => {
+      const file = fixture(trace);
+      const whole = await replay(file, heapOf(name));
+      // chunks of 777 bytes cut lines (and the .rep header) anywhere; batches of 1000 events end
+      // anywhere in a sample's run; events in memory have no header to size the tables from
+      const text = gunzipSync(readFileSync(file));
+      const chunks = Array.from({ length: Math.ceil(text.length / 777) }, (_, i) =>
+        text.subarray(i * 777, (i + 1) * 777),
+      );
+      const chunked = await replay({ name: trace.replace(/\.gz$/, ""), data: chunks }, heapOf(name), {
+        batchSize: 1000,
+      });
+      const fromEvents = await replay(await events(file), heapOf(name));
+      expect(figures(chunked)).toEqual(figures(whole));
+      expect(chunked.summary).toEqual(whole.summary);
+      // (without a header to space the samples by, events are sampled at other ops: only the figures
+      // that do not come from samples compare)
+      const unsampled = (result: ReplayResult) => {
+        const { ops, allocs, frees, reallocs, peakLiveBytes, peakLiveOp, heapHighWaterBytes } = result;
+        const { utilization, fragmentation, failedAllocations } = result;
+        return {
+          ops,
+          allocs,
+          frees,
+          reallocs,
+          peakLiveBytes,
+          peakLiveOp,
+          heapHighWaterBytes,
+          utilization,
+          fragmentation,
+          failedAllocations,
+        };
+      };
+      expect(unsampled(fromEvents)).toEqual(unsampled(whole));
+      expect(whole.ops).toBeGreaterThan(16_000);
+      expect(whole.failedAllocations).toBe(0);
+    },
+    60_000,
+  );
 });
 
 describe("malLabScore", () => {
