@@ -2,7 +2,7 @@
 // arrays. The oracle compares counts and sizes, not orders; the collector computes move_unreachable
 // over dense arrays (see src/policies/trial-deletion.ts), and this checks it keeps CPython's order.
 import { createHeap } from "@heapkit/heap";
-import { tlsf } from "@heapkit/strategies";
+import { firstFit, tlsf } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
 import { RefcountCycles } from "../src/index.js";
 import { pythonRandom } from "../src/testing.js";
@@ -134,6 +134,49 @@ describe("collection order", () => {
       if (generation === 0) expect(found).toBeGreaterThan(1000);
       expect(gc.getObjects(target)).toEqual([...older, ...survivors]);
     }
+  });
+
+  it("finds objects tracked below the first one, and references to untracked objects on both sides", () => {
+    // positionOf starts at the first tracked object's address: objects placed in a hole below it,
+    // later, make it grow downwards; untracked objects below and above are never in the set
+    const gc = new RefcountCycles(createHeap({ strategy: firstFit(), maxSize: 64 << 20 }), {
+      profile: "plain",
+      enabled: false,
+    });
+    const blob = gc.defineType({ name: "blob", refs: 0, bytes: 400_000, tracked: false });
+    const leaf = gc.defineType({ name: "leaf", refs: 0 });
+    const pair = gc.defineType({ name: "pair", refs: 2 });
+    const lowLeaf = gc.allocate(leaf);
+    const hole = gc.allocate(blob);
+    const high = Array.from({ length: 2000 }, () => gc.allocate(pair));
+    const highLeaf = gc.allocate(leaf);
+    gc.decref(hole);
+    const low = Array.from({ length: 2000 }, () => gc.allocate(pair));
+    expect(Math.max(...low)).toBeLessThan(Math.min(...high));
+    expect(lowLeaf).toBeLessThan(Math.min(...low));
+    expect(highLeaf).toBeGreaterThan(Math.max(...high));
+    const rnd = pythonRandom(11);
+    const all = [...low, ...high];
+    const pick = () => all[Math.floor(rnd() * all.length)];
+    for (const p of all) {
+      gc.set(p, 0, pick());
+      const x = rnd();
+      gc.set(p, 1, x < 0.2 ? lowLeaf : x < 0.4 ? highLeaf : pick());
+    }
+    all.forEach((p, i) => {
+      if (i % 50 !== 0) gc.decref(p);
+    });
+    for (let generation = 0; generation < 3; generation++) {
+      const target = Math.min(generation + 1, 2);
+      const young = [generation, ...Array.from({ length: generation }, (_, g) => g)].flatMap((g) =>
+        gc.getObjects(g),
+      );
+      const older = target === generation ? [] : gc.getObjects(target);
+      const survivors = cpythonSurvivors(gc, young);
+      expect(gc.collect(generation)).toBe(young.length - survivors.length);
+      expect(gc.getObjects(target)).toEqual([...older, ...survivors]);
+    }
+    expect(gc.refcount(lowLeaf)).toBeGreaterThan(1);
   });
 
   it("brings a long chain back from the unreachable list in order, past a pass's calls", () => {

@@ -94,12 +94,12 @@ export class TrialDeletion {
    *  [4P, 5P)         cameBack    the positions that came back to young's tail, in that order
    *  [5P, 5P + E)     edges       the set's references, object by object in slot order; positions
    *                               after subtractRefs
-   *  [5P + E, … + A)  positionOf  address >> positionShift → the object's position during a
+   *  [5P + E, … + A)  positionOf  (address − addressBase) >> positionShift → the object's position during a
    *                               collection, 0 otherwise and for anything not in the set
    * ```
    *
-   * Objects are at least a header apart, so no two share an entry of positionOf; it covers the heap's
-   * whole memory (see {@link TrialDeletion.cover}). Subtract_refs reads it once per reference, at
+   * Objects are at least a header apart, so no two share an entry of positionOf; it covers every
+   * tracked object (see {@link TrialDeletion.cover}). Subtract_refs reads it once per reference, at
    * random: a plain array an eighth of the heap's size, where the heap's own words (a resizable
    * buffer) cost V8 more per access and are spread over all of it.
    */
@@ -110,6 +110,8 @@ export class TrialDeletion {
   private edgeRoom = 0;
   /** Entries A of positionOf. */
   private addressRoom = 0;
+  /** The address positionOf's entry 0 stands for (entry k: addresses base + k·32 …). */
+  private addressBase = 0;
   /** log2 of the header's bytes, rounded down: addresses of distinct objects differ in these bits. */
   private readonly positionShift: number;
   /** How many entries of `cameBack` moveUnreachable has filled. */
@@ -176,8 +178,6 @@ export class TrialDeletion {
    */
   private numberObjects(base: Ptr): number {
     const i32 = this.space.i32;
-    // every address in the heap, so that neither numbering nor subtract_refs checks an address
-    this.cover(i32.length << 2);
     let p = i32[(base >> 2) + W_NEXT];
     let n = 0;
     let e = 0;
@@ -186,7 +186,7 @@ export class TrialDeletion {
       // positions up to `room` leave room for the end entry n + 1 of edgeStart
       const room = this.positions - 3;
       if (n >= room) {
-        this.grow(n + 4, 0, 0);
+        this.grow(n + 4, 0, true);
         continue;
       }
       const next = this.numberChunk(p, base, n, e, Math.min(n + size, room));
@@ -200,13 +200,13 @@ export class TrialDeletion {
       // numberChunk stopped at p: its references do not fit in `edges`, or it is a long list
       const count = i32[(p >> 2) + W_NREFS];
       if (e + count > this.edgeRoom) {
-        this.grow(0, e + count, 0);
+        this.grow(0, e + count, true);
         continue;
       }
       p = this.numberLongList(p, ++n, e);
       e += count;
     }
-    if (n + 2 >= this.positions) this.grow(n + 3, 0, 0);
+    if (n + 2 >= this.positions) this.grow(n + 3, 0, true);
     this.work[2 * this.positions + n + 1] = e;
     return n;
   }
@@ -225,6 +225,7 @@ export class TrialDeletion {
     const edges = 5 * P;
     const positionOf = edges + this.edgeRoom;
     const shift = this.positionShift;
+    const lowest = this.addressBase;
     const room = this.edgeRoom;
     while (p !== base && n < last) {
       // the header's words first, together
@@ -237,7 +238,7 @@ export class TrialDeletion {
       n++;
       work[n] = p; // objectAt
       work[gcRefs + n] = (rc << 2) | S_COLLECTING;
-      work[positionOf + (p >> shift)] = n;
+      work[positionOf + ((p - lowest) >> shift)] = n;
       work[edgeStart + n] = e;
       for (let r = 0; r < count; r++) work[edges + e + r] = i32[refs + r];
       e += count;
@@ -262,7 +263,7 @@ export class TrialDeletion {
     const refs = i32[w + W_REFS] >> 2;
     work[position] = list;
     work[P + position] = (i32[w + W_RC] << 2) | S_COLLECTING;
-    work[5 * P + this.edgeRoom + (list >> this.positionShift)] = position;
+    work[5 * P + this.edgeRoom + ((list - this.addressBase) >> this.positionShift)] = position;
     work[2 * P + position] = e;
     work.set(i32.subarray(refs, refs + i32[w + W_NREFS]), 5 * P + e);
     return i32[w + W_NEXT];
@@ -287,11 +288,15 @@ export class TrialDeletion {
     const gcRefs = P;
     const edges = 5 * P;
     const positionOf = edges + this.edgeRoom;
+    const covered = this.addressRoom;
+    const lowest = this.addressBase;
     const shift = this.positionShift;
-    // a read at random each, but in a plain array an eighth of the heap's size
+    // a read at random each, but in a plain array an eighth of the heap's size. An address past
+    // positionOf (which covers every tracked object) is an untracked object's; one below it (an empty
+    // slot's 0 among them: the base is at least 1) wraps past it too
     for (let k = edges + from, end = edges + to; k < end; k++) {
-      const target = work[k];
-      work[k] = target === 0 ? 0 : work[positionOf + (target >> shift)];
+      const at = (work[k] - lowest) >>> shift;
+      work[k] = at < covered ? work[positionOf + at] : 0;
     }
     for (let k = edges + from, end = edges + to; k < end; k++) work[gcRefs + work[k]] -= 4;
   }
@@ -369,8 +374,9 @@ export class TrialDeletion {
   private forgetChunk(from: number, to: number): void {
     const work = this.work;
     const positionOf = 5 * this.positions + this.edgeRoom;
+    const lowest = this.addressBase;
     const shift = this.positionShift;
-    for (let i = from; i < to; i++) work[positionOf + (work[i] >> shift)] = 0;
+    for (let i = from; i < to; i++) work[positionOf + ((work[i] - lowest) >> shift)] = 0;
   }
 
   /**
@@ -498,44 +504,67 @@ export class TrialDeletion {
   provision(tracked: number, slots: number): void {
     // numberObjects' own test, for n = every tracked object
     const positions = tracked + 2;
-    if (positions >= this.positions || slots > this.edgeRoom) this.grow(positions + 1, slots, 0);
+    if (positions >= this.positions || slots > this.edgeRoom) this.grow(positions + 1, slots, false);
   }
 
   /**
-   * Makes positionOf cover the address `end` − 1 (called as objects are tracked, with their address,
-   * and by a collection, with the heap's size): grown, if it must, to cover the heap's whole memory as
-   * it is now, so that it grows as often as the memory does.
+   * Makes positionOf cover the object `obj`: called as objects are tracked, so that it covers every
+   * tracked object (numbering does not check); it spans the addresses of the tracked objects (at
+   * least doubling when it grows), not the heap's whole memory.
    */
-  cover(end: number): void {
+  cover(obj: Ptr): void {
     const shift = this.positionShift;
-    if (end >>> shift < this.addressRoom) return;
-    this.grow(0, 0, Math.max(end >>> shift, (this.space.i32.length << 2) >>> shift) + 1);
+    const base = this.addressBase;
+    const A = this.addressRoom;
+    if (obj >= base && (obj - base) >>> shift < A) return;
+    // the addresses covered so far and obj's, in at least twice as many entries: the new ones above
+    // when it grows up, below when it grows down
+    const unit = 1 << shift;
+    const start = A === 0 ? obj : Math.min(base, obj);
+    const end = A === 0 ? obj + 1 : Math.max(base + A * unit, obj + 1);
+    const entries = Math.max(Math.ceil((end - start) / unit) + 1, 2 * A, 1024);
+    // at least 1, so that an empty slot (address 0) is below it
+    const newBase = A !== 0 && obj < base ? Math.max(1, end - entries * unit) : start;
+    this.reallocate(this.positions, this.edgeRoom, entries, newBase, false);
   }
 
   /**
-   * Grows `work` to hold at least `positions` positions, `edges` references and `addresses` entries
-   * of positionOf (each segment at least doubles when it grows), keeping every segment's entries. The
-   * new array is written once all through, so that its pages are mapped now rather than at their
-   * first use in a collection (fresh memory is mapped page by page on first touch).
+   * Grows `work` to hold at least `positions` positions and `edges` references (each segment at least
+   * doubles when it grows). `keep`: in the middle of numbering, every segment's entries are kept;
+   * otherwise (outside a collection) they are scratch, and positionOf is all zeros anyway.
    */
-  private grow(positions: number, edges: number, addresses: number): void {
+  private grow(positions: number, edges: number, keep: boolean): void {
+    const P = this.positions;
+    const E = this.edgeRoom;
+    const newP = positions > P ? Math.max(positions, 2 * P, 1024) : P;
+    const newE = edges > E ? Math.max(edges, 2 * E, 1024) : E;
+    this.reallocate(newP, newE, this.addressRoom, this.addressBase, keep);
+  }
+
+  /**
+   * Replaces `work` with one of the given sizes and positionOf's base, written once all through, so
+   * that its pages are mapped now rather than at their first use in a collection (fresh memory is
+   * mapped page by page on first touch). `keep`: the old segments' entries are copied over (the
+   * sizes only grow, and positionOf's base and size stay).
+   */
+  private reallocate(newP: number, newE: number, newA: number, newBase: number, keep: boolean): void {
     const P = this.positions;
     const E = this.edgeRoom;
     const A = this.addressRoom;
-    const newP = positions > P ? Math.max(positions, 2 * P, 1024) : P;
-    const newE = edges > E ? Math.max(edges, 2 * E, 1024) : E;
-    const newA = addresses > A ? Math.max(addresses, 2 * A, 1024) : A;
     const old = this.work;
     const work = new Int32Array(5 * newP + newE + newA);
     work.fill(0);
-    for (let segment = 0; segment < 5; segment++) {
-      work.set(old.subarray(segment * P, segment * P + P), segment * newP);
+    if (keep) {
+      for (let segment = 0; segment < 5; segment++) {
+        work.set(old.subarray(segment * P, segment * P + P), segment * newP);
+      }
+      work.set(old.subarray(5 * P, 5 * P + E), 5 * newP);
+      work.set(old.subarray(5 * P + E, 5 * P + E + A), 5 * newP + newE);
     }
-    work.set(old.subarray(5 * P, 5 * P + E), 5 * newP);
-    work.set(old.subarray(5 * P + E, 5 * P + E + A), 5 * newP + newE);
     this.work = work;
     this.positions = newP;
     this.edgeRoom = newE;
     this.addressRoom = newA;
+    this.addressBase = newBase;
   }
 }
