@@ -529,9 +529,8 @@ export class TrialDeletion {
   }
 
   /**
-   * Grows `work` to hold at least `positions` positions and `edges` references (each segment at least
-   * doubles when it grows). `keep`: in the middle of numbering, every segment's entries are kept;
-   * otherwise (outside a collection) they are scratch, and positionOf is all zeros anyway.
+   * Makes `work` hold at least `positions` positions and `edges` references (each segment at least
+   * doubles when it grows). `keep`: in the middle of numbering, every segment's entries are kept.
    */
   private grow(positions: number, edges: number, keep: boolean): void {
     const P = this.positions;
@@ -542,26 +541,33 @@ export class TrialDeletion {
   }
 
   /**
-   * Replaces `work` with one of the given sizes and positionOf's base, written once all through, so
-   * that its pages are mapped now rather than at their first use in a collection (fresh memory is
-   * mapped page by page on first touch). `keep`: the old segments' entries are copied over (the
-   * sizes only grow, and positionOf's base and size stay).
+   * Lays `work` out anew for segments of the given sizes and positionOf's base. Outside a collection
+   * every segment is scratch (positionOf must only read 0): the array is cut up differently, and only
+   * when it is too small is a new one made, twice as large, written once all through so that its
+   * pages are mapped now rather than at their first use in a collection (fresh memory is mapped page
+   * by page on first touch). `keep`, in the middle of numbering: the old segments' entries are copied
+   * into a new array (the sizes only grow, and positionOf's base and size stay).
    */
   private reallocate(newP: number, newE: number, newA: number, newBase: number, keep: boolean): void {
     const P = this.positions;
     const E = this.edgeRoom;
     const A = this.addressRoom;
     const old = this.work;
-    const work = new Int32Array(5 * newP + newE + newA);
-    work.fill(0);
-    if (keep) {
-      for (let segment = 0; segment < 5; segment++) {
-        work.set(old.subarray(segment * P, segment * P + P), segment * newP);
+    const total = 5 * newP + newE + newA;
+    if (!keep && total <= old.length) {
+      old.fill(0, 5 * newP + newE, total);
+    } else {
+      const work = new Int32Array(keep ? total : Math.max(total, 2 * old.length));
+      work.fill(0);
+      if (keep) {
+        for (let segment = 0; segment < 5; segment++) {
+          work.set(old.subarray(segment * P, segment * P + P), segment * newP);
+        }
+        work.set(old.subarray(5 * P, 5 * P + E), 5 * newP);
+        work.set(old.subarray(5 * P + E, 5 * P + E + A), 5 * newP + newE);
       }
-      work.set(old.subarray(5 * P, 5 * P + E), 5 * newP);
-      work.set(old.subarray(5 * P + E, 5 * P + E + A), 5 * newP + newE);
+      this.work = work;
     }
-    this.work = work;
     this.positions = newP;
     this.edgeRoom = newE;
     this.addressRoom = newA;
