@@ -4,19 +4,21 @@
  * in the list, 1 … n:
  *
  * ```
- *   heap (one resizable buffer)                        plain Int32Arrays (grown at track time)
+ *   heap (one resizable buffer)                        one plain Int32Array's segments (grown at
+ *                                                      track time, see TrialDeletion.work)
  *   young ─► o ─► o ─► …     number: walk once ──►     objectAt [p1 p2 …]   gcRefs [rc1 rc2 …]
  *                                                      edges    [targets' addresses, object by object]
  *                                                      edgeStart[where each object's edges begin]
- *                                                      positionOf[address >> 5] := position
+ *                                                      positionOf[(address − lowest) >> 5] := position
  *                                                                (0 outside a collection)
  *                            subtract: one read of positionOf per reference (0: not in young);
  *                                      then gcRefs[position] −= 1
  *                            move_unreachable over positions: the walk is 1 … n, then the objects
  *                                      that came back (a queue); "unreachable" is the objects moved
- *                                      out, in order, less those that came back — no list links
+ *                                      out, in order, less those that came back — no list links;
+ *                                      positionOf back to 0 as the walk passes
  *   young ◄── write back: generations and flags of the objects that change generation; relinked only
- *             if something moved; positionOf back to 0
+ *             if something moved
  * ```
  *
  * @module
@@ -147,9 +149,10 @@ export class TrialDeletion {
    *               positionOf[its address] := its position (0 means "not in the set")
    *   subtract    each reference becomes its target's position, then gc_refs −= 1 per reference
    *               inside the set
-   *   move        move_unreachable itself, over positions (see moveUnreachable: no linked list needed)
+   *   move        move_unreachable itself, over positions (see moveUnreachable: no linked list
+   *               needed); positionOf back to 0
    *   write back  generations and flags of those that change, and — if anything moved — both lists
-   *               relinked in the heap in their final order; positionOf back to 0
+   *               relinked in the heap in their final order
    */
   deduceUnreachable(base: Ptr, unreachable: Ptr, survivorGen: number, settled = 0): number {
     if (!listEmpty(this.space.i32, unreachable)) {
@@ -159,7 +162,6 @@ export class TrialDeletion {
     const n = this.numberObjects(base);
     this.subtractRefs(n);
     const movedOut = this.moveUnreachable(n);
-    this.forgetPositions(n);
     if (movedOut === 0) {
       // nobody left young: the heap list is already in its final order
       this.writeBackInPlace(Math.max(settled, 0) + 1, n, survivorGen);
@@ -240,7 +242,14 @@ export class TrialDeletion {
       work[gcRefs + n] = (rc << 2) | S_COLLECTING;
       work[positionOf + ((p - lowest) >> shift)] = n;
       work[edgeStart + n] = e;
-      for (let r = 0; r < count; r++) work[edges + e + r] = i32[refs + r];
+      // two at a time: most objects hold a few references, and the loop's own steps cost as much
+      const to = edges + e;
+      let r = 0;
+      for (; r + 1 < count; r += 2) {
+        work[to + r] = i32[refs + r];
+        work[to + r + 1] = i32[refs + r + 1];
+      }
+      if (r < count) work[to + r] = i32[refs + r];
       e += count;
       p = next;
     }
@@ -328,6 +337,9 @@ export class TrialDeletion {
     const movedOut = 3 * P;
     const cameBack = 4 * P;
     const edges = 5 * P;
+    const positionOf = edges + this.edgeRoom;
+    const lowest = this.addressBase;
+    const shift = this.positionShift;
     const oneRef = (1 << 2) | S_COLLECTING;
     let out = this.movedOutCount;
     let back = this.cameBackCount;
@@ -335,7 +347,14 @@ export class TrialDeletion {
     let t = first;
     // step t visits position t while t ≤ n, then the (t − n)-th object that came back
     for (; t <= n + back && t < stop; t++) {
-      const i = t <= n ? t : work[cameBack + t - n - 1];
+      let i = t;
+      if (t <= n) {
+        // positionOf back to 0 as the walk passes (subtract_refs was its last reader): outside a
+        // collection it holds no position
+        work[positionOf + ((work[i] - lowest) >> shift)] = 0;
+      } else {
+        i = work[cameBack + t - n - 1];
+      }
       if (work[gcRefs + i] >>> 2 === 0) {
         // tentatively unreachable (what came back has gc_refs 1, so this is a first visit)
         work[gcRefs + i] |= S_UNREACHABLE;
@@ -361,22 +380,6 @@ export class TrialDeletion {
     this.movedOutCount = out;
     this.cameBackCount = back;
     return t;
-  }
-
-  /** positionOf back to 0 for the objects numbered 1 … n: outside a collection it holds no position. */
-  private forgetPositions(n: number): void {
-    for (let i = 1, size = FIRST_CHUNK; i <= n; i += size, size = nextChunk(size)) {
-      this.forgetChunk(i, Math.min(i + size, n + 1));
-    }
-  }
-
-  /** One call of forgetPositions: positions `from` … `to` − 1. */
-  private forgetChunk(from: number, to: number): void {
-    const work = this.work;
-    const positionOf = 5 * this.positions + this.edgeRoom;
-    const lowest = this.addressBase;
-    const shift = this.positionShift;
-    for (let i = from; i < to; i++) work[positionOf + ((work[i] - lowest) >> shift)] = 0;
   }
 
   /**
