@@ -114,17 +114,32 @@ const M_PEAK_LIVE_BLOCKS = 4;
 const M_PEAK_LIVE_BYTES = 5;
 
 /**
- * Owner tokens of heap objects over unshared memory, unique in the realm (kept on `globalThis`, so
- * that two copies of this package loaded side by side do not hand out the same one).
+ * Heap objects over unshared memory, kept on `globalThis` so that two copies of this package loaded
+ * side by side agree: owner tokens unique in the realm, and who owns each heap now.
  */
-const TOKEN_KEY = Symbol.for("heapkit.heap-owner-tokens");
-const realm = globalThis as Record<symbol, { next: number } | undefined>;
-const tokenSource = realm[TOKEN_KEY] ?? { next: 0 };
-realm[TOKEN_KEY] = tokenSource;
+interface OwnerRegistry {
+  /** The last token handed out. */
+  next: number;
+  /** Per memory, per heap base: how the heap object that owns it now writes its figures back. */
+  readonly publishers: WeakMap<object, Map<number, () => void>>;
+}
+const REGISTRY_KEY = Symbol.for("heapkit.heap-owners");
+const realm = globalThis as Record<symbol, OwnerRegistry | undefined>;
+const registry: OwnerRegistry = realm[REGISTRY_KEY] ?? { next: 0, publishers: new WeakMap() };
+realm[REGISTRY_KEY] = registry;
+
+function publishersOf(memory: BufferMemory): Map<number, () => void> {
+  let byBase = registry.publishers.get(memory.identity);
+  if (byBase === undefined) {
+    byBase = new Map();
+    registry.publishers.set(memory.identity, byBase);
+  }
+  return byBase;
+}
 
 function nextOwnerToken(): number {
-  tokenSource.next = (tokenSource.next % 0x7fff_ffff) + 1;
-  return tokenSource.next;
+  registry.next = (registry.next % 0x7fff_ffff) + 1;
+  return registry.next;
 }
 
 /**
@@ -247,17 +262,21 @@ export class Heap implements Allocator {
   private othersLiveBytes = 0;
   private othersEpoch = -1;
   /**
-   * Over unshared memory, the words every call reads, copied out of the buffer: this slot's figures
-   * (SF_*) and the peaks (M_PEAK_*), and the break (mirrorBrk). Valid while the control block's OWNER word
-   * holds this object's token; every write goes to the buffer too, so the buffer stays the whole
-   * heap. A typed array over a resizable buffer costs V8 (node 20) a bounds check against the buffer
-   * at every access, a plain one does not.
+   * Over unshared memory, the words every call reads or writes, held in plain memory while this object
+   * owns the heap (the control block's OWNER word holds its token): this slot's figures (SF_*), the
+   * peaks (M_PEAK_*) and the break (mirrorBrk). A typed array over a resizable buffer costs V8 (node 20)
+   * a bounds check against the buffer at every access, a plain one does not. The break goes to the
+   * buffer at once (it moves seldom); the figures at the end of the task (a microtask), before stats(),
+   * check(), snapshot() and detach(), and when another heap object takes the heap over (see own).
    */
   private readonly mirror = new Float64Array(6);
   /** The mirror's break: a small integer field, so that pointers made from it stay small integers for V8. */
   private mirrorBrk = 0;
   /** This object's owner token (unshared memory): unique in the realm, never 0. */
   private readonly token: number;
+  /** Writes the mirror's figures to the buffer (unshared memory; bound once, queued as a microtask). */
+  private readonly publishTask = (): void => this.publish();
+  private publishPending = false;
 
   /** Use `createHeap`, `createSharedHeap` or `attachHeap`. */
   constructor(binding: HeapBinding) {
@@ -450,27 +469,37 @@ export class Heap implements Allocator {
       this.free(ptr);
       return 0;
     }
-    const moved = this.withHeapLock("realloc", () => {
-      if (!this.isLive(ptr)) throw this.badPointer("realloc", ptr, true);
-      const engine = this.engine;
-      const oldUsable = engine.usableSize(ptr);
-      let placed = engine.realloc(ptr, size);
-      if (placed === 0 && this.flushCachesForRoom()) placed = engine.realloc(ptr, size);
-      if (placed === 0) {
-        Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
-        throw this.outOfMemory("realloc", size, true);
-      }
-      if (placed !== ptr) {
-        this.clearLiveBit(ptr);
-        this.setLiveBit(placed);
-      }
-      this.slotFigure(SF_LIVE_BYTES, engine.usableSize(placed) - oldUsable);
-      this.slotFigure(SF_REALLOCS, 1);
-      this.notePeaks();
-      return placed;
-    });
+    this.enterHeapLock("realloc");
+    let moved: number;
+    try {
+      moved = this.reallocLocked(ptr, size);
+    } finally {
+      this.leaveHeapLock();
+    }
     if (this.listener !== null) this.listener("realloc", moved, size, ptr);
     return moved;
+  }
+
+  /** realloc's work under the heap lock (over shared memory), written out so that no closure is made per call. */
+  private reallocLocked(ptr: Ptr, size: number): Ptr {
+    // another worker may have freed it since the check before the lock
+    if (this.threadSafe && !this.isLive(ptr)) throw this.badPointer("realloc", ptr, true);
+    const engine = this.engine;
+    const oldUsable = engine.usableSize(ptr);
+    let placed = engine.realloc(ptr, size);
+    if (placed === 0 && this.flushCachesForRoom()) placed = engine.realloc(ptr, size);
+    if (placed === 0) {
+      Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
+      throw this.outOfMemory("realloc", size, true);
+    }
+    if (placed !== ptr) {
+      this.clearLiveBit(ptr);
+      this.setLiveBit(placed);
+    }
+    this.slotFigure(SF_LIVE_BYTES, engine.usableSize(placed) - oldUsable);
+    this.slotFigure(SF_REALLOCS, 1);
+    this.notePeaks();
+    return placed;
   }
 
   free(ptr: Ptr): void {
@@ -1186,9 +1215,7 @@ export class Heap implements Allocator {
     if (!this.attached) return;
     this.flushCache();
     this.withHeapLock("detach", () => this.releaseSlot());
-    // a later call on this object meets another owner, and own() says it is detached
-    if (!this.threadSafe && this.memory.i32[this.control + C_OWNER] === this.token)
-      this.memory.i32[this.control + C_OWNER] = 0;
+    if (!this.threadSafe) this.disown();
     this.attached = false;
     this.cacheMaxRequest = -1;
   }
@@ -1245,7 +1272,13 @@ export class Heap implements Allocator {
       if (memory.i32[this.control + C_OWNER] === undefined) {
         throw new DetachedMemoryError(operation, "the memory is now smaller than the heap's control block");
       }
+      // the same heap in a new buffer (a wasm memory grew): the mirror is still the heap's
+      if (memory.i32[this.control + C_OWNER] === this.token) return;
     }
+    // the heap object that owned the heap (in this realm) writes its figures back first
+    const publishers = publishersOf(memory);
+    const previous = publishers.get(this.base);
+    if (previous !== undefined && previous !== this.publishTask) previous();
     const i32 = memory.i32;
     const f64 = memory.f64;
     const mirror = this.mirror;
@@ -1259,6 +1292,45 @@ export class Heap implements Allocator {
     mirror[M_PEAK_LIVE_BLOCKS] = f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS];
     mirror[M_PEAK_LIVE_BYTES] = f64[this.controlFigures + CF_PEAK_LIVE_BYTES];
     i32[this.control + C_OWNER] = this.token;
+    publishers.set(this.base, this.publishTask);
+  }
+
+  private schedulePublish(): void {
+    this.publishPending = true;
+    queueMicrotask(this.publishTask);
+  }
+
+  /**
+   * Unshared memory: writes the mirror's figures to the buffer, if this object still owns the heap
+   * there (not if another object took it over, the heap was restored, or the buffer is gone).
+   */
+  private publish(): void {
+    this.publishPending = false;
+    const memory = this.memory;
+    try {
+      memory.sync("publish"); // a wasm memory grown meanwhile has a new buffer
+    } catch {
+      return; // detached: nothing to write to
+    }
+    const i32 = memory.i32;
+    if (i32[this.control + C_OWNER] !== this.token) return;
+    const f64 = memory.f64;
+    const mirror = this.mirror;
+    f64[this.slotFigures + SF_MALLOCS] = mirror[SF_MALLOCS];
+    f64[this.slotFigures + SF_FREES] = mirror[SF_FREES];
+    f64[this.slotFigures + SF_REALLOCS] = mirror[SF_REALLOCS];
+    f64[this.slotFigures + SF_LIVE_BYTES] = mirror[SF_LIVE_BYTES];
+    f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS] = mirror[M_PEAK_LIVE_BLOCKS];
+    f64[this.controlFigures + CF_PEAK_LIVE_BYTES] = mirror[M_PEAK_LIVE_BYTES];
+  }
+
+  /** Unshared memory: writes the figures back and gives the heap up; this object's next call will take it again. */
+  private disown(): void {
+    this.publish();
+    const i32 = this.memory.i32;
+    if (i32[this.control + C_OWNER] === this.token) i32[this.control + C_OWNER] = 0;
+    const publishers = publishersOf(this.memory);
+    if (publishers.get(this.base) === this.publishTask) publishers.delete(this.base);
   }
 
   private leaveHeapLock(): void {
@@ -1271,7 +1343,10 @@ export class Heap implements Allocator {
   /** Runs `body` under the heap lock and every slot lock: nothing in the heap moves meanwhile. */
   private withWholeHeap<T>(operation: string, body: () => T): T {
     return this.withHeapLock(operation, () => {
-      if (!this.threadSafe) return body();
+      if (!this.threadSafe) {
+        this.publish(); // what the body reads of the figures is in the buffer
+        return body();
+      }
       const slots = this.memory.i32[this.control + C_SLOT_COUNT];
       let locked = 0;
       try {
@@ -1390,9 +1465,8 @@ export class Heap implements Allocator {
     if (this.threadSafe) {
       this.memory.f64[this.slotFigures + index] += delta;
     } else {
-      const value = this.mirror[index] + delta;
-      this.mirror[index] = value;
-      this.memory.f64[this.slotFigures + index] = value;
+      this.mirror[index] += delta;
+      if (!this.publishPending) this.schedulePublish();
     }
   }
 
@@ -1403,14 +1477,11 @@ export class Heap implements Allocator {
       f64[this.slotFigures + SF_LIVE_BYTES] -= usable;
       return;
     }
-    // unshared: figures come from the mirror and go to both
+    // unshared: in the mirror, written back later (see publish)
     const mirror = this.mirror;
-    const frees = mirror[SF_FREES] + 1;
-    const liveBytes = mirror[SF_LIVE_BYTES] - usable;
-    mirror[SF_FREES] = frees;
-    mirror[SF_LIVE_BYTES] = liveBytes;
-    f64[this.slotFigures + SF_FREES] = frees;
-    f64[this.slotFigures + SF_LIVE_BYTES] = liveBytes;
+    mirror[SF_FREES]++;
+    mirror[SF_LIVE_BYTES] -= usable;
+    if (!this.publishPending) this.schedulePublish();
   }
 
   /** Counts a block of `usable` bytes made live (by the strategy or from the cache), and new peaks. */
@@ -1422,24 +1493,16 @@ export class Heap implements Allocator {
       this.notePeaks();
       return;
     }
-    // unshared: figures come from the mirror and go to both; a peak is written only when passed
-    const f64 = this.memory.f64;
+    // unshared: in the mirror, written back later (see publish)
     const mirror = this.mirror;
     const mallocs = mirror[SF_MALLOCS] + 1;
     const liveBytes = mirror[SF_LIVE_BYTES] + usable;
     mirror[SF_MALLOCS] = mallocs;
     mirror[SF_LIVE_BYTES] = liveBytes;
-    f64[this.slotFigures + SF_MALLOCS] = mallocs;
-    f64[this.slotFigures + SF_LIVE_BYTES] = liveBytes;
     const liveBlocks = mallocs - mirror[SF_FREES];
-    if (liveBlocks > mirror[M_PEAK_LIVE_BLOCKS]) {
-      mirror[M_PEAK_LIVE_BLOCKS] = liveBlocks;
-      f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS] = liveBlocks;
-    }
-    if (liveBytes > mirror[M_PEAK_LIVE_BYTES]) {
-      mirror[M_PEAK_LIVE_BYTES] = liveBytes;
-      f64[this.controlFigures + CF_PEAK_LIVE_BYTES] = liveBytes;
-    }
+    if (liveBlocks > mirror[M_PEAK_LIVE_BLOCKS]) mirror[M_PEAK_LIVE_BLOCKS] = liveBlocks;
+    if (liveBytes > mirror[M_PEAK_LIVE_BYTES]) mirror[M_PEAK_LIVE_BYTES] = liveBytes;
+    if (!this.publishPending) this.schedulePublish();
   }
 
   private markLive(ptr: Ptr, usable: number): void {
@@ -1484,6 +1547,7 @@ export class Heap implements Allocator {
       liveBytes = mirror[SF_LIVE_BYTES];
       if (liveBlocks > mirror[M_PEAK_LIVE_BLOCKS]) mirror[M_PEAK_LIVE_BLOCKS] = liveBlocks;
       if (liveBytes > mirror[M_PEAK_LIVE_BYTES]) mirror[M_PEAK_LIVE_BYTES] = liveBytes;
+      return;
     } else if (i32[this.control + C_ATTACHED] === 1) {
       const epoch = i32[this.control + C_ATTACH_EPOCH];
       if (epoch !== this.othersEpoch) {

@@ -59,6 +59,11 @@ export class BufferMemory implements Memory {
   viewBytes = 0;
   private readonly wasm: WebAssembly.Memory | null;
 
+  /** What stays the same object while the memory lives: the `WebAssembly.Memory`, or the buffer. */
+  get identity(): object {
+    return this.wasm ?? this.buffer;
+  }
+
   constructor(store: AnyBuffer | WebAssembly.Memory, maxByteLength?: number) {
     if (store instanceof WebAssembly.Memory) {
       this.kind = "wasm-memory";

@@ -13,6 +13,13 @@ import { attachHeap, createHeap, type Heap } from "../src/index.js";
 
 const OBJECTS = 3;
 
+/** A resizable copy of a heap's buffer (attach refuses a copy that may not grow as far as the heap). */
+function copyOf(source: ArrayBufferLike): ArrayBuffer {
+  const copy = new ArrayBuffer(source.byteLength, { maxByteLength: 1 << 20 });
+  new Uint8Array(copy).set(new Uint8Array(source));
+  return copy;
+}
+
 /** The figures two objects over one heap must agree on. */
 const FIGURES = [
   "heapSize",
@@ -101,18 +108,35 @@ describe.each([
     );
   });
 
-  it("an object attached to a copy of the buffer gets the heap as it was, figures and all", () => {
+  it("an object attached to a copy of the buffer gets the heap as it was, figures and all, once the task's calls are done", async () => {
     const heap = createHeap({ strategy: strategy(), size: 4096, maxSize: 1 << 20 });
     const ptrs = [10, 200, 3000, 40].map((n) => heap.malloc(n));
     heap.free(ptrs[1]);
     heap.realloc(ptrs[2], 5000);
-    const source = heap.memory.buffer;
-    const copy = new ArrayBuffer(source.byteLength, { maxByteLength: 1 << 20 });
-    new Uint8Array(copy).set(new Uint8Array(source));
+    await Promise.resolve(); // the figures are written back at the end of the task
+    const copy = copyOf(heap.memory.buffer);
     const other = attachHeap(copy, { strategy: strategy() });
     expect(figures(other.stats())).toEqual(figures(heap.stats()));
     expect(other.isLive(ptrs[0])).toBe(true);
     expect(other.isLive(ptrs[1])).toBe(false);
+  });
+
+  it("stats(), snapshot() and detach() write the figures back at once; a copy made in the same task before them may lag", () => {
+    const heap = createHeap({ strategy: strategy(), size: 4096, maxSize: 1 << 20 });
+    heap.stats(); // the heap object owns the heap, its figures written
+    const buffer = heap.memory.buffer;
+    const figuresIn = (bytes: ArrayBufferLike) =>
+      attachHeap(copyOf(bytes), { strategy: strategy() }).stats().mallocs;
+    for (let i = 0; i < 5; i++) heap.malloc(32);
+    expect(figuresIn(buffer)).toBe(0); // written back at the end of the task, not yet
+    heap.stats();
+    expect(figuresIn(buffer)).toBe(5);
+    heap.malloc(32);
+    heap.snapshot();
+    expect(figuresIn(buffer)).toBe(6);
+    heap.malloc(32);
+    heap.detach();
+    expect(figuresIn(buffer)).toBe(7);
   });
 
   it("restore reads the figures again: the restoring object's own mirror is not taken for the heap", () => {
@@ -138,10 +162,11 @@ describe.each([
     expect(other.stats().liveBlocks).toBe(0);
   });
 
-  it("a transferred buffer: the old object throws DetachedMemoryError, one attached where it went sees the heap", () => {
+  it("a transferred buffer: the old object throws DetachedMemoryError, one attached where it went sees the heap", async () => {
     const heap = createHeap({ strategy: strategy(), size: 4096, maxSize: 1 << 20 });
     const ptr = heap.malloc(64);
     heap.u32(ptr, 1)[0] = 0xfeed;
+    await Promise.resolve();
     const moved = structuredClone(heap.memory.buffer, { transfer: [heap.memory.buffer] });
     expect(() => heap.malloc(8)).toThrow(DetachedMemoryError);
     expect(() => heap.free(ptr)).toThrow(DetachedMemoryError);
