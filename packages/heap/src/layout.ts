@@ -41,7 +41,8 @@
  *    BRK is clear (so growing the region needs no clearing).
  * 2. A block the strategy counts as used is either live (its bit set) or in exactly one front-cache
  *    entry, never both.
- * 3. The sum over all slots of LIVE_BLOCKS / LIVE_BYTES is the live blocks / bytes, and of
+ * 3. The sum over all slots of LIVE_BLOCKS / LIVE_BYTES is the live blocks / bytes (over unshared
+ *    memory, once the owner has written its figures back: see C_OWNER), and of
  *    CACHED_BLOCKS / CACHED_BYTES the cached ones. A block freed by another worker than the one that
  *    made it moves one slot's count down and another's up: only the sums mean anything.
  * 4. A front-cache entry of class c holds a block whose usable size maps to c (CACHE_EXACT_CLASSES
@@ -72,9 +73,10 @@ export const C_SLOTS_OFFSET = 9;
 export const C_SLOT_COUNT = 10;
 export const C_SLOT_BYTES = 11;
 /**
- * Over unshared memory, the token of the heap object that last ran a call here. Each object keeps
- * the words every call reads (break, figures, peaks) in a plain array while it is the owner, and
- * reads them again from the buffer when this word says another object (or a copy) came between.
+ * Over unshared memory, the token of the heap object that owns the heap: the last to run a call
+ * here. The owner keeps the break (written through) and the figures and peaks (written back at the
+ * end of the task, and before stats, check, snapshot and detach) in plain memory; another object
+ * asks it to write back, then reads them from the buffer and writes its own token here.
  */
 export const C_OWNER = 12;
 /** The heap lock and its holder sit in the control block's second cache line, away from the words every call reads. */
