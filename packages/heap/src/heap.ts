@@ -659,14 +659,16 @@ export class Heap implements Allocator {
 
   /**
    * Makes room in this worker's cache for a block of class `cls` and `usable` bytes: the class's
-   * older half goes back if the class is full, the whole cache if the bytes would pass
-   * CACHE_MAX_BYTES. The caller holds the heap lock (over shared memory) and this slot's lock.
+   * older half goes back if the class is full. False if the bytes would pass CACHE_MAX_BYTES: the
+   * block goes to the strategy instead (emptying the whole cache there cost W over two workers a
+   * third of its speed, its hits with it). The caller holds the heap lock (over shared memory) and
+   * this slot's lock.
    */
-  private makeCacheRoom(cls: number, usable: number): void {
+  private makeCacheRoom(cls: number, usable: number): boolean {
     const i32 = this.memory.i32;
     if (i32[this.countWord + cls] === this.cacheDepth)
       this.drainClass(this.slotWord, cls, this.cacheDepth >> 1);
-    if (i32[this.slotWord + S_CACHED_BYTES] + usable > CACHE_MAX_BYTES) this.drainSlot(this.slotWord);
+    return i32[this.slotWord + S_CACHED_BYTES] + usable <= CACHE_MAX_BYTES;
   }
 
   /**
@@ -791,7 +793,7 @@ export class Heap implements Allocator {
   private freeToCache(ptr: Ptr, usable: number): boolean {
     const cls = this.cacheClassOf(usable);
     if (cls < 0) return false;
-    if (!this.cacheHasRoom(cls, usable)) this.makeCacheRoom(cls, usable);
+    if (!this.cacheHasRoom(cls, usable) && !this.makeCacheRoom(cls, usable)) return false;
     this.pushCached(cls, ptr, usable);
     return true;
   }
@@ -828,16 +830,15 @@ export class Heap implements Allocator {
     this.enterHeapLock("free");
     try {
       if (!this.takeLiveBit(ptr)) throw this.badPointer("free", ptr, true);
+      let cached = false;
       if (cls >= 0) {
         this.lockSlot(this.slotWord, "free");
-        this.makeCacheRoom(cls, usable);
-        this.pushCached(cls, ptr, usable);
-        this.countFree(usable);
+        cached = this.makeCacheRoom(cls, usable);
+        if (cached) this.pushCached(cls, ptr, usable);
         release(this.memory.i32, this.slotWord + S_LOCK);
-      } else {
-        this.engine.free(ptr);
-        this.countFree(usable);
       }
+      if (!cached) this.engine.free(ptr);
+      this.countFree(usable);
     } finally {
       this.leaveHeapLock();
     }

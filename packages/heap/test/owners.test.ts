@@ -10,6 +10,7 @@ import { firstFit } from "@heapkit/strategy-first-fit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { attachHeap, createHeap, type Heap } from "../src/index.js";
+import { CACHE_MAX_BYTES } from "../src/layout.js";
 
 const OBJECTS = 3;
 
@@ -174,5 +175,20 @@ describe.each([
     expect(there.u32(ptr, 1)[0]).toBe(0xfeed);
     expect(there.stats().liveBlocks).toBe(1);
     there.free(ptr);
+  });
+});
+
+describe("the front cache's byte budget", () => {
+  it("holds at most CACHE_MAX_BYTES: frees past it go to the strategy, and check() agrees", () => {
+    const heap = createHeap({ strategy: firstFit(), size: 1 << 20, maxSize: 16 << 20, cache: true });
+    // 8 blocks in each wide class from 512 bytes to 4 KiB would be some 600 KiB
+    const ptrs: number[] = [];
+    for (let size = 520; size < 4096; size += 8) ptrs.push(heap.malloc(size));
+    for (const ptr of ptrs) heap.free(ptr);
+    const stats = heap.stats();
+    expect(stats.cachedBytes).toBeGreaterThan(CACHE_MAX_BYTES / 2);
+    expect(stats.cachedBytes).toBeLessThanOrEqual(CACHE_MAX_BYTES);
+    expect(stats.liveBlocks).toBe(0);
+    heap.check();
   });
 });
