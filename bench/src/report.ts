@@ -527,35 +527,49 @@ function pad(cells: string[][]): string {
 export function terminalTable(rows: readonly Row[], workloads: readonly WorkloadInfo[]): string {
   const parts: string[] = [];
   for (const w of workloads) {
-    const list = sortRows(rows, w.name);
-    if (list.length === 0) continue;
-    const peers = peersIn(list);
-    const live = hasLiveUtil(list);
-    const head = [
-      "impl",
-      "ops/s",
-      "min",
-      "max",
-      "ops timed",
-      "util",
-      ...(live ? ["live util"] : []),
-      ...peers.map((p) => `×${p}`),
-    ];
-    const body = list.map((r) => [
-      r.impl,
-      formatRate(r.opsPerSecond),
-      formatRate(r.opsPerSecondMin),
-      formatRate(r.opsPerSecondMax),
-      formatOps(r),
-      formatUtil(r.utilization),
-      ...(live ? [formatUtil(liveUtilizationOf(r))] : []),
-      ...peers.map((p) => (p === r.impl ? "" : formatRatio(r.ratios[p]))),
-    ]);
-    parts.push(`\n${w.name}: ${w.description}\n${pad([head, ...body])}\n`);
+    const table = workloadTable(rows, w.name, (impl) => impl);
+    if (table === null) continue;
+    parts.push(`\n${w.name}: ${w.description}\n${pad([table.head, ...table.body])}\n`);
   }
   const checks = checkTargets(rows);
   parts.push(`\ntargets\n${checks.map((c) => `  [${c.status}] ${c.target}: ${c.measured}`).join("\n")}\n`);
   return parts.join("");
+}
+
+/**
+ * One workload's rows, fastest first, as a head and a body of text cells (null if it has none):
+ * the columns the terminal and the page share, `name` writing each row's implementation.
+ */
+function workloadTable(
+  rows: readonly Row[],
+  workload: string,
+  name: (impl: string) => string,
+): { head: string[]; body: string[][] } | null {
+  const list = sortRows(rows, workload);
+  if (list.length === 0) return null;
+  const peers = peersIn(list);
+  const live = hasLiveUtil(list);
+  const head = [
+    "impl",
+    "ops/s",
+    "min",
+    "max",
+    "ops timed",
+    "util",
+    ...(live ? ["live util"] : []),
+    ...peers.map((p) => `×${p}`),
+  ];
+  const body = list.map((r) => [
+    name(r.impl),
+    formatRate(r.opsPerSecond),
+    formatRate(r.opsPerSecondMin),
+    formatRate(r.opsPerSecondMax),
+    formatOps(r),
+    formatUtil(r.utilization),
+    ...(live ? [formatUtil(liveUtilizationOf(r))] : []),
+    ...peers.map((p) => (p === r.impl ? "" : formatRatio(r.ratios[p]))),
+  ]);
+  return { head, body };
 }
 
 function mdTable(head: string[], body: string[][]): string {
@@ -782,36 +796,10 @@ function meaningSection(meta: RunMeta): string[] {
 function workloadTables(rows: readonly Row[], workloads: readonly WorkloadInfo[]): string[] {
   const out: string[] = ["## Every workload", ""];
   for (const w of workloads) {
-    const list = sortRows(rows, w.name);
-    if (list.length === 0) continue;
-    const peers = peersIn(list);
-    const live = hasLiveUtil(list);
+    const table = workloadTable(rows, w.name, (impl) => (isPeer(impl) ? `*${impl}*` : `**${impl}**`));
+    if (table === null) continue;
     out.push(`### ${w.name}`, "", w.description, "");
-    out.push(
-      mdTable(
-        [
-          "impl",
-          "ops/s",
-          "min",
-          "max",
-          "ops timed",
-          "util",
-          ...(live ? ["live util"] : []),
-          ...peers.map((p) => `×${p}`),
-        ],
-        list.map((r) => [
-          isPeer(r.impl) ? `*${r.impl}*` : `**${r.impl}**`,
-          formatRate(r.opsPerSecond),
-          formatRate(r.opsPerSecondMin),
-          formatRate(r.opsPerSecondMax),
-          formatOps(r),
-          formatUtil(r.utilization),
-          ...(live ? [formatUtil(liveUtilizationOf(r))] : []),
-          ...peers.map((p) => (p === r.impl ? "" : formatRatio(r.ratios[p]))),
-        ]),
-      ),
-      "",
-    );
+    out.push(mdTable(table.head, table.body), "");
   }
   return out;
 }
