@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { AllocatorEngine, Memory, Ptr } from "./allocator.js";
+import type { AllocatorEngine, Memory, Ptr, Strategy, StrategyDescriptor } from "./allocator.js";
 
 /** Rounds `value` up to a multiple of `alignment` (a power of two). */
 export function alignUp(value: number, alignment: number): number {
@@ -27,4 +27,27 @@ export function reallocByMoving(engine: AllocatorEngine, memory: Memory, ptr: Pt
   memory.u8.copyWithin(moved, ptr, ptr + kept);
   engine.free(ptr);
   return moved;
+}
+
+/** True for a strategy: an object with a `name` and a `create`. */
+export function isStrategy(value: unknown): value is Strategy<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Strategy<unknown>).create === "function" &&
+    typeof (value as Strategy<unknown>).name === "string"
+  );
+}
+
+/**
+ * The descriptor of a strategy: its name and its options as JSON gives them, a strategy among the
+ * options (pymalloc's `fallback`) described in turn. What a heap stores so that another worker, or
+ * a later attach, can rebuild the strategy.
+ */
+export function describeStrategy(strategy: Strategy<unknown>): StrategyDescriptor {
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries((strategy.options ?? {}) as Record<string, unknown>)) {
+    options[key] = isStrategy(value) ? describeStrategy(value) : value;
+  }
+  return { name: strategy.name, options: JSON.parse(JSON.stringify(options)) };
 }

@@ -40,5 +40,5 @@ export {
   UnsupportedPlatformError,
   UseAfterFreeError,
 } from "./errors.js";
-export { alignUp, isPowerOfTwo, reallocByMoving } from "./helpers.js";
+export { alignUp, describeStrategy, isPowerOfTwo, isStrategy, reallocByMoving } from "./helpers.js";
 export type { AllocEvent, FreeEvent, ReallocEvent, TraceEvent } from "./trace.js";

@@ -11,6 +11,7 @@
  */
 import {
   type Alignment,
+  describeStrategy,
   HeapFormatError,
   InvalidSizeError,
   type Strategy,
@@ -351,24 +352,6 @@ export function memoryBytesFor(regionBytes: number, options: HeadOptions = {}): 
     if (need <= total) return total;
     total = need;
   }
-}
-
-/** The descriptor of a strategy: its name and options, strategies among the options described in turn. */
-export function describeStrategy(strategy: Strategy<unknown>): StrategyDescriptor {
-  const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries((strategy.options ?? {}) as Record<string, unknown>)) {
-    options[key] = isStrategy(value) ? describeStrategy(value) : value;
-  }
-  return { name: strategy.name, options: JSON.parse(JSON.stringify(options)) };
-}
-
-function isStrategy(value: unknown): value is Strategy<unknown> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Strategy<unknown>).create === "function" &&
-    typeof (value as Strategy<unknown>).name === "string"
-  );
 }
 
 function encodeDescriptor(strategy: Strategy<unknown>): Uint8Array {

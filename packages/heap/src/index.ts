@@ -7,12 +7,14 @@
  *
  * @packageDocumentation
  */
+
+/** The descriptor a heap stores of its strategy (from @heapkit/contract, where strategies share it). */
+export { describeStrategy } from "@heapkit/contract";
 export {
   type AttachOptions,
   attachHeap,
   createHeap,
   createSharedHeap,
-  describeStrategy,
   type HeadOptions,
   type HeapOptions,
   memoryBytesFor,

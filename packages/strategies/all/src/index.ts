@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import type { Strategy, StrategyDescriptor } from "@heapkit/contract";
+import { describeStrategy, type Strategy, type StrategyDescriptor } from "@heapkit/contract";
 import { bestFit } from "@heapkit/strategy-best-fit";
 import { buddy } from "@heapkit/strategy-buddy";
 import { type FirstFitOptions, firstFit } from "@heapkit/strategy-first-fit";
@@ -68,17 +68,7 @@ const rebuilders: Readonly<Record<string, (options: Record<string, unknown>) => 
 };
 
 /** The descriptor of `strategy`: what a shared heap stores so another worker can rebuild it. */
-export function strategyDescriptor(strategy: Strategy<unknown>): StrategyDescriptor {
-  return {
-    name: strategy.name,
-    options: JSON.parse(JSON.stringify(strategy.options, strategiesAsDescriptors)),
-  };
-}
-
-/** JSON replacer: a strategy among the options becomes its descriptor. */
-function strategiesAsDescriptors(_key: string, value: unknown): unknown {
-  return isStrategy(value) ? { name: value.name, options: value.options } : value;
-}
+export const strategyDescriptor: (strategy: Strategy<unknown>) => StrategyDescriptor = describeStrategy;
 
 /**
  * Rebuilds the strategy a descriptor names, from its options as `JSON.parse(JSON.stringify(strategy.options))`
@@ -106,15 +96,6 @@ export function strategyFromDescriptor(descriptor: StrategyDescriptor): Strategy
     }
   }
   return strategy;
-}
-
-function isStrategy(value: unknown): value is Strategy<unknown> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Strategy<unknown>).create === "function" &&
-    typeof (value as Strategy<unknown>).name === "string"
-  );
 }
 
 function isDescriptor(value: unknown): value is StrategyDescriptor {
