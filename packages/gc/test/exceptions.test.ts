@@ -17,6 +17,7 @@ import {
   reportUnraisable,
   type UnraisableEvent,
 } from "../src/index.js";
+import { makeCycle } from "./cycles.js";
 
 function heapOf(maxSize = 16 << 20): Heap {
   return createHeap({ strategy: firstFit(), size: 1 << 16, maxSize });
@@ -31,17 +32,6 @@ function setup(options: RefcountCyclesOptions = {}) {
     ...options,
   });
   return { allocator, gc, events, baseline: allocator.stats().liveBlocks };
-}
-
-/** Two objects of `type` referring to each other, held by nothing but themselves. */
-function makeCycle(gc: RefcountCycles, type: ObjectType): [number, number] {
-  const a = gc.allocate(type);
-  const b = gc.allocate(type);
-  gc.append(a, b);
-  gc.append(b, a);
-  gc.decref(a);
-  gc.decref(b);
-  return [a, b];
 }
 
 afterEach(() => {

@@ -4,22 +4,12 @@ import { createHeap } from "@heapkit/heap";
 import { firstFit } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
 import { type CollectionInfo, DEBUG_SAVEALL, RefcountCycles } from "../src/index.js";
+import { makeCycle } from "./cycles.js";
 
 function setup(options: ConstructorParameters<typeof RefcountCycles>[1] = {}) {
   const allocator = createHeap({ strategy: firstFit(), size: 1 << 16, maxSize: 128 << 20 });
   const gc = new RefcountCycles(allocator, { profile: "plain", ...options });
   return { allocator, gc, baseline: allocator.stats().liveBlocks };
-}
-
-/** Two lists referring to each other, held by nothing but themselves; returns their addresses. */
-function makeCycle(gc: RefcountCycles, type = gc.list): [number, number] {
-  const a = gc.allocate(type);
-  const b = gc.allocate(type);
-  gc.append(a, b);
-  gc.append(b, a);
-  gc.decref(a);
-  gc.decref(b);
-  return [a, b];
 }
 
 describe("reference counting", () => {
