@@ -219,14 +219,21 @@ function verifyOrThrow(bytes: Uint8Array, from: number, block: HandedBlock, wher
   }
 }
 
+/** A numbered worker of a scenario attaches: its heap, its view of the payloads, its own random stream. */
+function attachNumbered(options: CommonData & { index: number; seed: number }) {
+  return {
+    heap: attachHeap(options.memory, {
+      strategy: strategyByName(options.strategy),
+      lockTimeout: options.lockTimeout,
+      threadId,
+    }),
+    payload: new PayloadBytes(options.memory),
+    random: seededRandom(options.seed ^ Math.imul(options.index + 1, 0x9e3779b1)),
+  };
+}
+
 function runStress(options: StressData): void {
-  const heap = attachHeap(options.memory, {
-    strategy: strategyByName(options.strategy),
-    lockTimeout: options.lockTimeout,
-    threadId,
-  });
-  const payload = new PayloadBytes(options.memory);
-  const random = seededRandom(options.seed ^ Math.imul(options.index + 1, 0x9e3779b1));
+  const { heap, payload, random } = attachNumbered(options);
   const inbox = new HandoffRing(options.rings[options.index]);
   const outbox = new HandoffRing(options.rings[(options.index + 1) % options.workers]);
   const barrier = new Barrier(options.barrier, options.workers);
@@ -368,13 +375,7 @@ function runStress(options: StressData): void {
 }
 
 function runGrow(options: GrowData): void {
-  const heap = attachHeap(options.memory, {
-    strategy: strategyByName(options.strategy),
-    lockTimeout: options.lockTimeout,
-    threadId,
-  });
-  const payload = new PayloadBytes(options.memory);
-  const random = seededRandom(options.seed ^ Math.imul(options.index + 1, 0x9e3779b1));
+  const { heap, payload, random } = attachNumbered(options);
   const barrier = new Barrier(options.barrier, options.workers);
   const gate = new Gate(options.gate);
   const held = new HeldBlocks();
