@@ -382,7 +382,8 @@ export class Heap implements Allocator {
     }
     const engine = this.engine;
     const ptr = engine.malloc(size);
-    if (ptr === 0) return this.placeLocked(size); // no room: the long path counts the failure
+    if (ptr === 0) return this.countFailure(); // no cache to give back: no room
+    // setLiveBit's unshared half, written out: this is the path V8 must inline whole
     const unit = ptr >>> this.alignShift;
     this.memory.i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
     this.countMalloc(engine.usableSize(ptr));
@@ -450,7 +451,7 @@ export class Heap implements Allocator {
       let placed = place();
       if (placed === 0 && this.flushCachesForRoom()) placed = place();
       if (placed === 0) {
-        Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
+        this.countFailure();
         throw this.outOfMemory("memalign", size + (alignment > this.align ? alignment : 0), true);
       }
       this.markLive(placed, engine.usableSize(placed));
@@ -489,7 +490,7 @@ export class Heap implements Allocator {
     let placed = engine.realloc(ptr, size);
     if (placed === 0 && this.flushCachesForRoom()) placed = engine.realloc(ptr, size);
     if (placed === 0) {
-      Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
+      this.countFailure();
       throw this.outOfMemory("realloc", size, true);
     }
     if (placed !== ptr) {
@@ -762,10 +763,7 @@ export class Heap implements Allocator {
       }
       if (placed === 0 && this.flushCachesForRoom()) placed = engine.malloc(size);
     }
-    if (placed === 0) {
-      Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
-      return 0;
-    }
+    if (placed === 0) return this.countFailure();
     const usable = engine.usableSize(placed);
     this.markLive(placed, usable);
     if (this.cacheMaxRequest >= 0) this.learnClass(size, usable);
@@ -793,7 +791,7 @@ export class Heap implements Allocator {
   private freeToCache(ptr: Ptr, usable: number): boolean {
     const cls = this.cacheClassOf(usable);
     if (cls < 0) return false;
-    if (!this.cacheHasRoom(cls, usable) && !this.makeCacheRoom(cls, usable)) return false;
+    if (!this.makeCacheRoom(cls, usable)) return false;
     this.pushCached(cls, ptr, usable);
     return true;
   }
@@ -1495,15 +1493,16 @@ export class Heap implements Allocator {
       return;
     }
     // unshared: in the mirror, written back later (see publish)
-    const mirror = this.mirror;
-    const mallocs = mirror[SF_MALLOCS] + 1;
-    const liveBytes = mirror[SF_LIVE_BYTES] + usable;
-    mirror[SF_MALLOCS] = mallocs;
-    mirror[SF_LIVE_BYTES] = liveBytes;
-    const liveBlocks = mallocs - mirror[SF_FREES];
-    if (liveBlocks > mirror[M_PEAK_LIVE_BLOCKS]) mirror[M_PEAK_LIVE_BLOCKS] = liveBlocks;
-    if (liveBytes > mirror[M_PEAK_LIVE_BYTES]) mirror[M_PEAK_LIVE_BYTES] = liveBytes;
+    this.mirror[SF_MALLOCS]++;
+    this.mirror[SF_LIVE_BYTES] += usable;
+    this.noteMirrorPeaks();
     if (!this.publishPending) this.schedulePublish();
+  }
+
+  /** Counts an allocation that found no room (every worker's count: the one word a rejected call writes); 0. */
+  private countFailure(): 0 {
+    Atomics.add(this.memory.i32, this.control + C_FAILED, 1);
+    return 0;
   }
 
   private markLive(ptr: Ptr, usable: number): void {
@@ -1530,6 +1529,15 @@ export class Heap implements Allocator {
     return (Atomics.and(this.memory.i32, this.mapWord + (unit >>> 5), ~bit) & bit) !== 0;
   }
 
+  /** Unshared memory: raises the mirror's peaks (written back with the figures); small, for V8 to inline into malloc. */
+  private noteMirrorPeaks(): void {
+    const mirror = this.mirror;
+    const liveBlocks = mirror[SF_MALLOCS] - mirror[SF_FREES];
+    const liveBytes = mirror[SF_LIVE_BYTES];
+    if (liveBlocks > mirror[M_PEAK_LIVE_BLOCKS]) mirror[M_PEAK_LIVE_BLOCKS] = liveBlocks;
+    if (liveBytes > mirror[M_PEAK_LIVE_BYTES]) mirror[M_PEAK_LIVE_BYTES] = liveBytes;
+  }
+
   /**
    * Raises the peaks to the live figures now. Over unshared memory, or while this is the only worker
    * attached, the other slots are still and their sums are kept from the last attach or detach, so
@@ -1537,19 +1545,16 @@ export class Heap implements Allocator {
    * those seen at each call that reaches the strategy.
    */
   private notePeaks(): void {
+    if (!this.threadSafe) {
+      this.noteMirrorPeaks();
+      return;
+    }
     const f64 = this.memory.f64;
     const i32 = this.memory.i32;
     let liveBlocks: number;
     let liveBytes: number;
     const own = this.slotFigures;
-    if (!this.threadSafe) {
-      const mirror = this.mirror;
-      liveBlocks = mirror[SF_MALLOCS] - mirror[SF_FREES];
-      liveBytes = mirror[SF_LIVE_BYTES];
-      if (liveBlocks > mirror[M_PEAK_LIVE_BLOCKS]) mirror[M_PEAK_LIVE_BLOCKS] = liveBlocks;
-      if (liveBytes > mirror[M_PEAK_LIVE_BYTES]) mirror[M_PEAK_LIVE_BYTES] = liveBytes;
-      return;
-    } else if (i32[this.control + C_ATTACHED] === 1) {
+    if (i32[this.control + C_ATTACHED] === 1) {
       const epoch = i32[this.control + C_ATTACH_EPOCH];
       if (epoch !== this.othersEpoch) {
         const all = this.sumSlots();
