@@ -161,7 +161,7 @@ export const CACHE_DEPTH = 8;
 /**
  * The most usable bytes one worker's cache holds. Cached blocks are neither live nor free to the
  * strategy, so every cached byte is a byte of lost utilization; a free that would pass this goes to
- * the strategy instead. 88 classes × 8 blocks could otherwise hold some 1.3 MiB. Measured on W over
+ * the strategy instead. 88 classes × 8 blocks could otherwise hold up to 479 KiB (align 8). Measured on W over
  * one and two workers (bench, 2026-12-05): 64 KiB cut the hits, and W over two workers ran 2.9–3.0
  * instead of 4.8–4.9 M ops/s; 256 KiB runs as fast as no bound at all.
  */
