@@ -163,16 +163,8 @@ export class LiveTable {
    * that map their keys to slots themselves, like the `.rep` parser's {@link IdSlotMap}).
    */
   take(id: number, size: number): number {
-    let slot: number;
-    if (this.freeCount > 0) slot = this.freeSlots[--this.freeCount];
-    else {
-      slot = this.nextSlot++;
-      if (slot >= this.ids.length) this.resizeTo(Math.max(slot + 1, this.ids.length * 2));
-    }
-    this.ids[slot] = id;
-    this.sizes[slot] = size;
-    this.liveBytes += size;
-    this.count++;
+    const slot = this.takeUnnamed(size);
+    this.ids[slot] = id; // (resizeTo grows ids and sizes together)
     return slot;
   }
 
