@@ -9,30 +9,18 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CellResult, CellSpec } from "../src/cell.js";
 import { generateRandom } from "../src/random-workload.js";
 import { writeWorkload } from "../src/workload-format.js";
-
-const source = (file: string): string => fileURLToPath(new URL(`../src/${file}`, import.meta.url));
+import { bundleCells } from "./bundle.js";
 
 let dir: string;
 let file: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bench-cell-"));
-  await build({
-    entryPoints: [source("cell.ts")],
-    outdir: dir,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["@heapkit/source"],
-    logLevel: "silent",
-  });
+  await bundleCells(["cell.ts"], dir);
   file = join(dir, "W.bin");
   writeWorkload(file, generateRandom({ name: "W", ops: 20_000, maxLive: 400, seed: 7 }));
 }, 60_000);

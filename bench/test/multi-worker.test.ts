@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CellResult } from "../src/cell.js";
 import type { MultiWorkerCellSpec } from "../src/multi-worker-cell.js";
@@ -21,6 +20,7 @@ import { buildSharedMemoryObjects } from "../src/shared-memory-objects.js";
 import { rowFromRuns } from "../src/stats.js";
 import { OP_HAND_OFF, type SplitWorkload, splitWorkload, writeSplitWorkload } from "../src/worker-split.js";
 import { OP_ALLOC, OP_FREE } from "../src/workload-format.js";
+import { bundleCells } from "./bundle.js";
 
 const source = (file: string): string => fileURLToPath(new URL(`../src/${file}`, import.meta.url));
 
@@ -30,16 +30,7 @@ let splitFile: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bench-multi-worker-"));
-  await build({
-    entryPoints: [source("multi-worker-cell.ts"), source("multi-worker-thread.ts")],
-    outdir: dir,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["@heapkit/source"],
-    logLevel: "silent",
-  });
+  await bundleCells(["multi-worker-cell.ts", "multi-worker-thread.ts"], dir);
   split = splitWorkload(generateRandom({ name: "W", ops: 20_000, maxLive: 400, seed: 11 }), 2);
   splitFile = join(dir, "Wx2.bin");
   writeSplitWorkload(splitFile, split);
