@@ -8,7 +8,9 @@
  *
  * - `insertFree(u32, block, size)`: a block became free;
  * - `removeFree(u32, block, size)`: a free block is taken or merged;
- * - `findFree(u32, size)`: a free block of at least `size` bytes, or 0 (it stays in the index);
+ * - `takeFree(u32, size)`: a free block of at least `size` bytes, taken out of the index, or 0 (one
+ *   call, so that a policy unlinks the block it found with what the search left in hand — its class,
+ *   its list head — instead of working them out again in `removeFree`);
  * - `listHeads` and `listCount`: where its doubly linked free lists start (an array of head words:
  *   one list for first fit, one per size class for segregated fits and TLSF), so that the block walk,
  *   `stats()` and `check()` are written here once.
@@ -97,8 +99,8 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   protected abstract insertFree(u32: Uint32Array, block: number, size: number): void;
   /** A free block is being taken or merged: remove it from the index. */
   protected abstract removeFree(u32: Uint32Array, block: number, size: number): void;
-  /** A free block of at least `size` bytes (block size, header included), or 0. It stays in the index. */
-  protected abstract findFree(u32: Uint32Array, size: number): number;
+  /** A free block of at least `size` bytes (block size, header included), out of the index now; or 0. */
+  protected abstract takeFree(u32: Uint32Array, size: number): number;
   /** Byte offset of the first of the policy's list-head words (each 0 or the first block of a list). */
   protected abstract readonly listHeads: number;
   /** How many list-head words there are. */
@@ -153,32 +155,28 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   /** The block size that holds `size` payload bytes. */
   protected blockSize(size: number): number {
     const needed = (size + HEADER_BYTES + this.alignMask) & ~this.alignMask;
-    return Math.max(needed, MIN_BLOCK);
+    return needed < MIN_BLOCK ? MIN_BLOCK : needed;
   }
 
   malloc(size: number): Ptr {
     const want = this.blockSize(size);
     let u32 = this.memory.u32;
-    let block = this.findFree(u32, want);
-    let header: number;
-    if (block !== 0) {
-      header = u32[block >> 2];
-      this.removeFree(u32, block, header & SIZE_MASK);
-    } else {
+    let block = this.takeFree(u32, want);
+    if (block === 0) {
       block = this.extendTop(want);
       if (block === 0) return 0;
       u32 = this.memory.u32;
-      header = u32[block >> 2];
     }
-    this.place(u32, block, header, want);
+    this.place(u32, block, want);
     return block + HEADER_BYTES;
   }
 
   /**
-   * Marks a free block (already out of the index, its header word `header`) used, splitting off a
-   * free remainder that is big enough.
+   * Marks a free block (already out of the index) used, splitting off a free remainder that is big
+   * enough.
    */
-  protected place(u32: Uint32Array, block: number, header: number, want: number): void {
+  protected place(u32: Uint32Array, block: number, want: number): void {
+    const header = u32[block >> 2];
     const size = header & SIZE_MASK;
     const rest = size - want;
     if (rest >= MIN_BLOCK) {

@@ -41,6 +41,13 @@ export abstract class AddressTreeEngine extends BoundaryTagEngine {
     treeRemove(u32, this.rootWord, block);
   }
 
+  protected takeFree(u32: Uint32Array, size: number): number {
+    const block = this.findFree(u32, size);
+    if (block !== 0) treeRemove(u32, this.rootWord, block);
+    return block;
+  }
+
+  /** The free block a request of `size` bytes takes, or 0 (it stays in the tree): first fit. */
   protected findFree(u32: Uint32Array, size: number): number {
     return treeFirstFit(u32, this.rootWord, size);
   }

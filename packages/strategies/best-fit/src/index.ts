@@ -24,25 +24,32 @@ import {
   BIN_COUNT,
   BITMAP_WORDS,
   BoundaryTagEngine,
-  binOf,
   isBinMarked,
-  isExactBin,
   listBlocks,
-  markBin,
   NEXT,
-  nextMarkedBin,
   policyId,
-  pushFront,
   SIZE_MASK as SHARED_SIZE_MASK,
+  binOf as sharedBinOf,
+  isExactBin as sharedIsExactBin,
+  markBin as sharedMarkBin,
+  nextMarkedBin as sharedNextMarkedBin,
+  pushFront as sharedPushFront,
+  unlink as sharedUnlink,
+  unmarkBin as sharedUnmarkBin,
   sizeOfHeader,
-  unlink,
-  unmarkBin,
 } from "@heapkit/boundary-tags";
 import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contract";
 
 // Module-private copies of what the hot path reads from @heapkit/boundary-tags: V8 reads an
 // imported binding through its module cell at every use.
 const SIZE_MASK = SHARED_SIZE_MASK;
+const binOf = sharedBinOf;
+const isExactBin = sharedIsExactBin;
+const markBin = sharedMarkBin;
+const nextMarkedBin = sharedNextMarkedBin;
+const pushFront = sharedPushFront;
+const unlink = sharedUnlink;
+const unmarkBin = sharedUnmarkBin;
 
 const BITMAP_BYTES = BITMAP_WORDS * 4;
 
@@ -68,16 +75,17 @@ class BestFitEngine extends BoundaryTagEngine {
     if (unlink(u32, this.heads + (bin << 2), block)) unmarkBin(u32, this.meta, bin);
   }
 
-  protected findFree(u32: Uint32Array, size: number): number {
+  protected takeFree(u32: Uint32Array, size: number): number {
     let bin = binOf(size);
-    if (!isExactBin(bin) && isBinMarked(u32, this.meta, bin)) {
-      const best = this.smallestFitting(u32, bin, size);
-      if (best !== 0) return best;
-      bin++;
+    let block = isExactBin(bin) ? 0 : this.smallestFitting(u32, bin, size);
+    if (block === 0) {
+      // an exact bin's search starts at the bin itself; a range bin's, having found nothing there, above it
+      bin = nextMarkedBin(u32, this.meta, isExactBin(bin) ? bin : bin + 1);
+      if (bin < 0) return 0;
+      block = isExactBin(bin) ? u32[(this.heads + (bin << 2)) >> 2] : this.smallestFitting(u32, bin, size);
     }
-    bin = nextMarkedBin(u32, this.meta, bin);
-    if (bin < 0) return 0;
-    return isExactBin(bin) ? u32[(this.heads + (bin << 2)) >> 2] : this.smallestFitting(u32, bin, size);
+    if (unlink(u32, this.heads + (bin << 2), block)) unmarkBin(u32, this.meta, bin);
+    return block;
   }
 
   /** The smallest block of at least `size` bytes in a range bin, stopping early at an exact fit. */

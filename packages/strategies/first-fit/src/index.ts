@@ -79,9 +79,10 @@ class LifoFirstFitEngine extends BoundaryTagEngine {
     unlink(u32, this.meta, block);
   }
 
-  protected findFree(u32: Uint32Array, size: number): number {
+  protected takeFree(u32: Uint32Array, size: number): number {
     let block = u32[this.meta >> 2];
     while (block !== 0 && (u32[block >> 2] & SIZE_MASK) < size) block = u32[(block + NEXT) >> 2];
+    if (block !== 0) unlink(u32, this.meta, block);
     return block;
   }
 }

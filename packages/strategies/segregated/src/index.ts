@@ -126,25 +126,35 @@ class SegregatedEngine extends BoundaryTagEngine {
       u32[(prev + NEXT) >> 2] = next;
       return;
     }
-    const sizeClass = binOf(size);
+    this.headTaken(u32, binOf(size), next);
+  }
+
+  /** The head of class `sizeClass` left its list, `next` heads it now: clear its bit if it is empty. */
+  private headTaken(u32: Uint32Array, sizeClass: number, next: number): void {
     u32[this.headWord + sizeClass] = next;
     if (next === 0) u32[this.bitmapWord + wordOfBit(sizeClass)] &= ~maskOfBit(sizeClass);
   }
 
-  protected findFree(u32: Uint32Array, size: number): number {
+  // removeFree's unlink again, with the class in hand from the search; an exact class gives its
+  // head, whose prev link is 0 and is not read.
+  protected takeFree(u32: Uint32Array, size: number): number {
     let sizeClass = binOf(size);
-    const own = u32[this.headWord + sizeClass];
-    if (own !== 0) {
-      if (sizeClass < EXACT_CLASSES) return own;
-      const fit = this.goodFit(u32, own, size);
-      if (fit !== 0) return fit;
+    let block = u32[this.headWord + sizeClass];
+    if (block !== 0 && sizeClass >= EXACT_CLASSES) block = this.goodFit(u32, block, size);
+    if (block === 0) {
+      // the next non-empty class above: any of its blocks fits
+      sizeClass = nextMarkedBin(u32, this.bitmapWord << 2, sizeClass + 1);
+      if (sizeClass < 0) return 0;
+      block = u32[this.headWord + sizeClass];
+      // in a range class, the smallest of the first `scan` splits least
+      if (sizeClass >= EXACT_CLASSES) block = this.goodFit(u32, block, size);
     }
-    // the next non-empty class above: any of its blocks fits
-    sizeClass = nextMarkedBin(u32, this.bitmapWord << 2, sizeClass + 1);
-    if (sizeClass < 0) return 0;
-    const first = u32[this.headWord + sizeClass];
-    // every block there fits; in a range class, the smallest of the first `scan` splits least
-    return sizeClass < EXACT_CLASSES ? first : this.goodFit(u32, first, size);
+    const next = u32[(block + NEXT) >> 2];
+    const prev = sizeClass < EXACT_CLASSES ? 0 : u32[(block + PREV) >> 2];
+    if (next !== 0) u32[(next + PREV) >> 2] = prev;
+    if (prev !== 0) u32[(prev + NEXT) >> 2] = next;
+    else this.headTaken(u32, sizeClass, next);
+    return block;
   }
 
   /** The smallest block of at least `size` bytes among the first `scan` blocks of a list, or 0. */

@@ -47,8 +47,6 @@ import {
   PREV,
   policyId,
   SIZE_MASK as SHARED_SIZE_MASK,
-  lowestBit as sharedLowestBit,
-  maskFromBit as sharedMaskFromBit,
   maskOfBit as sharedMaskOfBit,
   sizeOfHeader,
 } from "@heapkit/boundary-tags";
@@ -58,8 +56,6 @@ import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contra
 // imported binding through its module cell at every use.
 const SIZE_MASK = SHARED_SIZE_MASK;
 const maskOfBit = sharedMaskOfBit;
-const maskFromBit = sharedMaskFromBit;
-const lowestBit = sharedLowestBit;
 
 /** Options of {@link tlsf}. */
 export interface TlsfOptions {
@@ -138,6 +134,24 @@ export function mappingSearch(size: number, slLog: number): number {
   return rounded <= 0 ? -1 : mappingInsert(rounded, slLog);
 }
 
+/** log2 of the size step between the classes of a block of `size` bytes: the bits below sl. */
+function classShift(size: number, slLog: number): number {
+  const shift = 31 - Math.clz32(size) - slLog;
+  return shift > GRANULE_BITS ? shift : GRANULE_BITS;
+}
+
+/**
+ * The class of a free block of `size` bytes as one number, `fl · SL + sl`: the index of its list
+ * head, {@link mappingInsert}'s class without the unpacking. `size >>> shift` is sl with the top bit
+ * of the size above it (worth one first level), so one add gives the index for every first level,
+ * the linear fl 0 included (its shift is 3). The class above is the index plus one: sl's carry moves
+ * to the next first level, which is what a search needs.
+ */
+export function classIndex(size: number, slLog: number): number {
+  const shift = classShift(size, slLog);
+  return (size >>> shift) + ((shift - GRANULE_BITS) << slLog);
+}
+
 /** The smallest block size of class (fl, sl). */
 export function classFloor(fl: number, sl: number, slLog: number): number {
   if (fl === 0) return sl << GRANULE_BITS;
@@ -178,13 +192,14 @@ class TlsfEngine extends BoundaryTagEngine {
   }
 
   // The list operations are free-list.ts's pushFront/unlink written out, on purpose: they index the
-  // head by word and update both bitmaps in the same branch, which the shared helpers cannot do.
-  // Compare on workload W: `npx -y pnpm@12.4.2 bench --impl tlsf --workload W`.
+  // head by class index and update both bitmaps in the same branch, which the shared helpers cannot
+  // do. The hot path works with classIndex (fl · SL + sl) throughout and splits it into fl and sl
+  // only where a bitmap needs them: small functions with few buffer reads, which V8 inlines into
+  // the heap's malloc and free. Compare on workload W: `npx -y pnpm@12.4.2 bench --impl tlsf --workload W`.
   protected insertFree(u32: Uint32Array, block: number, size: number): void {
-    const mapping = mappingInsert(size, this.slLog);
-    const fl = flOf(mapping);
-    const sl = slOf(mapping);
-    const head = this.headOf(fl, sl);
+    const slLog = this.slLog;
+    const index = classIndex(size, slLog);
+    const head = this.headWord + index;
     const first = u32[head];
     u32[(block + NEXT) >> 2] = first;
     u32[(block + PREV) >> 2] = 0;
@@ -192,8 +207,9 @@ class TlsfEngine extends BoundaryTagEngine {
     if (first !== 0) {
       u32[(first + PREV) >> 2] = block;
     } else {
-      u32[this.flWord] |= maskOfBit(fl);
-      u32[this.slWord + fl] |= maskOfBit(sl);
+      const fl = index >>> slLog;
+      u32[this.flWord] |= 1 << fl;
+      u32[this.slWord + fl] |= 1 << (index - (fl << slLog));
     }
   }
 
@@ -206,46 +222,61 @@ class TlsfEngine extends BoundaryTagEngine {
       return;
     }
     // the block heads its list: only now is its class needed
-    const mapping = mappingInsert(size, this.slLog);
-    const fl = flOf(mapping);
-    const sl = slOf(mapping);
-    u32[this.headOf(fl, sl)] = next;
-    if (next === 0) {
-      const slMap = u32[this.slWord + fl] & ~maskOfBit(sl);
-      u32[this.slWord + fl] = slMap;
-      if (slMap === 0) u32[this.flWord] &= ~maskOfBit(fl);
-    }
-  }
-
-  protected findFree(u32: Uint32Array, size: number): number {
-    let mapping = mappingInsert(size, this.slLog);
-    // first level 0 holds exact classes (8 bytes apart): every block of the request's own class
-    // fits, and the search starts there. Above it, probe the own class, then round up.
-    if (flOf(mapping) !== 0) {
-      if (this.probe) {
-        const own = u32[this.headOf(flOf(mapping), slOf(mapping))];
-        if (own !== 0 && (u32[own >> 2] & SIZE_MASK) >= size) return own;
-      }
-      mapping = mappingSearch(size, this.slLog);
-      if (mapping < 0) return 0;
-    }
-    return this.searchSuitableBlock(u32, flOf(mapping), slOf(mapping));
+    const index = classIndex(size, this.slLog);
+    u32[this.headWord + index] = next;
+    if (next === 0) this.classEmptied(u32, index);
   }
 
   /**
-   * The paper's `search_suitable_block`: the head of the first non-empty class at or above (fl, sl),
-   * from the bitmaps, or 0.
+   * The paper's `mapping_search` and `search_suitable_block`, then the found head's unlink. A size
+   * between two class floors may not fit every block of its own class: the head is probed
+   * (option `probe`), else the search starts one class up (the size rounded up to the next floor).
    */
-  private searchSuitableBlock(u32: Uint32Array, fl: number, sl: number): number {
-    let slMap = u32[this.slWord + fl] & maskFromBit(sl);
+  protected takeFree(u32: Uint32Array, size: number): number {
+    const slLog = this.slLog;
+    const shift = classShift(size, slLog);
+    let index = (size >>> shift) + ((shift - GRANULE_BITS) << slLog);
+    let block = u32[this.headWord + index];
+    if (
+      (size & ((1 << shift) - 1)) !== 0 &&
+      (block === 0 || !this.probe || (u32[block >> 2] & SIZE_MASK) < size)
+    ) {
+      block = 0;
+      index++;
+    }
+    if (block === 0) {
+      index = this.nextClass(u32, index);
+      if (index < 0) return 0;
+      block = u32[this.headWord + index];
+    }
+    const next = u32[(block + NEXT) >> 2];
+    u32[this.headWord + index] = next;
+    if (next !== 0) u32[(next + PREV) >> 2] = 0;
+    else this.classEmptied(u32, index);
+    return block;
+  }
+
+  /** The first non-empty class at or above class index `index` (two bitmap look-ups), or -1. */
+  private nextClass(u32: Uint32Array, index: number): number {
+    const slLog = this.slLog;
+    let fl = index >>> slLog;
+    let slMap = u32[this.slWord + fl] & (-1 << (index - (fl << slLog)));
     if (slMap === 0) {
-      if (fl >= FIRST_LEVELS - 1) return 0;
-      const flMap = u32[this.flWord] & maskFromBit(fl + 1);
-      if (flMap === 0) return 0;
-      fl = lowestBit(flMap);
+      // the first levels above fl (a shift count is taken mod 32: fl 31 leaves none)
+      const flMap = u32[this.flWord] & (-2 << fl);
+      if (flMap === 0) return -1;
+      fl = 31 - Math.clz32(flMap & -flMap);
       slMap = u32[this.slWord + fl];
     }
-    return u32[this.headOf(fl, lowestBit(slMap))];
+    return (fl << slLog) + 31 - Math.clz32(slMap & -slMap);
+  }
+
+  /** Class `index`'s list became empty: clear its SL bit, and its FL bit when the SL map empties. */
+  private classEmptied(u32: Uint32Array, index: number): void {
+    const fl = index >>> this.slLog;
+    const slMap = u32[this.slWord + fl] & ~(1 << (index - (fl << this.slLog)));
+    u32[this.slWord + fl] = slMap;
+    if (slMap === 0) u32[this.flWord] &= ~(1 << fl);
   }
 
   protected override indexDetails(): Record<string, number | string> {

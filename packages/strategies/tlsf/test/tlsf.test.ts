@@ -1,7 +1,15 @@
 import { HeapCorruptionError } from "@heapkit/contract";
 import { createHeap } from "@heapkit/heap";
 import { describe, expect, it } from "vitest";
-import { classFloor, flOf as fl, mappingInsert, roundUpToClass, slOf as sl, tlsf } from "../src/index.js";
+import {
+  classFloor,
+  classIndex,
+  flOf as fl,
+  mappingInsert,
+  roundUpToClass,
+  slOf as sl,
+  tlsf,
+} from "../src/index.js";
 
 describe("the TLSF mapping function", () => {
   it("puts small blocks in linear classes of 8 bytes (fl 0)", () => {
@@ -28,6 +36,20 @@ describe("the TLSF mapping function", () => {
         const next =
           sl(m) + 1 < 1 << slLog ? classFloor(fl(m), sl(m) + 1, slLog) : classFloor(fl(m) + 1, 0, slLog);
         expect(next).toBeGreaterThan(aligned);
+      }
+    }
+  });
+
+  it("numbers the classes fl · SL + sl in one expression (classIndex), the next class one more", () => {
+    for (const slLog of [1, 2, 3, 4, 5]) {
+      for (let size = 16; size < 1 << 24; size += 8 + (size >>> 7)) {
+        const aligned = size & ~7;
+        const m = mappingInsert(aligned, slLog);
+        expect(classIndex(aligned, slLog)).toBe((fl(m) << slLog) + sl(m));
+        // the search's start: the own class when the size is a class floor, else the next one up
+        const start = classIndex(roundUpToClass(aligned, slLog), slLog);
+        const own = classIndex(aligned, slLog);
+        expect(start).toBe(classFloor(fl(m), sl(m), slLog) === aligned ? own : own + 1);
       }
     }
   });
