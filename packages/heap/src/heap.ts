@@ -109,9 +109,6 @@ const {
   SLOT_FREE,
 } = layout;
 
-// the mirror of an unshared heap (Heap.mirror): this slot's figures at their SF_* indices, then these
-const M_PEAK_LIVE_BLOCKS = 4;
-const M_PEAK_LIVE_BYTES = 5;
 
 /**
  * Heap objects over unshared memory, kept on `globalThis` so that two copies of this package loaded
@@ -251,6 +248,10 @@ export class Heap implements Allocator {
   private readonly cacheDepth: number;
   /** The largest request a cache hit can serve; -1 when there is no cache (or the heap is detached). */
   private cacheMaxRequest: number;
+  /** cacheMaxRequest where malloc's shortest path may look in this object's own cache (unshared memory, no listener); else -1. */
+  private localMaxRequest: number;
+  /** The most usable bytes of a block free may put in this object's own cache (unshared memory); else -1. */
+  private localMaxUsable: number;
   private readonly lockTimeout: number;
   private readonly owner: LockOwnerInfo;
   private listener: HeapListener | null = null;
@@ -264,12 +265,18 @@ export class Heap implements Allocator {
   /**
    * Over unshared memory, the words every call reads or writes, held in plain memory while this object
    * owns the heap (the control block's OWNER word holds its token): this slot's figures (SF_*), the
-   * peaks (M_PEAK_*) and the break (mirrorBrk). A typed array over a resizable buffer costs V8 (node 20)
-   * a bounds check against the buffer at every access, a plain one does not. The break goes to the
-   * buffer at once (it moves seldom); the figures at the end of the task (a microtask), before stats(),
-   * check(), snapshot() and detach(), and when another heap object takes the heap over (see own).
+   * peaks (CF_PEAK_*) and the break (mirrorBrk). A typed array over a resizable buffer costs V8 (node 20)
+   * a bounds check against the buffer at every access; a field costs least of all (it stays a small
+   * integer until it passes 2^31). The break goes to the buffer at once (it moves seldom); the figures
+   * at the end of the task (a microtask), before stats(), check(), snapshot() and detach(), and when
+   * another heap object takes the heap over (see own).
    */
-  private readonly mirror = new Float64Array(6);
+  private mirrorMallocs = 0;
+  private mirrorFrees = 0;
+  private mirrorReallocs = 0;
+  private mirrorLiveBytes = 0;
+  private mirrorPeakLiveBlocks = 0;
+  private mirrorPeakLiveBytes = 0;
   /** The mirror's break: a small integer field, so that pointers made from it stay small integers for V8. */
   private mirrorBrk = 0;
   /** This object's owner token (unshared memory): unique in the realm, never 0. */
@@ -277,6 +284,24 @@ export class Heap implements Allocator {
   /** Writes the mirror's figures to the buffer (unshared memory; bound once, queued as a microtask). */
   private readonly publishTask = (): void => this.publish();
   private publishPending = false;
+  /**
+   * Over unshared memory, this worker's front cache, held in plain memory while this object owns the
+   * heap, as the figures are (see mirror): per class a LIFO stack of `cacheDepth` pointers with each
+   * block's usable bytes beside it, so that a hit or a push touches no word of the buffer but the
+   * pointer map's. The buffer's copy (the slot's cache words) is written by publish when the cache
+   * changed, and read by own.
+   */
+  private readonly localCounts: Int32Array;
+  private readonly localPointers: Int32Array;
+  private readonly localUsable: Int32Array;
+  private localCachedBytes = 0;
+  private localCacheDirty = false;
+  /**
+   * Over unshared memory, the class a cache hit for a request of `units` × align bytes looks in: its
+   * request class, or the class the strategy was seen to put such requests in (CLASS_OF_REQUEST,
+   * kept here too so that a hit reads no byte of the buffer to find its class).
+   */
+  private readonly classOfUnits: Uint8Array;
 
   /** Use `createHeap`, `createSharedHeap` or `attachHeap`. */
   constructor(binding: HeapBinding) {
@@ -314,6 +339,13 @@ export class Heap implements Allocator {
     this.plain = !this.threadSafe;
     const cacheOn = (i32[control + C_FLAGS] & FLAG_FRONT_CACHE) !== 0 && this.cacheClasses > 1;
     this.cacheMaxRequest = cacheOn ? this.classFloor(this.cacheClasses - 1) : -1;
+    const local = cacheOn && !this.threadSafe;
+    this.localMaxRequest = local ? this.cacheMaxRequest : -1;
+    this.localMaxUsable = local ? this.classFloor(this.cacheClasses) - 1 : -1;
+    this.localCounts = new Int32Array(local ? this.cacheClasses : 0);
+    this.localPointers = new Int32Array(local ? this.cacheClasses * this.cacheDepth : 0);
+    this.localUsable = new Int32Array(local ? this.cacheClasses * this.cacheDepth : 0);
+    this.classOfUnits = new Uint8Array(local ? (this.cacheMaxRequest >>> this.alignShift) + 1 : 0);
     const region = new HeapRegion(this);
     try {
       this.engine = this.withHeapLock("attach", () =>
@@ -371,13 +403,25 @@ export class Heap implements Allocator {
   }
 
   tryMalloc(size: number): Ptr {
-    if (typeof size !== "number" || (size | 0) !== size || size < 0 || size > this.maxRequest)
+    // (a negative size is ≥ 2^31 unsigned, past maxRequest)
+    if (typeof size !== "number" || (size | 0) !== size || size >>> 0 > this.maxRequest)
       throw this.badSize("malloc", "size", size);
+    // the shortest path, small enough for V8 to inline into the caller: a hit in this object's own
+    // cache (unshared memory, no listener, this object the heap's owner)
+    if (size <= this.localMaxRequest && this.memory.i32[this.control + C_OWNER] === this.token) {
+      const ptr = this.takeLocal(size);
+      if (ptr !== 0) return ptr;
+    }
+    return this.mallocMiss(size);
+  }
+
+  /** malloc with no hit in this object's cache. */
+  private mallocMiss(size: number): Ptr {
     if (!this.plain) return this.mallocAnyway(size);
-    // unshared memory, no listener: the short path, small enough for V8 to inline into the caller
+    // unshared memory, no listener: the short path, small enough for V8 to inline
     if (this.memory.i32[this.control + C_OWNER] !== this.token) this.own("malloc");
     if (this.cacheMaxRequest >= 0) {
-      const cached = size <= this.cacheMaxRequest ? this.takeCached(size) : 0;
+      const cached = size <= this.cacheMaxRequest ? this.takeLocal(size) : 0;
       return cached !== 0 ? cached : this.placeLocked(size);
     }
     const engine = this.engine;
@@ -401,8 +445,11 @@ export class Heap implements Allocator {
       this.own("malloc");
     }
     if (size <= this.cacheMaxRequest) {
-      const ptr = this.takeCached(size);
-      if (ptr !== 0) return ptr;
+      const ptr = this.threadSafe ? this.takeCached(size) : this.takeLocal(size);
+      if (ptr !== 0) {
+        if (!this.threadSafe && this.listener !== null) this.listener("malloc", ptr, size, 0);
+        return ptr;
+      }
     }
     return this.mallocFromStrategy(size);
   }
@@ -497,14 +544,23 @@ export class Heap implements Allocator {
       this.clearLiveBit(ptr);
       this.setLiveBit(placed);
     }
-    this.slotFigure(SF_LIVE_BYTES, engine.usableSize(placed) - oldUsable);
-    this.slotFigure(SF_REALLOCS, 1);
+    this.countRealloc(engine.usableSize(placed) - oldUsable);
     this.notePeaks();
     return placed;
   }
 
   free(ptr: Ptr): void {
     if (ptr === 0) return;
+    // the short path, small enough for V8 to inline into the caller: unshared memory, no listener,
+    // this object the heap's owner
+    if (this.plain && this.memory.i32[this.control + C_OWNER] === this.token && !this.outsideRegion(ptr, this.mirrorBrk)) {
+      this.freeLocal(ptr);
+      return;
+    }
+    this.freeSlow(ptr);
+  }
+
+  private freeSlow(ptr: Ptr): void {
     const memory = this.memory;
     if (this.threadSafe) {
       const brk = memory.i32[this.control + C_BRK];
@@ -516,7 +572,8 @@ export class Heap implements Allocator {
     }
     if (memory.i32[this.control + C_OWNER] !== this.token) this.own("free");
     if (this.outsideRegion(ptr, this.mirrorBrk)) throw this.badPointer("free", ptr);
-    this.freeLocal(ptr);
+    const usable = this.freeLocal(ptr);
+    if (this.listener !== null) this.listener("free", ptr, usable, 0);
   }
 
   /** True unless `ptr` is a number that can be a payload: aligned, above the region's base, below `brk`. */
@@ -629,7 +686,11 @@ export class Heap implements Allocator {
     // several workers may learn at once: any class one writes is one that fits
     const u8 = this.memory.u8;
     const seen = u8[this.classOfRequest + asked];
-    if (seen === 0 || got < seen) u8[this.classOfRequest + asked] = got;
+    if (seen !== 0 && got >= seen) return;
+    u8[this.classOfRequest + asked] = got;
+    for (let units = 0; units < this.classOfUnits.length; units++) {
+      if (this.requestClass(units << this.alignShift) === asked) this.classOfUnits[units] = got;
+    }
   }
 
   /** The usable bytes of the block a cache entry of class `cls` holds. */
@@ -715,7 +776,7 @@ export class Heap implements Allocator {
    */
   private flushCachesForRoom(): boolean {
     if (this.cacheMaxRequest < 0) return false;
-    let drained = this.withSlotLock(this.slotWord, "malloc", () => this.drainSlot(this.slotWord));
+    let drained = this.drainOwnCache("malloc");
     if (this.threadSafe) {
       const count = this.memory.i32[this.control + C_SLOT_COUNT];
       for (let slot = 0; slot < count; slot++) {
@@ -731,9 +792,7 @@ export class Heap implements Allocator {
   flushCache(): void {
     this.requireAttached("flushCache");
     if (this.cacheMaxRequest < 0) return;
-    this.withHeapLock("flushCache", () =>
-      this.withSlotLock(this.slotWord, "flushCache", () => this.drainSlot(this.slotWord)),
-    );
+    this.withHeapLock("flushCache", () => this.drainOwnCache("flushCache"));
   }
 
   // ---------------------------------------------------------------- the strategy's path
@@ -758,7 +817,7 @@ export class Heap implements Allocator {
       // no room without growing, which extendRegion refuses while this worker's cache holds blocks:
       // give them back (they may make the room) and ask again; then every worker's
       if (this.holdsCachedBlocks()) {
-        this.withSlotLock(this.slotWord, "malloc", () => this.drainSlot(this.slotWord));
+        this.drainOwnCache("malloc");
         placed = engine.malloc(size);
       }
       if (placed === 0 && this.flushCachesForRoom()) placed = engine.malloc(size);
@@ -770,30 +829,141 @@ export class Heap implements Allocator {
     return placed;
   }
 
-  private freeLocal(ptr: Ptr): void {
-    const memory = this.memory;
-    const i32 = memory.i32;
+  /** free over unshared memory, this object the owner, `ptr` inside the region; returns the block's usable bytes. */
+  private freeLocal(ptr: Ptr): number {
+    const i32 = this.memory.i32;
     const unit = ptr >>> this.alignShift;
     const mapIndex = this.mapWord + (unit >>> 5);
     const bit = 1 << (unit & 31);
     const word = i32[mapIndex];
     // (free took ownership first: the views are those of the buffer now)
     if ((word & bit) === 0) throw this.badPointer("free", ptr);
+    i32[mapIndex] = word & ~bit;
     const engine = this.engine;
     const usable = engine.usableSize(ptr);
-    i32[mapIndex] = word & ~bit;
-    if (this.cacheMaxRequest < 0 || !this.freeToCache(ptr, usable)) engine.free(ptr);
-    this.countFree(usable);
-    if (this.listener !== null) this.listener("free", ptr, usable, 0);
+    if (usable > this.localMaxUsable || !this.freeToLocal(ptr, usable)) engine.free(ptr);
+    this.mirrorFrees++; // countFree's unshared half, written out for the short path
+    this.mirrorLiveBytes -= usable;
+    if (!this.publishPending) this.schedulePublish();
+    return usable;
   }
 
-  /** Unshared memory: pushes a block on this worker's cache if its class is cacheable; false if not. */
-  private freeToCache(ptr: Ptr, usable: number): boolean {
-    const cls = this.cacheClassOf(usable);
-    if (cls < 0) return false;
-    if (!this.makeCacheRoom(cls, usable)) return false;
-    this.pushCached(cls, ptr, usable);
+  /** Gives every block of this worker's cache back to the engine (caller holds the heap lock); returns how many. */
+  private drainOwnCache(operation: string): number {
+    if (!this.threadSafe) return this.drainLocal();
+    return this.withSlotLock(this.slotWord, operation, () => this.drainSlot(this.slotWord));
+  }
+
+  // ---------------------------------------------------------------- the front cache over unshared memory
+
+  /** A cached block for a request of `size` bytes (at most cacheMaxRequest), made live; or 0. */
+  private takeLocal(size: number): Ptr {
+    const cls = this.classOfUnits[(size + this.alignMask) >>> this.alignShift];
+    const count = this.localCounts[cls] - 1;
+    if (count < 0) return 0;
+    const top = cls * this.cacheDepth + count;
+    const ptr = this.localPointers[top];
+    const usable = this.localUsable[top];
+    this.localCounts[cls] = count;
+    this.localCachedBytes -= usable;
+    this.localCacheDirty = true;
+    const unit = ptr >>> this.alignShift;
+    this.memory.i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
+    const mallocs = ++this.mirrorMallocs; // countMalloc's unshared half, written out for the short path
+    const liveBytes = (this.mirrorLiveBytes += usable);
+    if (liveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = liveBytes;
+    if (mallocs - this.mirrorFrees > this.mirrorPeakLiveBlocks) this.mirrorPeakLiveBlocks = mallocs - this.mirrorFrees;
+    if (!this.publishPending) this.schedulePublish();
+    return ptr;
+  }
+
+  /**
+   * Pushes a freed block (its map bit already clear) on its class; false if it is not cacheable or
+   * would pass CACHE_MAX_BYTES (it goes to the strategy). A full class first gives its older half back.
+   */
+  private freeToLocal(ptr: Ptr, usable: number): boolean {
+    const cls = usable >>> this.exactLog === 0 ? usable >>> this.alignShift : this.blockClass(usable);
+    let count = this.localCounts[cls];
+    if (count === this.cacheDepth) count = this.drainLocalClass(cls, count >> 1);
+    // (class 0, less than `align` usable bytes, would serve no request)
+    if (cls === 0 || this.localCachedBytes + usable > CACHE_MAX_BYTES) return false;
+    const top = cls * this.cacheDepth + count;
+    this.localPointers[top] = ptr;
+    this.localUsable[top] = usable;
+    this.localCounts[cls] = count + 1;
+    this.localCachedBytes += usable;
+    this.localCacheDirty = true;
     return true;
+  }
+
+  /** Gives the older `count` blocks of class `cls` back to the engine; returns how many it still holds. */
+  private drainLocalClass(cls: number, count: number): number {
+    const first = cls * this.cacheDepth;
+    const held = this.localCounts[cls];
+    const pointers = this.localPointers;
+    const usable = this.localUsable;
+    let bytes = 0;
+    for (let i = first; i < first + count; i++) {
+      bytes += usable[i];
+      this.engine.free(pointers[i]);
+    }
+    pointers.copyWithin(first, first + count, first + held);
+    usable.copyWithin(first, first + count, first + held);
+    this.localCounts[cls] = held - count;
+    this.localCachedBytes -= bytes;
+    this.localCacheDirty = true;
+    return held - count;
+  }
+
+  /** Gives every block of the cache back to the engine; returns how many there were. */
+  private drainLocal(): number {
+    let drained = 0;
+    for (let cls = 1; cls < this.localCounts.length; cls++) {
+      const held = this.localCounts[cls];
+      if (held > 0) {
+        this.drainLocalClass(cls, held);
+        drained += held;
+      }
+    }
+    return drained;
+  }
+
+  /** Writes the cache to this slot's words of the buffer, in the layout's packed entries (publish). */
+  private publishLocalCache(): void {
+    const i32 = this.memory.i32;
+    const countWord = this.countWord;
+    const depth = this.cacheDepth;
+    for (let cls = 0; cls < this.localCounts.length; cls++) {
+      const count = this.localCounts[cls];
+      i32[countWord + cls] = count;
+      for (let i = 0; i < count; i++) {
+        const ptr = this.localPointers[cls * depth + i];
+        i32[this.entryWord + cls * depth + i] =
+          cls < CACHE_EXACT_CLASSES ? ptr | (this.localUsable[cls * depth + i] & this.alignMask) : ptr;
+      }
+    }
+    i32[this.slotWord + S_CACHED_BYTES] = this.localCachedBytes;
+    this.localCacheDirty = false;
+  }
+
+  /** Reads the cache and the learned classes from the buffer (own: this object takes the heap over). */
+  private loadLocalCache(): void {
+    const i32 = this.memory.i32;
+    const depth = this.cacheDepth;
+    for (let cls = 0; cls < this.localCounts.length; cls++) {
+      const count = i32[this.countWord + cls];
+      this.localCounts[cls] = count;
+      for (let i = 0; i < count; i++) {
+        const entry = i32[this.entryWord + cls * depth + i];
+        this.localPointers[cls * depth + i] = entry & ~this.alignMask;
+        this.localUsable[cls * depth + i] = this.entryUsable(cls, entry);
+      }
+    }
+    this.localCachedBytes = i32[this.slotWord + S_CACHED_BYTES];
+    this.localCacheDirty = false;
+    for (let units = 0; units < this.classOfUnits.length; units++) {
+      this.classOfUnits[units] = this.cacheClassFor(units << this.alignShift);
+    }
   }
 
   private freeShared(ptr: Ptr): void {
@@ -1130,6 +1300,7 @@ export class Heap implements Allocator {
   onEvent(listener: HeapListener | null): void {
     this.listener = listener;
     this.plain = !this.threadSafe && listener === null;
+    this.localMaxRequest = this.plain && this.localCounts.length > 0 ? this.cacheMaxRequest : -1;
   }
 
   /** A copy of the heap's whole state: its memory up to the break, less the pointer map's words past the break. */
@@ -1217,6 +1388,8 @@ export class Heap implements Allocator {
     if (!this.threadSafe) this.disown();
     this.attached = false;
     this.cacheMaxRequest = -1;
+    this.localMaxRequest = -1;
+    this.localMaxUsable = -1;
   }
 
   // ---------------------------------------------------------------- internals: locks
@@ -1280,16 +1453,16 @@ export class Heap implements Allocator {
     if (previous !== undefined && previous !== this.publishTask) previous();
     const i32 = memory.i32;
     const f64 = memory.f64;
-    const mirror = this.mirror;
     const brk = i32[this.control + C_BRK];
     memory.follow(operation, brk);
     this.mirrorBrk = brk;
-    mirror[SF_MALLOCS] = f64[this.slotFigures + SF_MALLOCS];
-    mirror[SF_FREES] = f64[this.slotFigures + SF_FREES];
-    mirror[SF_REALLOCS] = f64[this.slotFigures + SF_REALLOCS];
-    mirror[SF_LIVE_BYTES] = f64[this.slotFigures + SF_LIVE_BYTES];
-    mirror[M_PEAK_LIVE_BLOCKS] = f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS];
-    mirror[M_PEAK_LIVE_BYTES] = f64[this.controlFigures + CF_PEAK_LIVE_BYTES];
+    this.mirrorMallocs = f64[this.slotFigures + SF_MALLOCS];
+    this.mirrorFrees = f64[this.slotFigures + SF_FREES];
+    this.mirrorReallocs = f64[this.slotFigures + SF_REALLOCS];
+    this.mirrorLiveBytes = f64[this.slotFigures + SF_LIVE_BYTES];
+    this.mirrorPeakLiveBlocks = f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS];
+    this.mirrorPeakLiveBytes = f64[this.controlFigures + CF_PEAK_LIVE_BYTES];
+    if (this.localCounts.length > 0) this.loadLocalCache();
     i32[this.control + C_OWNER] = this.token;
     publishers.set(this.base, this.publishTask);
   }
@@ -1314,13 +1487,13 @@ export class Heap implements Allocator {
     const i32 = memory.i32;
     if (i32[this.control + C_OWNER] !== this.token) return;
     const f64 = memory.f64;
-    const mirror = this.mirror;
-    f64[this.slotFigures + SF_MALLOCS] = mirror[SF_MALLOCS];
-    f64[this.slotFigures + SF_FREES] = mirror[SF_FREES];
-    f64[this.slotFigures + SF_REALLOCS] = mirror[SF_REALLOCS];
-    f64[this.slotFigures + SF_LIVE_BYTES] = mirror[SF_LIVE_BYTES];
-    f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS] = mirror[M_PEAK_LIVE_BLOCKS];
-    f64[this.controlFigures + CF_PEAK_LIVE_BYTES] = mirror[M_PEAK_LIVE_BYTES];
+    f64[this.slotFigures + SF_MALLOCS] = this.mirrorMallocs;
+    f64[this.slotFigures + SF_FREES] = this.mirrorFrees;
+    f64[this.slotFigures + SF_REALLOCS] = this.mirrorReallocs;
+    f64[this.slotFigures + SF_LIVE_BYTES] = this.mirrorLiveBytes;
+    f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS] = this.mirrorPeakLiveBlocks;
+    f64[this.controlFigures + CF_PEAK_LIVE_BYTES] = this.mirrorPeakLiveBytes;
+    if (this.localCacheDirty) this.publishLocalCache();
   }
 
   /** Unshared memory: writes the figures back and gives the heap up; this object's next call will take it again. */
@@ -1457,14 +1630,17 @@ export class Heap implements Allocator {
 
   /** True if this worker's front cache holds any block. */
   private holdsCachedBlocks(): boolean {
+    if (!this.threadSafe) return this.localCachedBytes !== 0;
     return this.memory.i32[this.slotWord + S_CACHED_BYTES] !== 0;
   }
 
-  private slotFigure(index: number, delta: number): void {
+  private countRealloc(liveBytesDelta: number): void {
     if (this.threadSafe) {
-      this.memory.f64[this.slotFigures + index] += delta;
+      this.memory.f64[this.slotFigures + SF_LIVE_BYTES] += liveBytesDelta;
+      this.memory.f64[this.slotFigures + SF_REALLOCS]++;
     } else {
-      this.mirror[index] += delta;
+      this.mirrorLiveBytes += liveBytesDelta;
+      this.mirrorReallocs++;
       if (!this.publishPending) this.schedulePublish();
     }
   }
@@ -1477,9 +1653,8 @@ export class Heap implements Allocator {
       return;
     }
     // unshared: in the mirror, written back later (see publish)
-    const mirror = this.mirror;
-    mirror[SF_FREES]++;
-    mirror[SF_LIVE_BYTES] -= usable;
+    this.mirrorFrees++;
+    this.mirrorLiveBytes -= usable;
     if (!this.publishPending) this.schedulePublish();
   }
 
@@ -1493,8 +1668,8 @@ export class Heap implements Allocator {
       return;
     }
     // unshared: in the mirror, written back later (see publish)
-    this.mirror[SF_MALLOCS]++;
-    this.mirror[SF_LIVE_BYTES] += usable;
+    this.mirrorMallocs++;
+    this.mirrorLiveBytes += usable;
     this.noteMirrorPeaks();
     if (!this.publishPending) this.schedulePublish();
   }
@@ -1531,11 +1706,9 @@ export class Heap implements Allocator {
 
   /** Unshared memory: raises the mirror's peaks (written back with the figures); small, for V8 to inline into malloc. */
   private noteMirrorPeaks(): void {
-    const mirror = this.mirror;
-    const liveBlocks = mirror[SF_MALLOCS] - mirror[SF_FREES];
-    const liveBytes = mirror[SF_LIVE_BYTES];
-    if (liveBlocks > mirror[M_PEAK_LIVE_BLOCKS]) mirror[M_PEAK_LIVE_BLOCKS] = liveBlocks;
-    if (liveBytes > mirror[M_PEAK_LIVE_BYTES]) mirror[M_PEAK_LIVE_BYTES] = liveBytes;
+    const liveBlocks = this.mirrorMallocs - this.mirrorFrees;
+    if (liveBlocks > this.mirrorPeakLiveBlocks) this.mirrorPeakLiveBlocks = liveBlocks;
+    if (this.mirrorLiveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = this.mirrorLiveBytes;
   }
 
   /**

@@ -122,6 +122,23 @@ describe.each([
     expect(other.isLive(ptrs[1])).toBe(false);
   });
 
+  it("with the front cache on, a copy made once the task's calls are done holds the cached blocks too", async () => {
+    const heap = createHeap({ strategy: strategy(), size: 4096, maxSize: 1 << 20, cache: true });
+    const kept = heap.malloc(40);
+    for (const n of [24, 100, 300]) heap.free(heap.malloc(n)); // into the cache, held in plain memory
+    const cached = heap.stats().cachedBlocks;
+    expect(cached).toBeGreaterThan(0);
+    heap.free(heap.malloc(24)); // a hit, then back into the cache: the buffer's copy is behind again
+    await Promise.resolve();
+    const other = attachHeap(copyOf(heap.memory.buffer), { strategy: strategy() });
+    other.check(); // every block the strategy holds as used is live or in a cache entry
+    expect(other.stats().cachedBlocks).toBe(cached);
+    expect(other.isLive(kept)).toBe(true);
+    const again = other.malloc(24); // served from the cache it attached to
+    expect(other.stats().cachedBlocks).toBe(cached - 1);
+    other.free(again);
+  });
+
   it("stats(), snapshot() and detach() write the figures back at once; a copy made in the same task before them may lag", () => {
     const heap = createHeap({ strategy: strategy(), size: 4096, maxSize: 1 << 20 });
     heap.stats(); // the heap object owns the heap, its figures written
