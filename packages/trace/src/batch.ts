@@ -113,7 +113,7 @@ export const MAX_RESERVED = 1 << 21;
  */
 export class LiveTable {
   private readonly slotOf = new NumberMap();
-  /** Slots freed and not yet reused; as long as {@link LiveTable.ids}, so a free never makes it grow. */
+  /** Slots freed and not yet reused; as long as {@link LiveTable.sizes}, so a free never makes it grow. */
   private freeSlots = new Int32Array(64);
   private freeCount = 0;
   private nextSlot = 0;
@@ -143,7 +143,7 @@ export class LiveTable {
    */
   reserve(slots: number): void {
     const capacity = Math.min(slots, MAX_RESERVED);
-    if (capacity > this.ids.length) this.resizeTo(capacity);
+    if (capacity > this.sizes.length) this.resizeTo(capacity);
   }
 
   /** The slot of a live key, or -1 (for tables keyed by {@link LiveTable.add}). */
@@ -164,7 +164,8 @@ export class LiveTable {
    */
   take(id: number, size: number): number {
     const slot = this.takeUnnamed(size);
-    this.ids[slot] = id; // (resizeTo grows ids and sizes together)
+    if (slot >= this.ids.length) this.ids = grow(this.ids, this.sizes.length);
+    this.ids[slot] = id;
     return slot;
   }
 
@@ -213,8 +214,8 @@ export class LiveTable {
     this.freeSlots[this.freeCount++] = slot;
   }
 
+  /** Grows the tables of every slot; {@link LiveTable.ids} follows in `take`, when used (a .rep never does). */
   private resizeTo(capacity: number): void {
-    this.ids = grow(this.ids, capacity);
     this.sizes = grow(this.sizes, capacity);
     const freeSlots = new Int32Array(capacity);
     freeSlots.set(this.freeSlots.subarray(0, this.freeCount));

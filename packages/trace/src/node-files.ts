@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createReadStream, statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { type Gunzip, GzipProblem, type OpenedTraceFile, type TraceFiles } from "./bytes.js";
 import { type ReadTraceOptions, TraceReader, type TraceSource } from "./reader.js";
@@ -33,11 +33,26 @@ export function openFile(path: string): OpenedTraceFile {
   return { chunks: fileChunks(path), totalBytes: size };
 }
 
+/**
+ * The file's chunks, read synchronously: a read from the page cache is a copy of a few µs, while a
+ * stream's read goes through libuv's pool and back through the event loop for each chunk (reading
+ * python-json.rep, 11 MB, through `createReadStream` cost 60–90 ms more than parsing it from memory).
+ * Each chunk is a fresh buffer: gunzip may still hold the one before.
+ */
 async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  let fd: number | undefined;
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) yield chunk as Buffer;
+    fd = openSync(path, "r");
+    for (;;) {
+      const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      const length = readSync(fd, chunk, 0, CHUNK_BYTES, null);
+      if (length === 0) return;
+      yield length < CHUNK_BYTES ? chunk.subarray(0, length) : chunk;
+    }
   } catch (error) {
     throw new Error(`cannot read the trace ${path}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

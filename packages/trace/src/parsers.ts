@@ -321,12 +321,16 @@ export class RepParser implements LineParser {
 
   /**
    * The fast path: whole lines `a ID SIZE`, `r ID SIZE`, `f ID` with single spaces (and an optional
-   * CR), checked and written straight into the batch's columns. Anything else — a blank line, tabs,
-   * an error — stops it at that line's start, for {@link RepParser.line} to read (and to report).
+   * CR), checked and written straight into the batch's columns. It stops at a full batch (the reader
+   * starts the next and calls again) and at anything else — a blank line, tabs, an error — at that
+   * line's start, for {@link RepParser.line} to read (and to report).
    */
   fast(bytes: Uint8Array, start: number, stop: number, line: number): number {
     this.fastLines = 0;
     if (!this.inOps) return start;
+    // the first call reads a few lines only: V8 compiles the loop while it runs (on-stack
+    // replacement), and code after the loop that has never run would deoptimize at its first exit
+    const end = this.ops > 0 ? stop : Math.min(stop, start + 1024);
     const context = this.context;
     const out = context.out;
     const live = context.live;
@@ -334,80 +338,76 @@ export class RepParser implements LineParser {
     const summary = context.summary;
     const maxId = (this.header as RepHeader).ids;
     const capacity = out.capacity;
+    const batch = out.current;
+    const opCol = batch.op;
+    const idCol = batch.id;
+    const slotCol = batch.slot;
+    const sizeCol = batch.size;
+    const lineCol = batch.line;
     let peakBlocks = summary.peakLiveBlocks;
     let allocs = 0;
     let frees = 0;
     let reallocs = 0;
     let done = start;
     let at = line;
-    let batch = out.current;
-    // the inner loop fills one batch and leaves at a full batch or a line it does not take; every exit
-    // is its loop condition or a break, so V8's optimized code meets no path it has not seen run
-    for (;;) {
-      const opCol = batch.op;
-      const idCol = batch.id;
-      const slotCol = batch.slot;
-      const sizeCol = batch.size;
-      const lineCol = batch.line;
-      let n = batch.length;
-      while (n < capacity && done < stop) {
-        let p = done;
-        // a table read rather than three compares: a realloc, rare, is not a branch V8 may not have seen
-        const kind = REP_KIND[bytes[p]];
-        if (kind < 0 || bytes[p + 1] !== SPACE) break;
-        p += 2;
-        let d = bytes[p] - ZERO;
+    let n = batch.length;
+    // every exit of the loop is its condition or a break, so V8's optimized code meets no path it
+    // has not seen run
+    while (n < capacity && done < end) {
+      let p = done;
+      // a table read rather than three compares: a realloc, rare, is not a branch V8 may not have seen
+      const kind = REP_KIND[bytes[p]];
+      if (kind < 0 || bytes[p + 1] !== SPACE) break;
+      p += 2;
+      let d = bytes[p] - ZERO;
+      if (d < 0 || d > 9) break;
+      const idStart = p;
+      let id = 0;
+      do {
+        id = id * 10 + d;
+        d = bytes[++p] - ZERO;
+      } while (d >= 0 && d <= 9);
+      if (p - idStart > 9) break;
+      let size = 0;
+      if (kind !== Op.Free) {
+        if (bytes[p] !== SPACE) break;
+        d = bytes[++p] - ZERO;
         if (d < 0 || d > 9) break;
-        const idStart = p;
-        let id = 0;
+        const sizeStart = p;
         do {
-          id = id * 10 + d;
+          size = size * 10 + d;
           d = bytes[++p] - ZERO;
         } while (d >= 0 && d <= 9);
-        if (p - idStart > 9) break;
-        let size = 0;
-        if (kind !== Op.Free) {
-          if (bytes[p] !== SPACE) break;
-          d = bytes[++p] - ZERO;
-          if (d < 0 || d > 9) break;
-          const sizeStart = p;
-          do {
-            size = size * 10 + d;
-            d = bytes[++p] - ZERO;
-          } while (d >= 0 && d <= 9);
-          if (p - sizeStart > 15) break;
-        }
-        if (bytes[p] === CR) p++;
-        if (bytes[p] !== NEWLINE || id >= maxId) break;
-        let slot = slots.get(id);
-        if (kind === Op.Alloc) {
-          if (slot >= 0) break;
-          slot = live.takeUnnamed(size);
-          slots.set(id, slot);
-          if (live.count > peakBlocks) peakBlocks = live.count;
-          allocs++;
-        } else if (slot < 0) {
-          break;
-        } else if (kind === Op.Free) {
-          slots.delete(id);
-          live.release(slot);
-          frees++;
-        } else {
-          live.resize(slot, size);
-          reallocs++;
-        }
-        opCol[n] = kind;
-        idCol[n] = id;
-        slotCol[n] = slot;
-        sizeCol[n] = size;
-        lineCol[n] = at++; // (the time column stays NaN: batches are made so, and a .rep has no times)
-        done = p + 1;
-        n++;
+        if (p - sizeStart > 15) break;
       }
-      batch.length = n;
-      if (n < capacity) break;
-      batch = out.next();
+      if (bytes[p] === CR) p++;
+      if (bytes[p] !== NEWLINE || id >= maxId) break;
+      let slot = slots.get(id);
+      if (kind === Op.Alloc) {
+        if (slot >= 0) break;
+        slot = live.takeUnnamed(size);
+        slots.set(id, slot);
+        if (live.count > peakBlocks) peakBlocks = live.count;
+        allocs++;
+      } else if (slot < 0) {
+        break;
+      } else if (kind === Op.Free) {
+        slots.delete(id);
+        live.release(slot);
+        frees++;
+      } else {
+        live.resize(slot, size);
+        reallocs++;
+      }
+      opCol[n] = kind;
+      idCol[n] = id;
+      slotCol[n] = slot;
+      sizeCol[n] = size;
+      lineCol[n] = at++; // (the time column stays NaN: batches are made so, and a .rep has no times)
+      done = p + 1;
+      n++;
     }
+    batch.length = n;
     const events = allocs + frees + reallocs;
     this.fastLines = events;
     this.ops += events;

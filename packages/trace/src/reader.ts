@@ -255,7 +255,11 @@ export class TraceReader implements AsyncIterable<TraceEvent>, BatchSource {
             if (parser?.fast !== undefined) {
               start = parser.fast(chunk, start, stop, line + 1);
               line += parser.fastLines ?? 0;
+              // a batch is never left full: the line parsers write into it without looking
+              if (out.current.length === out.capacity) out.next();
               if (start >= stop) break;
+              // it stopped at a full batch or after its first few lines: on with it
+              if (parser.fastLines !== 0) continue;
             }
             const newline = chunk.indexOf(NEWLINE, start);
             if (newline - start > maxLine) {

@@ -316,8 +316,8 @@ export function replayFile(
 class ReplayLoop {
   /** Pointer of the block in each slot (0: none, or its allocation failed). */
   private ptrs = new Int32Array(1024);
-  /** Size asked for the block in each slot. */
-  private sizes = new Float64Array(1024);
+  /** Size asked for the block in each slot, where it has a pointer (a block in the heap is below 2^31 bytes). */
+  private sizes = new Int32Array(1024);
   allocs = 0;
   frees = 0;
   reallocs = 0;
@@ -366,10 +366,10 @@ class ReplayLoop {
           }
           this.allocs++;
           ptrs[slot] = ptr;
-          sizes[slot] = size;
           if (ptr === 0) {
             this.failed++;
           } else {
+            sizes[slot] = size;
             live += size;
             if (live > peakLive) {
               peakLive = live;
@@ -469,10 +469,8 @@ class ReplayLoop {
 
   private grow(capacity: number): void {
     capacity = Math.max(capacity, this.ptrs.length * 2);
-    const ptrs = new Int32Array(capacity);
-    ptrs.set(this.ptrs);
-    this.ptrs = ptrs;
-    this.sizes = growF64(this.sizes, capacity);
+    this.ptrs = growI32(this.ptrs, capacity);
+    this.sizes = growI32(this.sizes, capacity);
   }
 
   private mismatch(batch: EventBatch, i: number, ptr: number, where: string): never {
@@ -487,8 +485,8 @@ class ReplayLoop {
   }
 }
 
-function growF64(array: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
-  const larger = new Float64Array(capacity);
+function growI32(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const larger = new Int32Array(capacity);
   larger.set(array);
   return larger;
 }
