@@ -13,12 +13,10 @@ import {
   BUDDY_INNER,
   BUDDY_TAG,
   BUDDY_USED,
-  H_ASKED_BYTES,
   H_BITMAP,
   H_HEADS,
   H_MAGIC,
   H_ORIGIN,
-  H_USED_BLOCKS,
   H_USED_BYTES,
   INNER_HEADER,
   MAGIC,
@@ -42,9 +40,7 @@ export interface BuddyShape {
 interface BlockCensus {
   /** Every free block, with its order. */
   free: Map<number, number>;
-  usedBlocks: number;
   usedBytes: number;
-  asked: number;
 }
 
 /** Verifies every invariant; throws `HeapCorruptionError` at the first one broken. */
@@ -66,7 +62,7 @@ export function checkBuddy(u32: Uint32Array, shape: BuddyShape): void {
  * no free block has a free buddy of the same order.
  */
 function checkTiling(u32: Uint32Array, shape: BuddyShape): BlockCensus {
-  const census: BlockCensus = { free: new Map(), usedBlocks: 0, usedBytes: 0, asked: 0 };
+  const census: BlockCensus = { free: new Map(), usedBytes: 0 };
   let block = shape.origin;
   while (block < shape.brk) {
     const header = u32[block >> 2];
@@ -75,9 +71,7 @@ function checkTiling(u32: Uint32Array, shape: BuddyShape): BlockCensus {
     const size = 1 << order;
     if ((header & BUDDY_USED) !== 0) {
       if ((header & BUDDY_ALIGNED) !== 0) checkInnerHeader(u32, block, header, size, shape);
-      census.usedBlocks++;
       census.usedBytes += size;
-      census.asked += u32[(block + ASKED) >> 2];
     } else {
       checkMerged(u32, block, header, order, shape);
       census.free.set(block, order);
@@ -176,17 +170,13 @@ function checkFreeLists(u32: Uint32Array, shape: BuddyShape, free: Map<number, n
   }
 }
 
-/** Invariant 4: the counters of used blocks, used bytes and bytes asked agree with the blocks. */
+/** Invariant 4: the counter of used bytes agrees with the blocks. */
 function checkCounters(u32: Uint32Array, shape: BuddyShape, census: BlockCensus): void {
-  const hw = shape.base >> 2;
-  if (
-    census.usedBlocks !== u32[hw + H_USED_BLOCKS] ||
-    census.usedBytes !== u32[hw + H_USED_BYTES] ||
-    census.asked !== u32[hw + H_ASKED_BYTES]
-  ) {
+  const counted = u32[(shape.base >> 2) + H_USED_BYTES];
+  if (census.usedBytes !== counted) {
     throw new HeapCorruptionError(
-      shape.base + H_USED_BLOCKS * 4,
-      `counters say ${u32[hw + H_USED_BLOCKS]} used blocks, the blocks say ${census.usedBlocks}`,
+      shape.base + H_USED_BYTES * 4,
+      `the counter says ${counted} bytes of used blocks, the blocks say ${census.usedBytes}`,
     );
   }
 }

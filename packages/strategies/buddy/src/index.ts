@@ -7,7 +7,7 @@
  * ```
  *  region  base                    origin                                               brk
  *          | header | order lists |  blocks, each 2^k bytes at a multiple of 2^k  …        |
- *            magic, counters,       (absolute addresses: the buddy of a is a ^ 2^k)
+ *            magic, used bytes,     (absolute addresses: the buddy of a is a ^ 2^k)
  *            bitmap of non-empty orders, heads[0..30]
  *
  *  block of order k at a (a % 2^k = 0)          H = the heap's align (8 or 16) bytes of header
@@ -40,7 +40,8 @@
  * 2. No free block has a free buddy of the same order (merging is immediate).
  * 3. The list of order k holds exactly the free blocks of order k, each once, with valid prev links;
  *    bit k of the order bitmap is set exactly when that list is non-empty.
- * 4. The counters of used blocks, used bytes and bytes asked agree with the blocks.
+ * 4. The counter of used bytes agrees with the blocks (the only counter: `stats()` walks the blocks
+ *    for the rest).
  *
  * Why headers rather than a separate bitmap tree: the buddy address is computed, and a block's
  * buddy always starts a block (or is split into blocks that start there), so the header found at
@@ -90,12 +91,10 @@ const {
   buddyOrder,
   freeHeader,
   H_ALIGN,
-  H_ASKED_BYTES,
   H_BITMAP,
   H_HEADS,
   H_MAGIC,
   H_ORIGIN,
-  H_USED_BLOCKS,
   H_USED_BYTES,
   HEADER_WORDS,
   INNER_HEADER,
@@ -189,11 +188,9 @@ class BuddyEngine implements AllocatorEngine {
 
   // ------------------------------------------------------------------ allocation
 
-  private count(u32: Uint32Array, blocks: number, bytes: number, asked: number): void {
-    const hw = this.hw;
-    u32[hw + H_USED_BLOCKS] += blocks;
-    u32[hw + H_USED_BYTES] += bytes;
-    u32[hw + H_ASKED_BYTES] += asked;
+  /** Used blocks grew by `bytes` (negative: shrank). */
+  private count(u32: Uint32Array, bytes: number): void {
+    u32[this.hw + H_USED_BYTES] += bytes;
   }
 
   /** A used block of `order` (its header written), or 0. */
@@ -249,7 +246,7 @@ class BuddyEngine implements AllocatorEngine {
     if (block === 0) return 0;
     const u32 = this.memory.u32;
     u32[(block + ASKED) >> 2] = size;
-    this.count(u32, 1, 1 << order, size);
+    this.count(u32, 1 << order);
     return block + this.hb;
   }
 
@@ -262,7 +259,7 @@ class BuddyEngine implements AllocatorEngine {
       header = u32[block >> 2];
     }
     const order = header & ORDER_MASK;
-    this.count(u32, -1, -(1 << order), -u32[(block + ASKED) >> 2]);
+    this.count(u32, -(1 << order));
     this.release(u32, block, order, this.region.brk);
   }
 
@@ -274,7 +271,6 @@ class BuddyEngine implements AllocatorEngine {
     let order = header & ORDER_MASK;
     const want = buddyOrder(size + this.hb, this.minOrder);
     if (want > MAX_ORDER) return 0;
-    const asked = u32[(block + ASKED) >> 2];
     if (want <= order) {
       // shrink in place: give back upper halves (their buddies are this block: no merging)
       const oldOrder = order;
@@ -284,7 +280,7 @@ class BuddyEngine implements AllocatorEngine {
       }
       u32[block >> 2] = usedHeader(order);
       u32[(block + ASKED) >> 2] = size;
-      this.count(u32, 0, (1 << order) - (1 << oldOrder), size - asked);
+      this.count(u32, (1 << order) - (1 << oldOrder));
       return ptr;
     }
     const end = this.region.brk;
@@ -296,7 +292,7 @@ class BuddyEngine implements AllocatorEngine {
       const grown = this.memory.u32;
       grown[block >> 2] = usedHeader(want);
       grown[(block + ASKED) >> 2] = size;
-      this.count(grown, 0, (1 << want) - (1 << order), size - asked);
+      this.count(grown, (1 << want) - (1 << order));
       return ptr;
     }
     // grow in place when every upper buddy on the way up is free and whole
@@ -309,7 +305,7 @@ class BuddyEngine implements AllocatorEngine {
     for (let k = order; k < want; k++) this.unlink(u32, block + (1 << k), k);
     u32[block >> 2] = usedHeader(want);
     u32[(block + ASKED) >> 2] = size;
-    this.count(u32, 0, (1 << want) - (1 << order), size - asked);
+    this.count(u32, (1 << want) - (1 << order));
     return ptr;
   }
 
@@ -327,7 +323,7 @@ class BuddyEngine implements AllocatorEngine {
     const inner = ptr - this.hb;
     u32[inner >> 2] = INNER_HEADER;
     u32[(inner + ASKED) >> 2] = inner - block;
-    this.count(u32, 1, 1 << order, size);
+    this.count(u32, 1 << order);
     return ptr;
   }
 
@@ -410,9 +406,15 @@ class BuddyEngine implements AllocatorEngine {
       freeBytes += n * (1 << order);
       if (n > 0) largestFreeBlock = 1 << order;
     }
-    const usedBlocks = u32[this.hw + H_USED_BLOCKS];
     const usedBytes = u32[this.hw + H_USED_BYTES];
-    const asked = u32[this.hw + H_ASKED_BYTES];
+    // the used blocks and the bytes they were asked for, from a walk: no counter costs malloc for them
+    let usedBlocks = 0;
+    let asked = 0;
+    for (const block of this.blocks()) {
+      if (block.state !== "used") continue;
+      usedBlocks++;
+      asked += u32[(block.offset + ASKED) >> 2];
+    }
     const headerBytes = usedBlocks * this.hb;
     const rounding = usedBytes - asked - headerBytes;
     return {

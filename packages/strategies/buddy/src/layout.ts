@@ -49,13 +49,14 @@ export const H_ALIGN = 1;
 export const H_ORIGIN = 2;
 /** Bit k set <=> the free list of order k is non-empty. */
 export const H_BITMAP = 3;
-export const H_USED_BLOCKS = 4;
-/** Bytes of used blocks (below 2^31: the heap is smaller). */
-export const H_USED_BYTES = 5;
-/** Bytes asked for by the used blocks. */
-export const H_ASKED_BYTES = 6;
+/**
+ * Bytes of used blocks (below 2^31: the heap is smaller): the one counter malloc and free keep, for
+ * `freeSpace()` in O(1). The count of used blocks and the bytes asked are walked by `stats()`: two
+ * more counters cost every malloc and free two read-modify-writes of the buffer.
+ */
+export const H_USED_BYTES = 4;
 /** heads[0..MAX_ORDER]: the first free block of each order. */
-export const H_HEADS = 7;
+export const H_HEADS = 5;
 /** Words of the region header. */
 export const HEADER_WORDS = H_HEADS + MAX_ORDER + 1;
 
