@@ -40,6 +40,7 @@ import {
   CF_PEAK_BRK,
   CONTROL_BYTES,
   cacheClassCount,
+  cacheClassesOf,
   DEFAULT_SHARED_SLOTS,
   DESCRIPTOR_MAX_BYTES,
   DESCRIPTOR_OFFSET,
@@ -151,10 +152,10 @@ export function createHeap(options: HeapOptions): Heap {
       : Math.min(memory.maxByteLength, options.maxSize ?? memory.maxByteLength);
   const limit = wantedLimit & ~(align - 1);
   // on by default where it wins: over shared memory, where a cache hit takes no heap lock. One
-  // thread's heap gains speed on small-block churn but loses utilization on workload W (bench:
-  // 0.93 without, 0.86 with), so there it is the caller's choice
+  // thread's heap gains speed on small-block churn but loses utilization on workload W (bench
+  // cells: tlsf 0.929 without, 0.904 with), so there it is the caller's choice
   const cache = options.cache ?? (threadSafe && limit >= CACHE_MIN_HEAP_BYTES);
-  const classes = cache ? cacheClassCount(align) : 0;
+  const classes = cache ? cacheClassesOf(align, threadSafe) : 0;
   const depth = cache ? CACHE_DEPTH : 0;
   const { slotsOffset, mapOffset, map, regionBase, oneSlot } = headLayout(
     base,
@@ -346,7 +347,7 @@ export function memoryBytesFor(regionBytes: number, options: HeadOptions = {}): 
   let total = base + regionBytes;
   for (;;) {
     const cache = options.cache ?? (options.shared === true && total >= CACHE_MIN_HEAP_BYTES);
-    const classes = cache ? cacheClassCount(align) : 0;
+    const classes = cache ? cacheClassesOf(align, options.shared === true) : 0;
     const depth = cache ? CACHE_DEPTH : 0;
     const need = (headLayout(base, slots, classes, depth, total, align).regionBase + regionBytes + 15) & ~15;
     if (need <= total) return total;

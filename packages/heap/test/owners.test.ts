@@ -9,7 +9,7 @@ import { bestFit } from "@heapkit/strategy-best-fit";
 import { firstFit } from "@heapkit/strategy-first-fit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { attachHeap, createHeap, type Heap } from "../src/index.js";
+import { attachHeap, createHeap, createSharedHeap, type Heap } from "../src/index.js";
 import { CACHE_MAX_BYTES } from "../src/layout.js";
 
 const OBJECTS = 3;
@@ -196,11 +196,17 @@ describe.each([
 });
 
 describe("the front cache's byte budget", () => {
-  it("holds at most CACHE_MAX_BYTES: frees past it go to the strategy, and check() agrees", () => {
-    const heap = createHeap({ strategy: firstFit(), size: 1 << 20, maxSize: 16 << 20, cache: true });
+  it.each([
     // 8 blocks in each wide class from 512 bytes to 4 KiB would be some 600 KiB
+    ["shared memory, every class", () => createSharedHeap({ strategy: firstFit(), size: 1 << 20, maxSize: 16 << 20 }), 520, 4096],
+    // unshared memory caches the exact classes only: at align 16, 8 blocks of each would be some 520 KiB
+    ["unshared memory, the exact classes", () => createHeap({ strategy: firstFit(), size: 1 << 20, maxSize: 16 << 20, cache: true, align: 16 }), 16, 1024],
+  ])("over %s, holds at most CACHE_MAX_BYTES: frees past it go to the strategy, and check() agrees", (_what, make, from, to) => {
+    const heap = make();
     const ptrs: number[] = [];
-    for (let size = 520; size < 4096; size += 8) ptrs.push(heap.malloc(size));
+    for (let size = from; size < to; size += 8) {
+      for (let copy = 0; copy < 2; copy++) ptrs.push(heap.malloc(size));
+    }
     for (const ptr of ptrs) heap.free(ptr);
     const stats = heap.stats();
     expect(stats.cachedBytes).toBeGreaterThan(CACHE_MAX_BYTES / 2);
