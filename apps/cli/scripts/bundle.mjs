@@ -1,4 +1,4 @@
-// Bundles the executable after tsc: dist/bin.js becomes one module with its dependencies (heapkit's
+// Bundles the executable from its sources after tsc: dist/bin.js becomes one module with its dependencies (heapkit's
 // packages, commander) and a chunk per command, loaded as before only when its command runs. Node
 // resolves, reads and compiles each ES module on its own; `heapkit replay` loaded 63 of them, and the
 // bundle cut a run of a 7-op trace from ~0.19 to ~0.15 s (node alone: ~0.09 s). Everything is written
@@ -11,15 +11,16 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
 const CHUNK_PREFIX = "bin-chunk-";
 for (const file of readdirSync(dist)) if (file.startsWith(CHUNK_PREFIX)) unlinkSync(join(dist, file));
 
 const require = createRequire(join(dist, "bin.js"));
 await build({
   entryPoints: {
-    bin: join(dist, "bin.js"),
-    "pool-worker": join(dist, "lib", "pool-worker.js"),
+    bin: join(root, "src", "bin.ts"),
+    "pool-worker": join(root, "src", "lib", "pool-worker.ts"),
     "read-worker": join(dirname(require.resolve("@heapkit/trace/node")), "read-worker.js"),
   },
   outdir: dist,

@@ -218,6 +218,8 @@ export class RepParser implements LineParser {
   private readonly bigSlots = new NumberMap();
   /** Lines the last {@link RepParser.fast} call read. */
   fastLines = 0;
+  /** {@link RepParser.fast} has run its loop once (on a few lines). */
+  private warm = false;
   /** The header, once read. */
   header: RepHeader | undefined;
 
@@ -330,7 +332,8 @@ export class RepParser implements LineParser {
     if (!this.inOps) return start;
     // the first call reads a few lines only: V8 compiles the loop while it runs (on-stack
     // replacement), and code after the loop that has never run would deoptimize at its first exit
-    const end = this.ops > 0 ? stop : Math.min(stop, start + 1024);
+    const end = this.warm ? stop : Math.min(stop, start + 1024);
+    this.warm = true;
     const context = this.context;
     const out = context.out;
     const live = context.live;
@@ -347,10 +350,10 @@ export class RepParser implements LineParser {
     let peakBlocks = summary.peakLiveBlocks;
     let allocs = 0;
     let frees = 0;
-    let reallocs = 0;
     let done = start;
     let at = line;
-    let n = batch.length;
+    const first = batch.length;
+    let n = first;
     // every exit of the loop is its condition or a break, so V8's optimized code meets no path it
     // has not seen run
     while (n < capacity && done < end) {
@@ -383,21 +386,23 @@ export class RepParser implements LineParser {
       if (bytes[p] === CR) p++;
       if (bytes[p] !== NEWLINE || id >= maxId) break;
       let slot = slots.get(id);
-      if (kind === Op.Alloc) {
-        if (slot >= 0) break;
-        slot = live.takeUnnamed(size);
-        slots.set(id, slot);
-        if (live.count > peakBlocks) peakBlocks = live.count;
-        allocs++;
-      } else if (slot < 0) {
-        break;
-      } else if (kind === Op.Free) {
+      // one check for every op (an alloc needs an id that is not live, a free or realloc a live one),
+      // and a realloc shares the alloc's code: a branch of its own would be compiled before the first
+      // realloc had run, and deoptimize there
+      const isAlloc = kind === Op.Alloc;
+      if (isAlloc === slot >= 0) break;
+      if (kind === Op.Free) {
         slots.delete(id);
         live.release(slot);
         frees++;
       } else {
+        if (isAlloc) {
+          slot = live.takeUnnamed(0);
+          slots.set(id, slot);
+          if (live.count > peakBlocks) peakBlocks = live.count;
+          allocs++;
+        }
         live.resize(slot, size);
-        reallocs++;
       }
       opCol[n] = kind;
       idCol[n] = id;
@@ -408,14 +413,14 @@ export class RepParser implements LineParser {
       n++;
     }
     batch.length = n;
-    const events = allocs + frees + reallocs;
+    const events = n - first;
     this.fastLines = events;
     this.ops += events;
     out.events += events;
     summary.events += events;
     summary.allocs += allocs;
     summary.frees += frees;
-    summary.reallocs += reallocs;
+    summary.reallocs += events - allocs - frees;
     summary.peakLiveBlocks = peakBlocks;
     return done;
   }
