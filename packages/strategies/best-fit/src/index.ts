@@ -26,8 +26,8 @@ import {
   BoundaryTagEngine,
   isBinMarked,
   listBlocks,
-  NEXT,
   policyId,
+  NEXT as SHARED_NEXT,
   SIZE_MASK as SHARED_SIZE_MASK,
   binOf as sharedBinOf,
   isExactBin as sharedIsExactBin,
@@ -43,6 +43,7 @@ import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contra
 // Module-private copies of what the hot path reads from @heapkit/boundary-tags: V8 reads an
 // imported binding through its module cell at every use.
 const SIZE_MASK = SHARED_SIZE_MASK;
+const NEXT = SHARED_NEXT;
 const binOf = sharedBinOf;
 const isExactBin = sharedIsExactBin;
 const markBin = sharedMarkBin;

@@ -51,9 +51,9 @@ import {
   binOf,
   EXACT_LIMIT,
   listBlocks,
-  NEXT,
-  PREV,
   policyId,
+  NEXT as SHARED_NEXT,
+  PREV as SHARED_PREV,
   SIZE_MASK as SHARED_SIZE_MASK,
   maskOfBit as sharedMaskOfBit,
   nextMarkedBin as sharedNextMarkedBin,
@@ -65,6 +65,8 @@ import { HeapCorruptionError, type Region, type Strategy } from "@heapkit/contra
 // Module-private copies of what the hot path reads from @heapkit/boundary-tags: V8 reads an
 // imported binding through its module cell at every use.
 const SIZE_MASK = SHARED_SIZE_MASK;
+const NEXT = SHARED_NEXT;
+const PREV = SHARED_PREV;
 const maskOfBit = sharedMaskOfBit;
 const wordOfBit = sharedWordOfBit;
 const nextMarkedBin = sharedNextMarkedBin;
