@@ -47,7 +47,6 @@ const {
   W_CHUNKS,
   W_MAGIC,
   W_MAXARENAS,
-  W_RAW_BLOCKS,
   W_SHAPE,
   W_SUB_BASE,
 } = words;
@@ -164,15 +163,12 @@ export class PymallocEngine implements AllocatorEngine, PymallocParts {
       const bp = allocateFromNewPool(this, index);
       if (bp !== 0) return bp;
     }
-    const ptr = this.fallback.malloc(size);
-    if (ptr !== 0) this.memory.u32[this.hw + W_RAW_BLOCKS]++;
-    return ptr;
+    return this.fallback.malloc(size);
   }
 
   free(ptr: Ptr): void {
     if (!this.inArena(ptr)) {
       this.fallback.free(ptr);
-      this.memory.u32[this.hw + W_RAW_BLOCKS]--;
       return;
     }
     const u32 = this.memory.u32;
@@ -209,9 +205,7 @@ export class PymallocEngine implements AllocatorEngine, PymallocParts {
   }
 
   memalign(alignment: number, size: number): Ptr {
-    const ptr = this.fallback.memalign(alignment, size);
-    if (ptr !== 0) this.memory.u32[this.hw + W_RAW_BLOCKS]++;
-    return ptr;
+    return this.fallback.memalign(alignment, size);
   }
 
   usableSize(ptr: Ptr): number {

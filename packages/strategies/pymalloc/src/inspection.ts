@@ -25,7 +25,6 @@ import {
   W_MAXARENAS,
   W_NARENAS,
   W_NTIMES,
-  W_RAW_BLOCKS,
   W_USABLE,
 } from "./layout.js";
 import type { PymallocParts } from "./parts.js";
@@ -43,6 +42,8 @@ export interface Census {
   narenas: number;
   ntimes: number;
   highwater: number;
+  /** Blocks in use from the fallback for callers. */
+  rawBlocks: number;
 }
 
 /** Every allocated arena: [arena object word, address]. */
@@ -171,7 +172,19 @@ export function census(parts: PymallocParts): Census {
     narenas: u32[layout.hw + W_NARENAS],
     ntimes: u32[layout.hw + W_NTIMES],
     highwater: u32[layout.hw + W_HIGHWATER],
+    rawBlocks: rawBlocks(parts),
   };
+}
+
+/**
+ * Blocks in use from the fallback for callers (requests of 0 or more than 512 bytes, memalign): its
+ * used blocks less the arenas. Walked, not counted: a counter cost every such malloc and free a
+ * read-modify-write of the buffer.
+ */
+function rawBlocks(parts: PymallocParts): number {
+  let used = 0;
+  for (const block of parts.fallback.blocks()) if (block.state === "used") used++;
+  return used - parts.memory.u32[parts.layout.hw + W_NARENAS];
 }
 
 /** The engine's statistics: the fallback's, with the small blocks and free pools added. */
@@ -202,7 +215,7 @@ export function stats(parts: PymallocParts): EngineStats {
     unusedPools: c.freePools,
     smallBlocksInUse: blocksInUse,
     smallBlocksAvailable: freeSmallBlocks,
-    rawBlocks: parts.memory.u32[layout.hw + W_RAW_BLOCKS],
+    rawBlocks: c.rawBlocks,
     fallback: parts.fallback.strategy,
   };
   for (const [key, value] of Object.entries(fb.details)) details[`fallback.${key}`] = value;

@@ -67,10 +67,8 @@ export const W_NTIMES = 7;
 export const W_HIGHWATER = 8;
 export const W_CAPACITY = 9;
 export const W_CHUNKS = 10;
-/** Blocks in use from the fallback (requests of 0 or more than 512 bytes, memalign). */
-export const W_RAW_BLOCKS = 11;
 /** The last header word in use; the words up to W_USEDPOOLS are spare. */
-export const W_LAST = W_RAW_BLOCKS;
+export const W_LAST = W_CHUNKS;
 export const W_USEDPOOLS = 16;
 export const W_NFP2LASTA = W_USEDPOOLS + NB_SMALL_SIZE_CLASSES;
 

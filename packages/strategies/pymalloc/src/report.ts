@@ -11,7 +11,6 @@ import {
   NB_SMALL_SIZE_CLASSES,
   POOL_OVERHEAD,
   SMALL_REQUEST_THRESHOLD,
-  W_RAW_BLOCKS,
 } from "./layout.js";
 import type { PymallocParts } from "./parts.js";
 
@@ -77,7 +76,7 @@ export function debugMallocStats(parts: PymallocParts): string {
     printone("Total", mapBytes + arenaObjectBytes),
     "",
     `fallback (${parts.fallback.strategy}) for requests of 0 or > ${SMALL_REQUEST_THRESHOLD} bytes:`,
-    printone("# raw blocks in use", parts.memory.u32[layout.hw + W_RAW_BLOCKS]),
+    printone("# raw blocks in use", c.rawBlocks),
   );
   return `${lines.join("\n")}\n`;
 }
