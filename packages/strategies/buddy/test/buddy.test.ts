@@ -116,7 +116,7 @@ describe("buddy", () => {
     const at = heap.regionBase - 16;
     expect(at % 4096).toBe(0);
     // fill up to 1152 with used blocks, then a block of order 5 at 1152 (the break is now 1184)
-    for (const size of [24, 56, 120, 120, 504, 120]) heap.malloc(size);
+    for (const size of [8, 56, 120, 120, 504, 120]) heap.malloc(size);
     const low = heap.malloc(24);
     expect(low).toBe(at + 1152 + 8);
     heap.free(low); // free, order 5, no buddy yet: the one at 1184 is above the break
