@@ -60,6 +60,24 @@ describe(".rep", () => {
     expect(await events({ name: "renamed.rep", data })).toEqual(TINY_EVENTS);
   });
 
+  it("reads a file of many chunks, plain and gzipped, as the same bytes in memory", async () => {
+    // ~1 MB plain and ~0.4 MB gzipped: many times the chunks a file is read in, and the buffers they reuse
+    let seed = 1;
+    const random = () => (seed = (seed * 48271) % 0x7fffffff);
+    const lines = ["0", "50000", "100000"];
+    for (let id = 0; id < 50_000; id++) lines.push(`a ${id} ${random() % 100_000}`);
+    for (let id = 0; id < 50_000; id++) lines.push(`f ${(id * 7919) % 50_000}`);
+    const text = Buffer.from(`${lines.join("\n")}\n`);
+    const plain = temp.file("many.rep");
+    const gz = temp.file("many.rep.gz");
+    writeFileSync(plain, text);
+    writeFileSync(gz, gzipSync(text));
+    const expected = await events({ name: "many.rep", data: text });
+    expect(expected).toHaveLength(100_000);
+    expect(await events(plain)).toEqual(expected);
+    expect(await events(gz)).toEqual(expected);
+  });
+
   const header = "100\n3\n4\n1\n";
   const cases: [string, string, number, RegExp][] = [
     [
