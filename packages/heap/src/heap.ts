@@ -83,6 +83,7 @@ const {
   C_SLOT_BYTES,
   C_SLOT_COUNT,
   C_SLOTS_OFFSET,
+  CACHE_DRAIN_BEFORE_GROWTH,
   CACHE_EXACT_CLASSES,
   CACHE_MAX_BYTES,
   CACHE_SUBCLASS_LOG,
@@ -382,9 +383,9 @@ export class Heap implements Allocator {
     const old = this.currentBrk();
     const next = old + increment;
     if (increment < 0 || (increment & this.alignMask) !== 0 || next > this.limit) return -1;
-    // this worker's cached blocks go back before the heap grows (they may make the room): the caller
-    // sees no room, gives them back and asks again
-    if (this.cacheMaxRequest >= 0 && this.holdsCachedBlocks()) return -1;
+    // this worker's cached blocks go back before the heap grows (they may make the room), if they are
+    // many enough to: the caller sees no room, gives them back and asks again
+    if (this.cacheMaxRequest >= 0 && this.cachedBytesHere() >= Math.max(increment, CACHE_DRAIN_BEFORE_GROWTH)) return -1;
     if (next > this.memory.viewBytes && !this.memory.grow(Math.min(this.limit, next))) return -1;
     this.memory.i32[this.control + C_BRK] = next;
     this.mirrorBrk = next;
@@ -680,8 +681,10 @@ export class Heap implements Allocator {
    */
   private learnClass(size: number, usable: number): void {
     if (size > this.cacheMaxRequest) return;
-    const asked = this.requestClass(size);
     const got = this.blockClass(usable);
+    // over unshared memory, the common case reads no byte of the buffer: this class is already the one
+    if (this.classOfUnits.length > 0 && this.classOfUnits[(size + this.alignMask) >>> this.alignShift] === got) return;
+    const asked = this.requestClass(size);
     if (got < asked || got >= this.cacheClasses) return;
     // several workers may learn at once: any class one writes is one that fits
     const u8 = this.memory.u8;
@@ -907,8 +910,11 @@ export class Heap implements Allocator {
       bytes += usable[i];
       this.engine.free(pointers[i]);
     }
-    pointers.copyWithin(first, first + count, first + held);
-    usable.copyWithin(first, first + count, first + held);
+    // a few entries: a loop, not copyWithin, whose call costs more than the move
+    for (let i = first + count; i < first + held; i++) {
+      pointers[i - count] = pointers[i];
+      usable[i - count] = usable[i];
+    }
     this.localCounts[cls] = held - count;
     this.localCachedBytes -= bytes;
     this.localCacheDirty = true;
@@ -1628,10 +1634,14 @@ export class Heap implements Allocator {
     Atomics.store(i32, this.slotWordOf(this.slot) + S_STATE, SLOT_FREE);
   }
 
+  /** The usable bytes of the blocks in this worker's front cache. */
+  private cachedBytesHere(): number {
+    return this.threadSafe ? this.memory.i32[this.slotWord + S_CACHED_BYTES] : this.localCachedBytes;
+  }
+
   /** True if this worker's front cache holds any block. */
   private holdsCachedBlocks(): boolean {
-    if (!this.threadSafe) return this.localCachedBytes !== 0;
-    return this.memory.i32[this.slotWord + S_CACHED_BYTES] !== 0;
+    return this.cachedBytesHere() !== 0;
   }
 
   private countRealloc(liveBytesDelta: number): void {
