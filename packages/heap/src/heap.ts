@@ -118,7 +118,7 @@ const {
 interface OwnerRegistry {
   /** The last token handed out. */
   next: number;
-  /** Per memory, per heap base: how the heap object that owns it now writes its figures back. */
+  /** Per memory, per heap base: how the heap object that owns it now writes its figures back and gives it up. */
   readonly publishers: WeakMap<object, Map<number, () => void>>;
 }
 const REGISTRY_KEY = Symbol.for("heapkit.heap-owners");
@@ -286,6 +286,18 @@ export class Heap implements Allocator {
   private readonly publishTask = (): void => this.publish();
   private publishPending = false;
   /**
+   * Unshared memory: true while this object owns the heap, as far as this realm can tell — set by
+   * own, cleared when another heap object takes the heap over (through handOver), on restore and on
+   * detach. The shortest paths (a cache hit, free) read it instead of the OWNER word; they notice a
+   * replaced or detached buffer by the pointer-map word they read anyway (`undefined`).
+   */
+  private owning = false;
+  /** What another heap object calls to take the heap over: write back, and stop owning (bound once). */
+  private readonly handOver = (): void => {
+    this.publish();
+    this.owning = false;
+  };
+  /**
    * Over unshared memory, this worker's front cache, held in plain memory while this object owns the
    * heap, as the figures are (see mirror): per class a LIFO stack of `cacheDepth` pointers with each
    * block's usable bytes beside it, so that a hit or a push touches no word of the buffer but the
@@ -409,7 +421,7 @@ export class Heap implements Allocator {
       throw this.badSize("malloc", "size", size);
     // the shortest path, small enough for V8 to inline into the caller: a hit in this object's own
     // cache (unshared memory, no listener, this object the heap's owner)
-    if (size <= this.localMaxRequest && this.memory.i32[this.control + C_OWNER] === this.token) {
+    if (size <= this.localMaxRequest && this.owning) {
       const ptr = this.takeLocal(size);
       if (ptr !== 0) return ptr;
     }
@@ -554,10 +566,7 @@ export class Heap implements Allocator {
     if (ptr === 0) return;
     // the short path, small enough for V8 to inline into the caller: unshared memory, no listener,
     // this object the heap's owner
-    if (this.plain && this.memory.i32[this.control + C_OWNER] === this.token && !this.outsideRegion(ptr, this.mirrorBrk)) {
-      this.freeLocal(ptr);
-      return;
-    }
+    if (this.plain && this.owning && !this.outsideRegion(ptr, this.mirrorBrk) && this.freeLocal(ptr) >= 0) return;
     this.freeSlow(ptr);
   }
 
@@ -574,6 +583,8 @@ export class Heap implements Allocator {
     if (memory.i32[this.control + C_OWNER] !== this.token) this.own("free");
     if (this.outsideRegion(ptr, this.mirrorBrk)) throw this.badPointer("free", ptr);
     const usable = this.freeLocal(ptr);
+    // (own followed a replaced buffer or threw: the map word reads)
+    if (usable < 0) throw new DetachedMemoryError("free", "the heap's memory is gone");
     if (this.listener !== null) this.listener("free", ptr, usable, 0);
   }
 
@@ -832,15 +843,20 @@ export class Heap implements Allocator {
     return placed;
   }
 
-  /** free over unshared memory, this object the owner, `ptr` inside the region; returns the block's usable bytes. */
+  /**
+   * free over unshared memory, this object the owner, `ptr` inside the region; returns the block's
+   * usable bytes, or -1 (having changed nothing) if the buffer was replaced or detached.
+   */
   private freeLocal(ptr: Ptr): number {
     const i32 = this.memory.i32;
     const unit = ptr >>> this.alignShift;
     const mapIndex = this.mapWord + (unit >>> 5);
     const bit = 1 << (unit & 31);
     const word = i32[mapIndex];
-    // (free took ownership first: the views are those of the buffer now)
-    if ((word & bit) === 0) throw this.badPointer("free", ptr);
+    if ((word & bit) === 0) {
+      if (word === undefined) return -1;
+      throw this.badPointer("free", ptr);
+    }
     i32[mapIndex] = word & ~bit;
     const engine = this.engine;
     const usable = engine.usableSize(ptr);
@@ -866,12 +882,16 @@ export class Heap implements Allocator {
     if (count < 0) return 0;
     const top = cls * this.cacheDepth + count;
     const ptr = this.localPointers[top];
+    const i32 = this.memory.i32;
+    const unit = ptr >>> this.alignShift;
+    const mapIndex = this.mapWord + (unit >>> 5);
+    const word = i32[mapIndex];
+    if (word === undefined) return 0; // a replaced or detached buffer: the slow path follows it or says so
+    i32[mapIndex] = word | (1 << (unit & 31));
     const usable = this.localUsable[top];
     this.localCounts[cls] = count;
     this.localCachedBytes -= usable;
     this.localCacheDirty = true;
-    const unit = ptr >>> this.alignShift;
-    this.memory.i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
     const mallocs = ++this.mirrorMallocs; // countMalloc's unshared half, written out for the short path
     const liveBytes = (this.mirrorLiveBytes += usable);
     if (liveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = liveBytes;
@@ -1374,6 +1394,7 @@ export class Heap implements Allocator {
       i32[this.slotWord + S_LOCK] = slotLock;
       i32[this.slotWord + S_STATE] = SLOT_ATTACHED;
       i32[this.control + C_OWNER] = 0; // the mirror is read again from what was restored
+      this.owning = false;
       this.othersEpoch = -1;
     });
   }
@@ -1456,7 +1477,7 @@ export class Heap implements Allocator {
     // the heap object that owned the heap (in this realm) writes its figures back first
     const publishers = publishersOf(memory);
     const previous = publishers.get(this.base);
-    if (previous !== undefined && previous !== this.publishTask) previous();
+    if (previous !== undefined && previous !== this.handOver) previous();
     const i32 = memory.i32;
     const f64 = memory.f64;
     const brk = i32[this.control + C_BRK];
@@ -1470,7 +1491,8 @@ export class Heap implements Allocator {
     this.mirrorPeakLiveBytes = f64[this.controlFigures + CF_PEAK_LIVE_BYTES];
     if (this.localCounts.length > 0) this.loadLocalCache();
     i32[this.control + C_OWNER] = this.token;
-    publishers.set(this.base, this.publishTask);
+    publishers.set(this.base, this.handOver);
+    this.owning = true;
   }
 
   private schedulePublish(): void {
@@ -1508,7 +1530,8 @@ export class Heap implements Allocator {
     const i32 = this.memory.i32;
     if (i32[this.control + C_OWNER] === this.token) i32[this.control + C_OWNER] = 0;
     const publishers = publishersOf(this.memory);
-    if (publishers.get(this.base) === this.publishTask) publishers.delete(this.base);
+    if (publishers.get(this.base) === this.handOver) publishers.delete(this.base);
+    this.owning = false;
   }
 
   private leaveHeapLock(): void {

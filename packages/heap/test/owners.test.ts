@@ -195,6 +195,40 @@ describe.each([
   });
 });
 
+describe("the shortest paths (a cache hit, an owned free) notice a buffer replaced or taken away", () => {
+  it("a wasm memory grown by other code: the next hit and free follow the new buffer", () => {
+    const memory = new WebAssembly.Memory({ initial: 20, maximum: 200 });
+    const heap = createHeap({ strategy: firstFit(), memory, maxSize: 200 * 65536, cache: true });
+    const kept = heap.malloc(48);
+    heap.free(heap.malloc(48)); // one block cached
+    memory.grow(3); // as wasm code would: the buffer the heap's views were over is detached
+    const hit = heap.malloc(48);
+    expect(heap.isLive(hit)).toBe(true);
+    expect(heap.stats().cachedBlocks).toBe(0);
+    memory.grow(1); // and now a free first
+    heap.free(kept);
+    heap.free(hit);
+    heap.free(heap.malloc(48));
+    expect(heap.stats().liveBlocks).toBe(0);
+    heap.check();
+  });
+
+  it("a transferred buffer: a hit and a free throw DetachedMemoryError and change nothing", async () => {
+    const heap = createHeap({ strategy: firstFit(), size: 1 << 16, maxSize: 1 << 20, cache: true });
+    const kept = heap.malloc(48);
+    heap.free(heap.malloc(48));
+    await Promise.resolve();
+    const moved = structuredClone(heap.memory.buffer, { transfer: [heap.memory.buffer] });
+    expect(() => heap.malloc(48)).toThrow(DetachedMemoryError);
+    expect(() => heap.free(kept)).toThrow(DetachedMemoryError);
+    const there = attachHeap(moved, { strategy: firstFit() });
+    expect(there.stats().cachedBlocks).toBe(1);
+    expect(there.isLive(kept)).toBe(true);
+    there.free(kept);
+    there.check();
+  });
+});
+
 describe("the front cache's byte budget", () => {
   it.each([
     // 8 blocks in each wide class from 512 bytes to 4 KiB would be some 600 KiB
