@@ -199,20 +199,14 @@ class TlsfEngine extends BoundaryTagEngine {
   // only where a bitmap needs them: small functions with few buffer reads, which V8 inlines into
   // the heap's malloc and free. Compare on workload W: `npx -y pnpm@12.4.2 bench --impl tlsf --workload W`.
   protected insertFree(u32: Uint32Array, block: number, size: number): void {
-    const slLog = this.slLog;
-    const index = classIndex(size, slLog);
+    const index = classIndex(size, this.slLog);
     const head = this.headWord + index;
     const first = u32[head];
     u32[(block + NEXT) >> 2] = first;
     u32[(block + PREV) >> 2] = 0;
     u32[head] = block;
-    if (first !== 0) {
-      u32[(first + PREV) >> 2] = block;
-    } else {
-      const fl = index >>> slLog;
-      u32[this.flWord] |= 1 << fl;
-      u32[this.slWord + fl] |= 1 << (index - (fl << slLog));
-    }
+    if (first !== 0) u32[(first + PREV) >> 2] = block;
+    else this.classFilled(u32, index);
   }
 
   protected removeFree(u32: Uint32Array, block: number, size: number): void {
@@ -271,6 +265,13 @@ class TlsfEngine extends BoundaryTagEngine {
       slMap = u32[this.slWord + fl];
     }
     return (fl << slLog) + 31 - Math.clz32(slMap & -slMap);
+  }
+
+  /** Class `index`'s list was empty and is not: set its SL bit and its FL bit. */
+  private classFilled(u32: Uint32Array, index: number): void {
+    const fl = index >>> this.slLog;
+    u32[this.flWord] |= 1 << fl;
+    u32[this.slWord + fl] |= 1 << (index - (fl << this.slLog));
   }
 
   /** Class `index`'s list became empty: clear its SL bit, and its FL bit when the SL map empties. */
