@@ -115,6 +115,7 @@ function find(rows: readonly Row[], impl: string, workload: string): Row | undef
 export function checkTargets(rows: readonly Row[]): TargetCheck[] {
   return [
     ...speedTargets(rows),
+    ...againstGlibcTargets(rows),
     ...utilizationTargets(rows),
     ...scalingTargets(rows),
     ...multiWorkerTargets(rows),
@@ -200,6 +201,140 @@ function speedTargets(rows: readonly Row[]): TargetCheck[] {
     const reference = `reference, the same strategies without the cache (the default): against the AssemblyScript peer on ${workload}`;
     const bare = eachAgainst(rows, reference, CACHED_STRATEGIES, "", "assemblyscript", workload, null, true);
     if (bare.measured !== notMeasured(reference).measured) out.push(bare);
+  }
+  return out;
+}
+
+/**
+ * Each strategy's utilization on each real trace in the full run of 2026-12-01 (the results page
+ * the speed issue was filed against): a strategy counts toward a trace's speed target only if it
+ * keeps at least this.
+ */
+export const TRACE_UTILIZATION_FLOORS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  "gcc-as": {
+    pymalloc: 0.705,
+    "first-fit-lifo": 0.979,
+    buddy: 0.904,
+    tlsf: 0.977,
+    "best-fit": 0.978,
+    segregated: 0.978,
+    "next-fit": 0.979,
+    "first-fit": 0.979,
+  },
+  "jq-groupby": {
+    pymalloc: 0.808,
+    segregated: 0.909,
+    tlsf: 0.909,
+    "best-fit": 0.909,
+    "first-fit-lifo": 0.907,
+    buddy: 0.634,
+    "first-fit": 0.909,
+    "next-fit": 0.909,
+  },
+  "python-json": {
+    pymalloc: 0.728,
+    buddy: 0.588,
+    tlsf: 0.825,
+    segregated: 0.825,
+    "best-fit": 0.825,
+    "first-fit": 0.824,
+    "next-fit": 0.855,
+    "first-fit-lifo": 0.806,
+  },
+  sqlite3: {
+    buddy: 0.669,
+    "first-fit-lifo": 0.973,
+    "best-fit": 0.977,
+    pymalloc: 0.776,
+    segregated: 0.977,
+    tlsf: 0.976,
+    "first-fit": 0.977,
+    "next-fit": 0.786,
+  },
+};
+
+/** The synthetic workloads; every other workload with a glibc row is a real trace. */
+const isSynthetic = (workload: string): boolean => /^(W|S)(-|x|$)|^pairs$|^gc-/.test(workload);
+
+/**
+ * Against glibc and the other peers where a user loses time: pairs, W, each real trace, and the
+ * collector against CPython's.
+ */
+function againstGlibcTargets(rows: readonly Row[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const bare = (workload: string): Row[] =>
+    rows.filter((r) => r.workload === workload && !isPeer(r.impl) && !isVariant(r.impl));
+  // pairs: a strategy as the heap is by default (no /fixed, no /cache), the fastest of them
+  const pairsTarget = "pairs: the default heap (the fastest strategy, default options) ≥ @thi.ng/malloc";
+  const pairsBest = fastestOf(bare("pairs"));
+  const thing = find(rows, "thi.ng", "pairs");
+  if (pairsBest !== undefined && thing !== undefined) {
+    const x = pairsBest.opsPerSecond / thing.opsPerSecond;
+    out.push({
+      target: pairsTarget,
+      measured: `${pairsBest.impl} ${formatRate(pairsBest.opsPerSecond)} ops/s vs thi.ng ${formatRate(thing.opsPerSecond)}: ${formatRatio(x)}`,
+      status: x >= 1 ? "met" : "missed",
+    });
+  } else out.push(notMeasured(pairsTarget));
+  const glibcW = find(rows, "glibc", "W");
+  const best = fastestOf(strategiesOnW(rows));
+  const tlsf = find(rows, "tlsf", "W");
+  for (const [target, row, floor] of [
+    ["best strategy ≥ 0.8× glibc on W", best, 0.8],
+    ["tlsf ≥ 0.6× glibc on W", tlsf, 0.6],
+  ] as const) {
+    if (row === undefined || glibcW === undefined) {
+      out.push(notMeasured(target));
+      continue;
+    }
+    const x = row.opsPerSecond / glibcW.opsPerSecond;
+    out.push({
+      target,
+      measured: `${row.impl} ${formatRate(row.opsPerSecond)} ops/s vs glibc ${formatRate(glibcW.opsPerSecond)}: ${formatRatio(x)}`,
+      status: x >= floor ? "met" : "missed",
+    });
+  }
+  const traces = [
+    ...new Set(rows.filter((r) => r.impl === "glibc" && !isSynthetic(r.workload)).map((r) => r.workload)),
+  ];
+  for (const trace of traces) {
+    const target = `${trace}: the best strategy ≥ 0.5× glibc, keeping its utilization of 2026-12-01`;
+    const glibc = find(rows, "glibc", trace) as Row;
+    const floors = TRACE_UTILIZATION_FLOORS[trace];
+    const kept = bare(trace).filter(
+      (r) =>
+        floors === undefined || r.utilization === null || r.utilization >= (floors[r.impl] ?? 0) - 0.0005,
+    );
+    const row = fastestOf(kept);
+    if (row === undefined) {
+      out.push(notMeasured(target));
+      continue;
+    }
+    const x = row.opsPerSecond / glibc.opsPerSecond;
+    const floor = floors?.[row.impl];
+    out.push({
+      target:
+        floors === undefined
+          ? `${trace}: the best strategy ≥ 0.5× glibc (a trace newer than 2026-12-01: no floor)`
+          : target,
+      measured: `${row.impl} ${formatRate(row.opsPerSecond)} ops/s vs glibc ${formatRate(glibc.opsPerSecond)}: ${formatRatio(x)} (util ${formatUtil(row.utilization)}${floor === undefined ? "" : `, floor ${formatUtil(floor)}`})`,
+      status: x >= 0.5 ? "met" : "missed",
+    });
+  }
+  for (const workload of ["gc-100k", "gc-1M"]) {
+    const target = `${workload}: every strategy ≥ 1.0× CPython's gc.collect()`;
+    const cpython = find(rows, "cpython", workload);
+    const each = bare(workload);
+    if (cpython === undefined || each.length === 0) {
+      out.push(notMeasured(target));
+      continue;
+    }
+    const ratios = each.map((r) => r.opsPerSecond / cpython.opsPerSecond);
+    out.push({
+      target,
+      measured: `cpython ${formatRate(cpython.opsPerSecond)} objects/s; ${each.map((r, i) => `${r.impl} ${formatRatio(ratios[i])}`).join(", ")}`,
+      status: ratios.every((x) => x >= 1) ? "met" : "missed",
+    });
   }
   return out;
 }

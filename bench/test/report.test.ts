@@ -254,3 +254,63 @@ describe("live util", () => {
     expect(row("tlsf", "W", 1e6, 0.9).liveUtilization).toBeNull();
   });
 });
+
+describe("the targets against glibc, thi.ng and CPython where a user loses time", () => {
+  const byTarget = (list: Row[]) => new Map(checkTargets(list).map((c) => [c.target, c]));
+
+  it("reads pairs on the bare rows (a /cache row is not the default heap) against thi.ng", () => {
+    const t = byTarget([
+      row("tlsf", "pairs", 40e6),
+      row("segregated", "pairs", 50e6),
+      row("tlsf/cache", "pairs", 300e6),
+      row("thi.ng", "pairs", 200e6),
+    ]);
+    expect(
+      t.get("pairs: the default heap (the fastest strategy, default options) ≥ @thi.ng/malloc"),
+    ).toMatchObject({
+      status: "missed",
+      measured: "segregated 50.0 M ops/s vs thi.ng 200 M: 0.25×",
+    });
+  });
+
+  it("reads W's best strategy and tlsf against glibc", () => {
+    const t = byTarget([row("tlsf", "W", 25e6), row("segregated", "W", 33e6), row("glibc", "W", 40e6)]);
+    expect(t.get("best strategy ≥ 0.8× glibc on W")?.status).toBe("met");
+    expect(t.get("tlsf ≥ 0.6× glibc on W")).toMatchObject({
+      status: "met",
+      measured: "tlsf 25.0 M ops/s vs glibc 40.0 M: 0.63×",
+    });
+  });
+
+  it("counts a strategy on a real trace only if it keeps its utilization of 2026-12-01", () => {
+    const t = byTarget([
+      row("pymalloc", "python-json", 60e6, 0.7), // fast, but below its floor of 0.728
+      row("tlsf", "python-json", 30e6, 0.825),
+      row("glibc", "python-json", 77e6),
+      row("tlsf", "new-trace", 10e6, 0.5),
+      row("glibc", "new-trace", 10e6),
+    ]);
+    expect(
+      t.get("python-json: the best strategy ≥ 0.5× glibc, keeping its utilization of 2026-12-01"),
+    ).toMatchObject({
+      status: "missed",
+      measured: "tlsf 30.0 M ops/s vs glibc 77.0 M: 0.39× (util 0.825, floor 0.825)",
+    });
+    expect(
+      t.get("new-trace: the best strategy ≥ 0.5× glibc (a trace newer than 2026-12-01: no floor)")?.status,
+    ).toBe("met");
+  });
+
+  it("wants every strategy at CPython's speed or better on the gc workloads", () => {
+    const t = byTarget([
+      row("tlsf", "gc-100k", 12e6),
+      row("buddy", "gc-100k", 9e6),
+      row("cpython", "gc-100k", 10e6),
+    ]);
+    expect(t.get("gc-100k: every strategy ≥ 1.0× CPython's gc.collect()")).toMatchObject({
+      status: "missed",
+      measured: "cpython 10.0 M objects/s; tlsf 1.20×, buddy 0.90×",
+    });
+    expect(t.get("gc-1M: every strategy ≥ 1.0× CPython's gc.collect()")?.status).toBe("n/a");
+  });
+});
