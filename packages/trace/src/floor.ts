@@ -17,7 +17,13 @@
  * @module
  */
 import { Op } from "./batch.js";
-import { type ReadTraceOptions, readTrace, type TraceReader, type TraceSource } from "./reader.js";
+import {
+  fractionRead,
+  type ReadTraceOptions,
+  readTrace,
+  type TraceReader,
+  type TraceSource,
+} from "./reader.js";
 import type { ReplayResult } from "./replay.js";
 
 /** What {@link fragmentationFloor} finds. */
@@ -93,7 +99,7 @@ export async function floorOf(
         peakAt = events + 1;
       }
     }
-    onProgress?.(first.bytesRead / first.totalBytes / 2);
+    onProgress?.(fractionRead(first, events) / 2);
   }
   sizes.clear();
   let index = 0;

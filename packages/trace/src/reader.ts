@@ -73,6 +73,16 @@ export interface BatchSource {
   batches(options?: { recycle?: boolean }): AsyncIterable<EventBatch>;
 }
 
+/**
+ * How far reading has got, from 0 to 1: for a `.rep`, the events read over the ops its header
+ * announces; otherwise the bytes of the source read over its size (NaN if unknown). A gzipped file may
+ * be read (and inflated) whole before its first event, which its bytes alone would call finished.
+ */
+export function fractionRead(source: BatchSource, eventsRead: number): number {
+  const ops = source.summary.header?.ops;
+  return ops !== undefined && ops > 0 ? Math.min(1, eventsRead / ops) : source.bytesRead / source.totalBytes;
+}
+
 /** The format a file name says, if it says one. */
 export function formatFromName(name: string): TraceFormat | undefined {
   const base = name.toLowerCase().replace(/\.gz$/, "");

@@ -12,7 +12,13 @@
 import { type Allocator, InvalidSizeError, OutOfMemoryError, type TraceEvent } from "@heapkit/contract";
 import { BATCH_EVENTS, BatchBuilder, type EventBatch, LiveTable, MAX_RESERVED, Op } from "./batch.js";
 import type { TraceSummary } from "./parsers.js";
-import { type BatchSource, type ReadTraceOptions, readTrace, type TraceSource } from "./reader.js";
+import {
+  type BatchSource,
+  fractionRead,
+  type ReadTraceOptions,
+  readTrace,
+  type TraceSource,
+} from "./reader.js";
 
 /** Columns of figures sampled every few ops while replaying (for charts). */
 export interface ReplaySeries {
@@ -260,7 +266,7 @@ export async function replay(
       fail(batch, engine.at, `the allocator threw ${message}`, error);
     }
     loopMs += performance.now() - t0 - sampleMs;
-    options.onProgress?.(ops, reader ? reader.bytesRead / reader.totalBytes : Number.NaN);
+    options.onProgress?.(ops, reader ? fractionRead(reader, ops) : Number.NaN);
   }
   if (series.op[series.op.length - 1] !== ops) sample();
   options.onStop?.(heap, ops);

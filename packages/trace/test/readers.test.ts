@@ -3,6 +3,8 @@ import { gzipSync } from "node:zlib";
 import { TraceFormatError } from "@heapkit/contract";
 import { afterAll, describe, expect, it } from "vitest";
 import { readTrace } from "../src/node.js";
+import { openFile, streamingGunzip } from "../src/node-files.js";
+import { TraceReader } from "../src/reader.js";
 import { events, fixture, readError, TINY_EVENTS, tempDir } from "./helpers.js";
 
 const temp = tempDir();
@@ -76,6 +78,12 @@ describe(".rep", () => {
     expect(expected).toHaveLength(100_000);
     expect(await events(plain)).toEqual(expected);
     expect(await events(gz)).toEqual(expected);
+    // a small gzip is inflated at once: the stream that reads larger ones must read it the same
+    const streamed = [];
+    for await (const event of new TraceReader(gz, {}, { open: openFile, gunzip: streamingGunzip })) {
+      streamed.push(event);
+    }
+    expect(streamed).toEqual(expected);
   });
 
   const header = "100\n3\n4\n1\n";
