@@ -155,7 +155,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   /** The block size that holds `size` payload bytes. */
   protected blockSize(size: number): number {
     const needed = (size + HEADER_BYTES + this.alignMask) & ~this.alignMask;
-    return needed < MIN_BLOCK ? MIN_BLOCK : needed;
+    return Math.max(needed, MIN_BLOCK);
   }
 
   malloc(size: number): Ptr {
