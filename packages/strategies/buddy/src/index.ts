@@ -50,7 +50,13 @@
  *
  * @packageDocumentation
  */
-import { listBlocks, pushFront as sharedPushFront, unlink as sharedUnlink } from "@heapkit/boundary-tags";
+import {
+  listBlocks,
+  NEXT as SHARED_NEXT,
+  PREV as SHARED_PREV,
+  pushFront as sharedPushFront,
+  unlink as sharedUnlink,
+} from "@heapkit/boundary-tags";
 import {
   type AllocatorEngine,
   alignUp,
@@ -107,6 +113,8 @@ const {
 } = layout;
 const pushFront = sharedPushFront;
 const unlink = sharedUnlink;
+const NEXT = SHARED_NEXT;
+const PREV = SHARED_PREV;
 
 class BuddyEngine implements AllocatorEngine {
   readonly strategy = "buddy";
@@ -200,8 +208,13 @@ class BuddyEngine implements AllocatorEngine {
     let block: number;
     if (bits !== 0) {
       let have = 31 - Math.clz32(bits & -bits);
-      block = u32[this.hw + H_HEADS + have];
-      this.unlink(u32, block, have);
+      // unlink's work for a list's head, whose prev link is 0 and is not read
+      const head = this.hw + H_HEADS + have;
+      block = u32[head];
+      const next = u32[(block + NEXT) >> 2];
+      u32[head] = next;
+      if (next !== 0) u32[(next + PREV) >> 2] = 0;
+      else u32[this.hw + H_BITMAP] &= ~(1 << have);
       while (have > order) {
         have--;
         this.push(u32, block + (1 << have), have);
