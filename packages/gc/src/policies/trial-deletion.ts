@@ -199,12 +199,13 @@ export class TrialDeletion {
     let r = 0;
     let size = FIRST_CHUNK;
     while (p !== base) {
-      // moveChunk writes cameBack's entry n (see provision)
-      if (n + 2 > this.positions) {
-        this.grow(n + 2, 0, true);
+      // the queues hold an entry per object, and a call numbers at least one
+      const room = this.positions - 2;
+      if (n >= room) {
+        this.grow(n + 3, 0, true);
         continue;
       }
-      const next = this.numberChunk(p, base, n, r, Math.min(n + size, this.positions - 2), settled, bits);
+      const next = this.numberChunk(p, base, n, r, Math.min(n + size, room), settled, bits);
       size = nextChunk(size);
       if (next !== p) {
         p = next;
