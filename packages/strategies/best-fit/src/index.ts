@@ -78,10 +78,11 @@ class BestFitEngine extends BoundaryTagEngine {
 
   protected takeFree(u32: Uint32Array, size: number): number {
     let bin = binOf(size);
-    let block = isExactBin(bin) ? 0 : this.smallestFitting(u32, bin, size);
+    // an exact bin's head is a best fit; a range bin is scanned for one
+    let block = isExactBin(bin) ? u32[(this.heads + (bin << 2)) >> 2] : this.smallestFitting(u32, bin, size);
     if (block === 0) {
-      // an exact bin's search starts at the bin itself; a range bin's, having found nothing there, above it
-      bin = nextMarkedBin(u32, this.meta, isExactBin(bin) ? bin : bin + 1);
+      // nothing in the request's own bin fits: every block of the next non-empty bin does
+      bin = nextMarkedBin(u32, this.meta, bin + 1);
       if (bin < 0) return 0;
       block = isExactBin(bin) ? u32[(this.heads + (bin << 2)) >> 2] : this.smallestFitting(u32, bin, size);
     }
