@@ -111,8 +111,6 @@ export class TrialDeletion {
    *  [2P + R, … + 1)  state      slot → gc_refs << 2 | S_UNREACHABLE | S_COLLECTING (see S_VISITED)
    *                              during a collection, 0 outside one; slot A stands for every address
    *                              outside the A slots (an empty reference's 0 among them)
-   *  [… , … + A)      recordOf   slot → its object's record, written only when something comes back
-   *                              (the queue is the only reader), never cleared
    * ```
    *
    * A slot is (address − addressBase) >> 5; the slots cover every tracked object (see {@link
@@ -130,7 +128,13 @@ export class TrialDeletion {
   private positions = 0;
   /** Words R the records hold. */
   private recordRoom = 0;
-  /** Slots A the state and recordOf segments hold (state one more). */
+  /**
+   * Slot → its object's record, written only when something comes back (the queue is the only
+   * reader), never cleared: an array of its own, made at the first collection that needs it, so that
+   * the working array, which grows as objects are tracked, does not carry it.
+   */
+  private recordOf = new Int32Array(0);
+  /** Slots A: state holds one more. */
   private addressRoom = 0;
   /** The address slot 0 stands for (slot k: addresses base + k·32 …). */
   private addressBase = 0;
@@ -363,7 +367,7 @@ export class TrialDeletion {
     const cameBack = P;
     const records = 2 * P;
     const state = records + this.recordRoom;
-    const recordOf = state + this.addressRoom + 1;
+    const recordOf = this.recordOf;
     const lowest = this.addressBase;
     const oneRef = (1 << 2) | S_COLLECTING;
     let out = this.movedOutCount;
@@ -375,7 +379,7 @@ export class TrialDeletion {
     for (; t <= n + back && t < stop; t++) {
       let at = r;
       if (t <= n) r += RECORD_HEAD + work[records + r + 1];
-      else at = work[recordOf + work[cameBack + t - n - 1]];
+      else at = recordOf[work[cameBack + t - n - 1]];
       const slot = state + ((work[records + at] - lowest) >> SLOT_SHIFT);
       const own = work[slot];
       if (own >>> 2 === 0) {
@@ -410,6 +414,7 @@ export class TrialDeletion {
 
   /** Writes recordOf for the n records. */
   private mapRecords(n: number): void {
+    if (this.recordOf.length < this.addressRoom) this.recordOf = new Int32Array(this.addressRoom);
     this.cursor = 0;
     for (let t = 0, size = FIRST_CHUNK; t < n; t += size, size = nextChunk(size)) {
       this.mapChunk(Math.min(size, n - t));
@@ -420,11 +425,11 @@ export class TrialDeletion {
   private mapChunk(count: number): void {
     const work = this.work;
     const records = 2 * this.positions;
-    const recordOf = records + this.recordRoom + this.addressRoom + 1;
+    const recordOf = this.recordOf;
     const lowest = this.addressBase;
     let r = this.cursor;
     for (let k = 0; k < count; k++) {
-      work[recordOf + ((work[records + r] - lowest) >> SLOT_SHIFT)] = r;
+      recordOf[(work[records + r] - lowest) >> SLOT_SHIFT] = r;
       r += RECORD_HEAD + work[records + r + 1];
     }
     this.cursor = r;
@@ -461,7 +466,7 @@ export class TrialDeletion {
     const cameBack = P;
     const records = 2 * P;
     const state = records + this.recordRoom;
-    const recordOf = state + this.addressRoom + 1;
+    const recordOf = this.recordOf;
     const lowest = this.addressBase;
     let last = this.lastLinked;
     let linked = this.relinked;
@@ -478,7 +483,7 @@ export class TrialDeletion {
       } else {
         const slot = work[cameBack + t - n - 1];
         work[state + slot] = 0;
-        obj = work[records + work[recordOf + slot]];
+        obj = work[records + recordOf[slot]];
       }
       last = this.relinkAfter(last, obj, SURVIVOR_KEEP, bits);
       linked++;
@@ -601,14 +606,14 @@ export class TrialDeletion {
    * pages are mapped now rather than at their first use in a collection (fresh memory is mapped page
    * by page on first touch). `keep`, in the middle of numbering: the records and the state are
    * copied into a new array (the sizes only grow, and the slots' base and number stay; the queues
-   * and recordOf are not written yet).
+   * are not written yet).
    */
   private reallocate(newP: number, newR: number, newA: number, newBase: number, keep: boolean): void {
     const P = this.positions;
     const R = this.recordRoom;
     const A = this.addressRoom;
     const old = this.work;
-    const total = 2 * newP + newR + 2 * newA + 1;
+    const total = 2 * newP + newR + newA + 1;
     if (!keep && total <= old.length) {
       old.fill(0, 2 * newP + newR, total);
     } else {
