@@ -110,7 +110,6 @@ const {
   SLOT_FREE,
 } = layout;
 
-
 /**
  * Heap objects over unshared memory, kept on `globalThis` so that two copies of this package loaded
  * side by side agree: owner tokens unique in the realm, and who owns each heap now.
@@ -397,7 +396,8 @@ export class Heap implements Allocator {
     if (increment < 0 || (increment & this.alignMask) !== 0 || next > this.limit) return -1;
     // this worker's cached blocks go back before the heap grows (they may make the room), if they are
     // many enough to: the caller sees no room, gives them back and asks again
-    if (this.cacheMaxRequest >= 0 && this.cachedBytesHere() >= Math.max(increment, CACHE_DRAIN_BEFORE_GROWTH)) return -1;
+    if (this.cacheMaxRequest >= 0 && this.cachedBytesHere() >= Math.max(increment, CACHE_DRAIN_BEFORE_GROWTH))
+      return -1;
     if (next > this.memory.viewBytes && !this.memory.grow(Math.min(this.limit, next))) return -1;
     this.memory.i32[this.control + C_BRK] = next;
     this.mirrorBrk = next;
@@ -566,7 +566,8 @@ export class Heap implements Allocator {
     if (ptr === 0) return;
     // the short path, small enough for V8 to inline into the caller: unshared memory, no listener,
     // this object the heap's owner
-    if (this.plain && this.owning && !this.outsideRegion(ptr, this.mirrorBrk) && this.freeLocal(ptr) >= 0) return;
+    if (this.plain && this.owning && !this.outsideRegion(ptr, this.mirrorBrk) && this.freeLocal(ptr) >= 0)
+      return;
     this.freeSlow(ptr);
   }
 
@@ -694,7 +695,11 @@ export class Heap implements Allocator {
     if (size > this.cacheMaxRequest) return;
     const got = this.blockClass(usable);
     // over unshared memory, the common case reads no byte of the buffer: this class is already the one
-    if (this.classOfUnits.length > 0 && this.classOfUnits[(size + this.alignMask) >>> this.alignShift] === got) return;
+    if (
+      this.classOfUnits.length > 0 &&
+      this.classOfUnits[(size + this.alignMask) >>> this.alignShift] === got
+    )
+      return;
     const asked = this.requestClass(size);
     if (got < asked || got >= this.cacheClasses) return;
     // several workers may learn at once: any class one writes is one that fits
@@ -893,9 +898,11 @@ export class Heap implements Allocator {
     this.localCachedBytes -= usable;
     this.localCacheDirty = true;
     const mallocs = ++this.mirrorMallocs; // countMalloc's unshared half, written out for the short path
-    const liveBytes = (this.mirrorLiveBytes += usable);
+    this.mirrorLiveBytes += usable;
+    const liveBytes = this.mirrorLiveBytes;
     if (liveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = liveBytes;
-    if (mallocs - this.mirrorFrees > this.mirrorPeakLiveBlocks) this.mirrorPeakLiveBlocks = mallocs - this.mirrorFrees;
+    if (mallocs - this.mirrorFrees > this.mirrorPeakLiveBlocks)
+      this.mirrorPeakLiveBlocks = mallocs - this.mirrorFrees;
     if (!this.publishPending) this.schedulePublish();
     return ptr;
   }

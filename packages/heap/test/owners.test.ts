@@ -232,20 +232,33 @@ describe("the shortest paths (a cache hit, an owned free) notice a buffer replac
 describe("the front cache's byte budget", () => {
   it.each([
     // 8 blocks in each wide class from 512 bytes to 4 KiB would be some 600 KiB
-    ["shared memory, every class", () => createSharedHeap({ strategy: firstFit(), size: 1 << 20, maxSize: 16 << 20 }), 520, 4096],
+    [
+      "shared memory, every class",
+      () => createSharedHeap({ strategy: firstFit(), size: 1 << 20, maxSize: 16 << 20 }),
+      520,
+      4096,
+    ],
     // unshared memory caches the exact classes only: at align 16, 8 blocks of each would be some 520 KiB
-    ["unshared memory, the exact classes", () => createHeap({ strategy: firstFit(), size: 1 << 20, maxSize: 16 << 20, cache: true, align: 16 }), 16, 1024],
-  ])("over %s, holds at most CACHE_MAX_BYTES: frees past it go to the strategy, and check() agrees", (_what, make, from, to) => {
-    const heap = make();
-    const ptrs: number[] = [];
-    for (let size = from; size < to; size += 8) {
-      for (let copy = 0; copy < 2; copy++) ptrs.push(heap.malloc(size));
-    }
-    for (const ptr of ptrs) heap.free(ptr);
-    const stats = heap.stats();
-    expect(stats.cachedBytes).toBeGreaterThan(CACHE_MAX_BYTES / 2);
-    expect(stats.cachedBytes).toBeLessThanOrEqual(CACHE_MAX_BYTES);
-    expect(stats.liveBlocks).toBe(0);
-    heap.check();
-  });
+    [
+      "unshared memory, the exact classes",
+      () => createHeap({ strategy: firstFit(), size: 1 << 20, maxSize: 16 << 20, cache: true, align: 16 }),
+      16,
+      1024,
+    ],
+  ])(
+    "over %s, holds at most CACHE_MAX_BYTES: frees past it go to the strategy, and check() agrees",
+    (_what, make, from, to) => {
+      const heap = make();
+      const ptrs: number[] = [];
+      for (let size = from; size < to; size += 8) {
+        for (let copy = 0; copy < 2; copy++) ptrs.push(heap.malloc(size));
+      }
+      for (const ptr of ptrs) heap.free(ptr);
+      const stats = heap.stats();
+      expect(stats.cachedBytes).toBeGreaterThan(CACHE_MAX_BYTES / 2);
+      expect(stats.cachedBytes).toBeLessThanOrEqual(CACHE_MAX_BYTES);
+      expect(stats.liveBlocks).toBe(0);
+      heap.check();
+    },
+  );
 });
