@@ -353,7 +353,8 @@ export class Heap implements Allocator {
     this.cacheMaxRequest = cacheOn ? this.classFloor(this.cacheClasses - 1) : -1;
     const local = cacheOn && !this.threadSafe;
     this.localMaxRequest = local ? this.cacheMaxRequest : -1;
-    this.localMaxUsable = local ? this.classFloor(this.cacheClasses) - 1 : -1;
+    // the exact classes only (cacheClassesOf): a block's class is its usable bytes over align
+    this.localMaxUsable = local ? this.classFloor(Math.min(this.cacheClasses, CACHE_EXACT_CLASSES)) - 1 : -1;
     this.localCounts = new Int32Array(local ? this.cacheClasses : 0);
     this.localPointers = new Int32Array(local ? this.cacheClasses * this.cacheDepth : 0);
     this.localUsable = new Int32Array(local ? this.cacheClasses * this.cacheDepth : 0);
@@ -443,7 +444,7 @@ export class Heap implements Allocator {
     // setLiveBit's unshared half, written out: this is the path V8 must inline whole
     const unit = ptr >>> this.alignShift;
     this.memory.i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
-    this.countMalloc(engine.usableSize(ptr));
+    this.countLocalMalloc(engine.usableSize(ptr));
     return ptr;
   }
 
@@ -460,7 +461,7 @@ export class Heap implements Allocator {
     if (size <= this.cacheMaxRequest) {
       const ptr = this.threadSafe ? this.takeCached(size) : this.takeLocal(size);
       if (ptr !== 0) {
-        if (!this.threadSafe && this.listener !== null) this.listener("malloc", ptr, size, 0);
+        if (this.listener !== null) this.listener("malloc", ptr, size, 0);
         return ptr;
       }
     }
@@ -558,7 +559,6 @@ export class Heap implements Allocator {
       this.setLiveBit(placed);
     }
     this.countRealloc(engine.usableSize(placed) - oldUsable);
-    this.notePeaks();
     return placed;
   }
 
@@ -620,19 +620,19 @@ export class Heap implements Allocator {
   // ---------------------------------------------------------------- the front cache
 
   /**
-   * Pops a cached block for a request of `size` bytes, or returns 0. Over shared memory it holds
-   * this worker's slot lock meanwhile and sets the pointer-map bit atomically.
+   * Shared memory: pops a cached block for a request of `size` bytes, or returns 0, holding this
+   * worker's slot lock meanwhile and setting the pointer-map bit atomically. (Over unshared memory
+   * the cache is takeLocal's.)
    */
   private takeCached(size: number): Ptr {
     const i32 = this.memory.i32;
     const cls = this.cacheClassFor(size);
     const countWord = this.countWord + cls;
     if (!(i32[countWord] > 0)) return 0; // also a detached buffer (undefined): the slow path says so
-    const shared = this.threadSafe;
-    if (shared) this.lockSlot(this.slotWord, "malloc");
+    this.lockSlot(this.slotWord, "malloc");
     const count = i32[countWord];
     if (count === 0) {
-      release(i32, this.slotWord + S_LOCK); // only over shared memory can it have emptied meanwhile
+      release(i32, this.slotWord + S_LOCK); // another worker's flush emptied it meanwhile
       return 0;
     }
     const entry = i32[this.entryWord + cls * this.cacheDepth + count - 1];
@@ -641,11 +641,9 @@ export class Heap implements Allocator {
     i32[this.slotWord + S_CACHED_BYTES] -= usable;
     const ptr = entry & ~this.alignMask;
     const unit = ptr >>> this.alignShift;
-    if (shared) Atomics.or(i32, this.mapWord + (unit >>> 5), 1 << (unit & 31));
-    else i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
+    Atomics.or(i32, this.mapWord + (unit >>> 5), 1 << (unit & 31));
     this.countMalloc(usable);
-    if (shared) release(i32, this.slotWord + S_LOCK);
-    if (this.listener !== null) this.listener("malloc", ptr, size, 0);
+    release(i32, this.slotWord + S_LOCK);
     return ptr;
   }
 
@@ -718,13 +716,17 @@ export class Heap implements Allocator {
     return this.engine.usableSize(entry);
   }
 
-  /** Pushes a block on its class (which has room): the entry packs the usable bytes' low bits into the pointer's. */
+  /** A cache entry as the buffer keeps it: an exact class's packs the usable bytes' low bits into the pointer's. */
+  private packEntry(cls: number, ptr: Ptr, usable: number): number {
+    return cls < CACHE_EXACT_CLASSES ? ptr | (usable & this.alignMask) : ptr;
+  }
+
+  /** Pushes a block on its class (which has room). */
   private pushCached(cls: number, ptr: Ptr, usable: number): void {
     const i32 = this.memory.i32;
     const countWord = this.countWord + cls;
     const count = i32[countWord];
-    i32[this.entryWord + cls * this.cacheDepth + count] =
-      cls < CACHE_EXACT_CLASSES ? ptr | (usable & this.alignMask) : ptr;
+    i32[this.entryWord + cls * this.cacheDepth + count] = this.packEntry(cls, ptr, usable);
     i32[countWord] = count + 1;
     i32[this.slotWord + S_CACHED_BYTES] += usable;
   }
@@ -866,9 +868,7 @@ export class Heap implements Allocator {
     const engine = this.engine;
     const usable = engine.usableSize(ptr);
     if (usable > this.localMaxUsable || !this.freeToLocal(ptr, usable)) engine.free(ptr);
-    this.mirrorFrees++; // countFree's unshared half, written out for the short path
-    this.mirrorLiveBytes -= usable;
-    if (!this.publishPending) this.schedulePublish();
+    this.countLocalFree(usable);
     return usable;
   }
 
@@ -897,13 +897,7 @@ export class Heap implements Allocator {
     this.localCounts[cls] = count;
     this.localCachedBytes -= usable;
     this.localCacheDirty = true;
-    const mallocs = ++this.mirrorMallocs; // countMalloc's unshared half, written out for the short path
-    this.mirrorLiveBytes += usable;
-    const liveBytes = this.mirrorLiveBytes;
-    if (liveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = liveBytes;
-    if (mallocs - this.mirrorFrees > this.mirrorPeakLiveBlocks)
-      this.mirrorPeakLiveBlocks = mallocs - this.mirrorFrees;
-    if (!this.publishPending) this.schedulePublish();
+    this.countLocalMalloc(usable);
     return ptr;
   }
 
@@ -912,7 +906,7 @@ export class Heap implements Allocator {
    * would pass CACHE_MAX_BYTES (it goes to the strategy). A full class first gives its older half back.
    */
   private freeToLocal(ptr: Ptr, usable: number): boolean {
-    const cls = usable >>> this.exactLog === 0 ? usable >>> this.alignShift : this.blockClass(usable);
+    const cls = usable >>> this.alignShift; // an exact class: usable is at most localMaxUsable
     let count = this.localCounts[cls];
     if (count === this.cacheDepth) count = this.drainLocalClass(cls, count >> 1);
     // (class 0, less than `align` usable bytes, would serve no request)
@@ -969,10 +963,8 @@ export class Heap implements Allocator {
     for (let cls = 0; cls < this.localCounts.length; cls++) {
       const count = this.localCounts[cls];
       i32[countWord + cls] = count;
-      for (let i = 0; i < count; i++) {
-        const ptr = this.localPointers[cls * depth + i];
-        i32[this.entryWord + cls * depth + i] =
-          cls < CACHE_EXACT_CLASSES ? ptr | (this.localUsable[cls * depth + i] & this.alignMask) : ptr;
+      for (let i = cls * depth; i < cls * depth + count; i++) {
+        i32[this.entryWord + i] = this.packEntry(cls, this.localPointers[i], this.localUsable[i]);
       }
     }
     i32[this.slotWord + S_CACHED_BYTES] = this.localCachedBytes;
@@ -1674,25 +1666,29 @@ export class Heap implements Allocator {
     return this.cachedBytesHere() !== 0;
   }
 
+  /** Counts a realloc that changed the live bytes by `liveBytesDelta`, and a new peak (it adds no block). */
   private countRealloc(liveBytesDelta: number): void {
     if (this.threadSafe) {
       this.memory.f64[this.slotFigures + SF_LIVE_BYTES] += liveBytesDelta;
       this.memory.f64[this.slotFigures + SF_REALLOCS]++;
-    } else {
-      this.mirrorLiveBytes += liveBytesDelta;
-      this.mirrorReallocs++;
-      if (!this.publishPending) this.schedulePublish();
-    }
-  }
-
-  private countFree(usable: number): void {
-    const f64 = this.memory.f64;
-    if (this.threadSafe) {
-      f64[this.slotFigures + SF_FREES]++;
-      f64[this.slotFigures + SF_LIVE_BYTES] -= usable;
+      this.notePeaks();
       return;
     }
-    // unshared: in the mirror, written back later (see publish)
+    this.mirrorLiveBytes += liveBytesDelta;
+    this.mirrorReallocs++;
+    if (this.mirrorLiveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = this.mirrorLiveBytes;
+    if (!this.publishPending) this.schedulePublish();
+  }
+
+  /** Shared memory: counts a free of a block of `usable` bytes in this worker's slot. */
+  private countFree(usable: number): void {
+    const f64 = this.memory.f64;
+    f64[this.slotFigures + SF_FREES]++;
+    f64[this.slotFigures + SF_LIVE_BYTES] -= usable;
+  }
+
+  /** Unshared memory: counts a free in the mirror (written back later: see publish); small, for V8 to inline into free. */
+  private countLocalFree(usable: number): void {
     this.mirrorFrees++;
     this.mirrorLiveBytes -= usable;
     if (!this.publishPending) this.schedulePublish();
@@ -1707,10 +1703,16 @@ export class Heap implements Allocator {
       this.notePeaks();
       return;
     }
-    // unshared: in the mirror, written back later (see publish)
+    this.countLocalMalloc(usable);
+  }
+
+  /** Unshared memory: countMalloc in the mirror (written back later: see publish); small, for V8 to inline into malloc. */
+  private countLocalMalloc(usable: number): void {
     this.mirrorMallocs++;
     this.mirrorLiveBytes += usable;
-    this.noteMirrorPeaks();
+    const liveBlocks = this.mirrorMallocs - this.mirrorFrees;
+    if (liveBlocks > this.mirrorPeakLiveBlocks) this.mirrorPeakLiveBlocks = liveBlocks;
+    if (this.mirrorLiveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = this.mirrorLiveBytes;
     if (!this.publishPending) this.schedulePublish();
   }
 
@@ -1744,24 +1746,13 @@ export class Heap implements Allocator {
     return (Atomics.and(this.memory.i32, this.mapWord + (unit >>> 5), ~bit) & bit) !== 0;
   }
 
-  /** Unshared memory: raises the mirror's peaks (written back with the figures); small, for V8 to inline into malloc. */
-  private noteMirrorPeaks(): void {
-    const liveBlocks = this.mirrorMallocs - this.mirrorFrees;
-    if (liveBlocks > this.mirrorPeakLiveBlocks) this.mirrorPeakLiveBlocks = liveBlocks;
-    if (this.mirrorLiveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = this.mirrorLiveBytes;
-  }
-
   /**
-   * Raises the peaks to the live figures now. Over unshared memory, or while this is the only worker
-   * attached, the other slots are still and their sums are kept from the last attach or detach, so
-   * this is exact; with several workers at once it is called under the heap lock, and the peaks are
-   * those seen at each call that reaches the strategy.
+   * Shared memory: raises the peaks to the live figures now (over unshared memory the mirror's
+   * counting does). While this is the only worker attached, the other slots are still and their
+   * sums are kept from the last attach or detach, so this is exact; with several workers at once it
+   * is called under the heap lock, and the peaks are those seen at each call that reaches the strategy.
    */
   private notePeaks(): void {
-    if (!this.threadSafe) {
-      this.noteMirrorPeaks();
-      return;
-    }
     const f64 = this.memory.f64;
     const i32 = this.memory.i32;
     let liveBlocks: number;
