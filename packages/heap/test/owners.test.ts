@@ -10,7 +10,7 @@ import { firstFit } from "@heapkit/strategy-first-fit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { attachHeap, createHeap, createSharedHeap, type Heap } from "../src/index.js";
-import { CACHE_MAX_BYTES } from "../src/layout.js";
+import { CACHE_DRAIN_BEFORE_GROWTH, CACHE_MAX_BYTES } from "../src/layout.js";
 
 const OBJECTS = 3;
 
@@ -226,6 +226,38 @@ describe("the shortest paths (a cache hit, an owned free) notice a buffer replac
     expect(there.isLive(kept)).toBe(true);
     there.free(kept);
     there.check();
+  });
+});
+
+describe("the front cache before the heap grows", () => {
+  /** A heap whose cache holds `copies` adjacent blocks of each exact class from 320 to 504 bytes, fenced off from the top. */
+  function cacheOf(copies: number) {
+    const heap = createHeap({ strategy: firstFit(), size: 1 << 16, maxSize: 16 << 20, cache: true });
+    const ptrs: number[] = [];
+    for (let size = 320; size < 512; size += 8) for (let i = 0; i < copies; i++) ptrs.push(heap.malloc(size));
+    heap.malloc(64); // the fence: what the cache gives back cannot merge with free space above it
+    for (const ptr of ptrs) heap.free(ptr);
+    return { heap, cached: heap.stats().cachedBlocks };
+  }
+
+  it("under CACHE_DRAIN_BEFORE_GROWTH bytes, the cache is kept and the heap grows", () => {
+    const { heap, cached } = cacheOf(1);
+    expect(heap.stats().cachedBytes).toBeLessThan(CACHE_DRAIN_BEFORE_GROWTH);
+    const before = heap.stats().heapSize;
+    heap.malloc(6 * 1024); // the cached blocks, given back, would hold it
+    expect(heap.stats().cachedBlocks).toBe(cached);
+    expect(heap.stats().heapSize).toBeGreaterThan(before);
+    heap.check();
+  });
+
+  it("from CACHE_DRAIN_BEFORE_GROWTH bytes up, the cache goes back first and the heap need not grow", () => {
+    const { heap } = cacheOf(2);
+    expect(heap.stats().cachedBytes).toBeGreaterThanOrEqual(CACHE_DRAIN_BEFORE_GROWTH);
+    const before = heap.stats().heapSize;
+    heap.malloc(12 * 1024);
+    expect(heap.stats().cachedBlocks).toBe(0);
+    expect(heap.stats().heapSize).toBe(before);
+    heap.check();
   });
 });
 
