@@ -127,17 +127,35 @@ export interface FreeSpace {
 export interface AllocatorEngine {
   /** The strategy's name. */
   readonly strategy: string;
-  /** Allocates at least `size` bytes (0 means the smallest block); returns 0 if nothing fits even after growing. */
+  /**
+   * Allocates at least `size` bytes (0 means the smallest block); returns 0 if nothing fits even after
+   * growing. On success {@link AllocatorEngine.lastUsableSize} holds the block's usable bytes.
+   */
   malloc(size: number): Ptr;
-  /** Frees a live block. */
-  free(ptr: Ptr): void;
+  /**
+   * Frees a live block; returns its usable payload bytes (what `usableSize` said of it), which the
+   * engine knows on the way and the heap counts, so that a free needs no second look-up. Leaves
+   * {@link AllocatorEngine.lastUsableSize} as it was.
+   */
+  free(ptr: Ptr): number;
   /**
    * Resizes a live block to at least `size` bytes, in place where it can, otherwise by moving the
    * payload. Returns the new pointer, or 0 if that is impossible (the old block is then untouched).
+   * On success {@link AllocatorEngine.lastUsableSize} holds the usable bytes of the block returned.
    */
   realloc(ptr: Ptr, size: number): Ptr;
-  /** Allocates `size` bytes at a multiple of `alignment` (a power of two ≥ the heap's alignment); 0 if impossible. */
+  /**
+   * Allocates `size` bytes at a multiple of `alignment` (a power of two ≥ the heap's alignment); 0 if
+   * impossible. On success {@link AllocatorEngine.lastUsableSize} holds the block's usable bytes.
+   */
   memalign(alignment: number, size: number): Ptr;
+  /**
+   * Usable payload bytes of the block the last successful `malloc`, `realloc` or `memalign` returned:
+   * what `usableSize` would say of it, without a second look-up. The heap counts every allocation's
+   * usable bytes, and on the hot path that look-up cost as much as the allocation (pymalloc's finds
+   * the pool header again); the heap's `check()` compares the count with a walk of the blocks.
+   */
+  readonly lastUsableSize: number;
   /** Usable payload bytes of a live block (≥ the size asked). */
   usableSize(ptr: Ptr): number;
   /** True if `ptr` is the payload of a block that is free now: used to tell a double free from a bad pointer. */

@@ -25,6 +25,7 @@ export function reallocByMoving(engine: AllocatorEngine, memory: Memory, ptr: Pt
   if (moved === 0) return 0;
   // read the view after malloc: growing a WebAssembly.Memory replaces it
   memory.u8.copyWithin(moved, ptr, ptr + kept);
+  // free leaves lastUsableSize alone: it still holds the new block's, as malloc set it
   engine.free(ptr);
   return moved;
 }
