@@ -18,6 +18,11 @@
  * Policies keep their index (list heads, bitmaps, rovers) in the region, in the metadata area
  * that starts at `this.meta`, never in JS fields: a copy of the buffer is a copy of the heap.
  *
+ * Usable bytes on the way (`lastUsableSize`, `free`'s result): a used block's usable bytes are its
+ * size less the header word, and every path that hands out a block knows that size when it writes
+ * the header (`place` and `shrink` return it), so it is stored then, with no second read of the
+ * header; `free` reads the header anyway.
+ *
  * Free space without a walk (`freeSpace`): blocks tile the heap and a used block is its payload plus
  * one header word, so the free bytes are the tiled bytes less the heap's live payload and one header
  * per live block; every policy's lists are ordered by size class, so the largest free block is in
@@ -76,6 +81,8 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
   /** Offset of the first block's header. */
   protected readonly firstBlock: number;
   private readonly policyId: number;
+  /** Usable bytes of the block the last successful malloc, realloc or memalign returned. */
+  lastUsableSize: number;
 
   /**
    * @param region - the region to manage
@@ -91,6 +98,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     this.meta = region.base + ENGINE_HEADER_BYTES;
     this.firstBlock = alignUp(this.meta + metadataBytes + HEADER_BYTES, region.align) - HEADER_BYTES;
     this.policyId = policyId;
+    this.lastUsableSize = 0;
   }
 
   // ------------------------------------------------------------------ the policy's part
@@ -167,15 +175,15 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
       if (block === 0) return 0;
       u32 = this.memory.u32;
     }
-    this.place(u32, block, want);
+    this.lastUsableSize = this.place(u32, block, want) - HEADER_BYTES;
     return block + HEADER_BYTES;
   }
 
   /**
    * Marks a free block (already out of the index) used, splitting off a free remainder that is big
-   * enough.
+   * enough. Returns the used block's size: `want`, or the whole block when the rest is too small.
    */
-  protected place(u32: Uint32Array, block: number, want: number): void {
+  protected place(u32: Uint32Array, block: number, want: number): number {
     const header = u32[block >> 2];
     const size = header & SIZE_MASK;
     const rest = size - want;
@@ -185,10 +193,11 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
       u32[remainder >> 2] = rest | PREV_USED;
       u32[(remainder + rest - HEADER_BYTES) >> 2] = rest;
       this.insertFree(u32, remainder, rest);
-    } else {
-      u32[block >> 2] = header | USED;
-      u32[(block + size) >> 2] |= PREV_USED;
+      return want;
     }
+    u32[block >> 2] = header | USED;
+    u32[(block + size) >> 2] |= PREV_USED;
+    return size;
   }
 
   /**
@@ -219,11 +228,12 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     return epilogue;
   }
 
-  free(ptr: Ptr): void {
+  free(ptr: Ptr): number {
     const u32 = this.memory.u32;
     let block = ptr - HEADER_BYTES;
     const header = u32[block >> 2];
     let size = header & SIZE_MASK;
+    const usable = size - HEADER_BYTES;
     const next = block + size;
     const nextHeader = u32[next >> 2];
     if ((nextHeader & USED) === 0) {
@@ -243,6 +253,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     u32[block >> 2] = size | PREV_USED;
     u32[(block + size - HEADER_BYTES) >> 2] = size;
     this.insertFree(u32, block, size);
+    return usable;
   }
 
   realloc(ptr: Ptr, size: number): Ptr {
@@ -252,7 +263,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     const current = header & SIZE_MASK;
     const want = this.blockSize(size);
     if (want <= current) {
-      this.shrink(u32, block, want);
+      this.lastUsableSize = this.shrink(u32, block, want) - HEADER_BYTES;
       return ptr;
     }
     const next = block + current;
@@ -263,7 +274,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
       this.removeFree(u32, next, nextSize);
       u32[block >> 2] = (current + nextSize) | (header & FLAG_MASK);
       u32[(block + current + nextSize) >> 2] |= PREV_USED;
-      this.shrink(u32, block, want);
+      this.lastUsableSize = this.shrink(u32, block, want) - HEADER_BYTES;
       return ptr;
     }
     // the block is the last one (perhaps followed by a free block): grow the heap under it
@@ -274,17 +285,22 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
       if (nextFree) this.removeFree(u32, next, nextSize);
       u32[block >> 2] = want | (header & FLAG_MASK);
       u32[(block + want) >> 2] = USED | PREV_USED;
+      this.lastUsableSize = want - HEADER_BYTES;
       return ptr;
     }
+    // malloc sets lastUsableSize; the free after it leaves it
     return reallocByMoving(this, this.memory, ptr, size);
   }
 
-  /** Cuts a used block down to `want` bytes, freeing the tail (merged with a free block after it). */
-  protected shrink(u32: Uint32Array, block: number, want: number): void {
+  /**
+   * Cuts a used block down to `want` bytes, freeing the tail (merged with a free block after it).
+   * Returns the block's size after: `want`, or the size it had when the tail would be too small.
+   */
+  protected shrink(u32: Uint32Array, block: number, want: number): number {
     const header = u32[block >> 2];
     const current = header & SIZE_MASK;
     let rest = current - want;
-    if (rest < MIN_BLOCK) return;
+    if (rest < MIN_BLOCK) return current;
     const next = block + current;
     const nextHeader = u32[next >> 2];
     if ((nextHeader & USED) === 0) {
@@ -299,6 +315,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     u32[tail >> 2] = rest | PREV_USED;
     u32[(tail + rest - HEADER_BYTES) >> 2] = rest;
     this.insertFree(u32, tail, rest);
+    return want;
   }
 
   memalign(alignment: number, size: number): Ptr {
@@ -308,7 +325,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     const u32 = this.memory.u32;
     const want = this.blockSize(size);
     if ((ptr & (alignment - 1)) === 0) {
-      this.shrink(u32, ptr - HEADER_BYTES, want);
+      this.lastUsableSize = this.shrink(u32, ptr - HEADER_BYTES, want) - HEADER_BYTES;
       return ptr;
     }
     // leave a leading gap of at least one minimal block and free it
@@ -320,7 +337,7 @@ export abstract class BoundaryTagEngine implements AllocatorEngine {
     u32[alignedBlock >> 2] = ((header & SIZE_MASK) - lead) | USED;
     u32[block >> 2] = lead | (header & PREV_USED) | USED;
     this.free(ptr);
-    this.shrink(this.memory.u32, alignedBlock, want);
+    this.lastUsableSize = this.shrink(this.memory.u32, alignedBlock, want) - HEADER_BYTES;
     return aligned;
   }
 

@@ -34,6 +34,10 @@
  * `memalign(A, n)` takes a block of 2^k ≥ A + n and puts the payload at block + A, with an INNER
  * header at payload − H that holds the distance back to the block (free and usableSize follow it).
  *
+ * Usable bytes (`usableSize`, `lastUsableSize`, `free`'s result) run from the payload to the block's
+ * end: 2^k − H, or 2^k − A behind an inner header; every path knows k when it writes the header, so
+ * it stores the figure then, and `free`, which reads the header anyway, returns block + 2^k − ptr.
+ *
  * Invariants (checked by `check()`):
  * 1. Blocks tile [origin, brk): each header carries the tag, an order k ≥ the minimum, the block
  *    starts at a multiple of 2^k and ends at or below the break.
@@ -128,6 +132,8 @@ class BuddyEngine implements AllocatorEngine {
   private readonly minOrder: number;
   /** The first byte blocks may use. */
   private readonly origin: number;
+  /** Usable bytes of the block the last successful malloc, realloc or memalign returned. */
+  lastUsableSize: number;
 
   constructor(region: Region) {
     this.region = region;
@@ -137,6 +143,7 @@ class BuddyEngine implements AllocatorEngine {
     this.hb = region.align;
     this.minOrder = region.align === 8 ? MIN_ORDER : MIN_ORDER + 1;
     this.origin = alignUp(region.base + HEADER_WORDS * 4, 1 << this.minOrder);
+    this.lastUsableSize = 0;
   }
 
   format(): this {
@@ -260,10 +267,11 @@ class BuddyEngine implements AllocatorEngine {
     const u32 = this.memory.u32;
     u32[(block + ASKED) >> 2] = size;
     this.count(u32, 1 << order);
+    this.lastUsableSize = (1 << order) - this.hb;
     return block + this.hb;
   }
 
-  free(ptr: Ptr): void {
+  free(ptr: Ptr): number {
     const u32 = this.memory.u32;
     let block = ptr - this.hb;
     let header = u32[block >> 2];
@@ -274,6 +282,7 @@ class BuddyEngine implements AllocatorEngine {
     const order = header & ORDER_MASK;
     this.count(u32, -(1 << order));
     this.release(u32, block, order, this.region.brk);
+    return block + (1 << order) - ptr;
   }
 
   realloc(ptr: Ptr, size: number): Ptr {
@@ -294,6 +303,7 @@ class BuddyEngine implements AllocatorEngine {
       u32[block >> 2] = usedHeader(order);
       u32[(block + ASKED) >> 2] = size;
       this.count(u32, (1 << order) - (1 << oldOrder));
+      this.lastUsableSize = (1 << order) - this.hb;
       return ptr;
     }
     const end = this.region.brk;
@@ -306,6 +316,7 @@ class BuddyEngine implements AllocatorEngine {
       grown[block >> 2] = usedHeader(want);
       grown[(block + ASKED) >> 2] = size;
       this.count(grown, (1 << want) - (1 << order));
+      this.lastUsableSize = (1 << want) - this.hb;
       return ptr;
     }
     // grow in place when every upper buddy on the way up is free and whole
@@ -319,6 +330,7 @@ class BuddyEngine implements AllocatorEngine {
     u32[block >> 2] = usedHeader(want);
     u32[(block + ASKED) >> 2] = size;
     this.count(u32, (1 << want) - (1 << order));
+    this.lastUsableSize = (1 << want) - this.hb;
     return ptr;
   }
 
@@ -337,6 +349,7 @@ class BuddyEngine implements AllocatorEngine {
     u32[inner >> 2] = INNER_HEADER;
     u32[(inner + ASKED) >> 2] = inner - block;
     this.count(u32, 1 << order);
+    this.lastUsableSize = (1 << order) - alignment;
     return ptr;
   }
 

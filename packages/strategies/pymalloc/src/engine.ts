@@ -2,6 +2,10 @@
  * The hot engine: malloc and free of small blocks in a few words of the pool header, everything
  * else handed to the layers (pools, arenas, inspection, report, check) or to the fallback.
  *
+ * Usable bytes on the way: a small block's are its class's size, which malloc knows from the
+ * request and free and realloc read from the pool header they touch anyway (szidx); a block of the
+ * fallback's is what the fallback says (its `lastUsableSize`, its `free`'s result), forwarded.
+ *
  * @module
  */
 import type {
@@ -128,6 +132,8 @@ export class PymallocEngine implements AllocatorEngine, PymallocParts {
   private readonly usedWord: number;
   /** `poolSize − 1`. */
   private readonly poolMask: number;
+  /** Usable bytes of the block the last successful malloc, realloc or memalign returned. */
+  lastUsableSize: number;
 
   constructor(region: Region, layout: PymallocLayout, fallback: AllocatorEngine) {
     this.region = region;
@@ -137,6 +143,7 @@ export class PymallocEngine implements AllocatorEngine, PymallocParts {
     this.hw = layout.hw;
     this.usedWord = layout.usedWord;
     this.poolMask = layout.poolMask;
+    this.lastUsableSize = 0;
   }
 
   // ------------------------------------------------------------------ the hot path
@@ -158,19 +165,23 @@ export class PymallocEngine implements AllocatorEngine, PymallocParts {
         const next = u32[bp >> 2];
         u32[pw + P_FREEBLOCK] = next;
         if (next === 0) poolExtend(u32, this.layout, pool, index);
+        this.lastUsableSize = (index + 1) << ALIGNMENT_SHIFT;
         return bp;
       }
       const bp = allocateFromNewPool(this, index);
-      if (bp !== 0) return bp;
+      if (bp !== 0) {
+        this.lastUsableSize = (index + 1) << ALIGNMENT_SHIFT;
+        return bp;
+      }
     }
-    return this.fallback.malloc(size);
+    const fallback = this.fallback;
+    const ptr = fallback.malloc(size);
+    if (ptr !== 0) this.lastUsableSize = fallback.lastUsableSize;
+    return ptr;
   }
 
-  free(ptr: Ptr): void {
-    if (!this.inArena(ptr)) {
-      this.fallback.free(ptr);
-      return;
-    }
+  free(ptr: Ptr): number {
+    if (!this.inArena(ptr)) return this.fallback.free(ptr);
     const u32 = this.memory.u32;
     const pool = ptr & ~this.poolMask;
     const pw = pool >> 2;
@@ -179,24 +190,35 @@ export class PymallocEngine implements AllocatorEngine, PymallocParts {
     u32[pw + P_FREEBLOCK] = ptr;
     const count = u32[pw + P_COUNT] - 1;
     u32[pw + P_COUNT] = count;
+    const index = u32[pw + P_SZIDX];
     if (lastfree === 0) {
       // the pool was full: front of usedpools
-      frontlinkPool(u32, this.layout, pool, u32[pw + P_SZIDX]);
-      return;
+      frontlinkPool(u32, this.layout, pool, index);
+    } else if (count === 0) {
+      insertToFreepool(this, u32, pool);
     }
-    if (count !== 0) return;
-    insertToFreepool(this, u32, pool);
+    return (index + 1) << ALIGNMENT_SHIFT;
   }
 
   realloc(ptr: Ptr, size: number): Ptr {
-    if (!this.inArena(ptr)) return this.fallback.realloc(ptr, size);
+    if (!this.inArena(ptr)) {
+      const fallback = this.fallback;
+      const moved = fallback.realloc(ptr, size);
+      if (moved !== 0) this.lastUsableSize = fallback.lastUsableSize;
+      return moved;
+    }
     const pool = ptr & ~this.poolMask;
-    let kept = indexToSize(this.memory.u32[(pool >> 2) + P_SZIDX]);
+    const usable = indexToSize(this.memory.u32[(pool >> 2) + P_SZIDX]);
+    let kept = usable;
     if (size <= kept) {
       // stays in place unless shrinking saves at least 25 %
-      if (4 * size > 3 * kept) return ptr;
+      if (4 * size > 3 * kept) {
+        this.lastUsableSize = usable;
+        return ptr;
+      }
       kept = size;
     }
+    // malloc sets lastUsableSize; free leaves it
     const moved = this.malloc(size);
     if (moved === 0) return 0;
     this.memory.u8.copyWithin(moved, ptr, ptr + kept);
@@ -205,7 +227,10 @@ export class PymallocEngine implements AllocatorEngine, PymallocParts {
   }
 
   memalign(alignment: number, size: number): Ptr {
-    return this.fallback.memalign(alignment, size);
+    const fallback = this.fallback;
+    const ptr = fallback.memalign(alignment, size);
+    if (ptr !== 0) this.lastUsableSize = fallback.lastUsableSize;
+    return ptr;
   }
 
   usableSize(ptr: Ptr): number {
