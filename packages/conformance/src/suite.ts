@@ -24,6 +24,7 @@ import {
   OutOfMemoryError,
   type Strategy,
 } from "@heapkit/contract";
+import { fixedRegion } from "@heapkit/contract/testing";
 import {
   attachHeap,
   createHeap,
@@ -309,6 +310,63 @@ export function describeStrategy(
         );
       });
     }
+
+    it("reports each block's usable bytes on the way: lastUsableSize after an allocation, free's result", () => {
+      // the heap counts live bytes by these instead of asking usableSize again: a wrong one would skew
+      // every figure, so each is compared with usableSize itself (the engine alone, no heap around it)
+      fc.assert(
+        fc.property(
+          fc.array(operationArbitrary, { maxLength: 150 }),
+          fc.constantFrom<Alignment>(8, 16),
+          (steps, align) => {
+            const engine = make().create(fixedRegion(new ArrayBuffer(1 << 20), align));
+            const live: number[] = [];
+            const expectReported = (ptr: number, what: string) => {
+              if (engine.lastUsableSize !== engine.usableSize(ptr)) {
+                throw new Error(
+                  `${what} → ${ptr}: lastUsableSize ${engine.lastUsableSize}, usableSize ${engine.usableSize(ptr)}`,
+                );
+              }
+            };
+            for (const step of steps) {
+              if (step.op === "free" || step.op === "realloc") {
+                if (live.length === 0) continue;
+                const at = step.pick % live.length;
+                const ptr = live[at];
+                if (step.op === "free") {
+                  const before = engine.lastUsableSize;
+                  const usable = engine.usableSize(ptr);
+                  const freed = engine.free(ptr);
+                  if (freed !== usable)
+                    throw new Error(`free(${ptr}) returned ${freed}, usableSize said ${usable}`);
+                  if (engine.lastUsableSize !== before)
+                    throw new Error(`free(${ptr}) changed lastUsableSize`);
+                  live.splice(at, 1);
+                } else if (step.size > 0) {
+                  // (the heap turns realloc to 0 bytes into a free: an engine never sees one)
+                  const moved = engine.realloc(ptr, step.size);
+                  if (moved !== 0) {
+                    expectReported(moved, `realloc(${ptr}, ${step.size})`);
+                    live[at] = moved;
+                  }
+                }
+                continue;
+              }
+              const size = step.op === "calloc" ? step.count * step.size : step.size;
+              const ptr =
+                step.op === "memalign" && step.alignment > align
+                  ? engine.memalign(step.alignment, size)
+                  : engine.malloc(size);
+              if (ptr === 0) continue;
+              expectReported(ptr, `${step.op}(${size})`);
+              live.push(ptr);
+            }
+            engine.check();
+          },
+        ),
+        { numRuns: runs },
+      );
+    });
 
     it("keeps payloads intact over random operations on a shared heap (the thread-safe paths, one thread)", () => {
       fc.assert(

@@ -444,7 +444,7 @@ export class Heap implements Allocator {
     // setLiveBit's unshared half, written out: this is the path V8 must inline whole
     const unit = ptr >>> this.alignShift;
     this.memory.i32[this.mapWord + (unit >>> 5)] |= 1 << (unit & 31);
-    this.countLocalMalloc(engine.usableSize(ptr));
+    this.countLocalMalloc(engine.lastUsableSize);
     return ptr;
   }
 
@@ -515,7 +515,7 @@ export class Heap implements Allocator {
         this.countFailure();
         throw this.outOfMemory("memalign", size + (alignment > this.align ? alignment : 0), true);
       }
-      this.markLive(placed, engine.usableSize(placed));
+      this.markLive(placed, engine.lastUsableSize);
       return placed;
     });
     if (this.listener !== null) this.listener("malloc", ptr, size, 0);
@@ -558,7 +558,7 @@ export class Heap implements Allocator {
       this.clearLiveBit(ptr);
       this.setLiveBit(placed);
     }
-    this.countRealloc(engine.usableSize(placed) - oldUsable);
+    this.countRealloc(engine.lastUsableSize - oldUsable);
     return placed;
   }
 
@@ -844,7 +844,7 @@ export class Heap implements Allocator {
       if (placed === 0 && this.flushCachesForRoom()) placed = engine.malloc(size);
     }
     if (placed === 0) return this.countFailure();
-    const usable = engine.usableSize(placed);
+    const usable = engine.lastUsableSize;
     this.markLive(placed, usable);
     if (this.cacheMaxRequest >= 0) this.learnClass(size, usable);
     return placed;
@@ -866,8 +866,13 @@ export class Heap implements Allocator {
     }
     i32[mapIndex] = word & ~bit;
     const engine = this.engine;
-    const usable = engine.usableSize(ptr);
-    if (usable > this.localMaxUsable || !this.freeToLocal(ptr, usable)) engine.free(ptr);
+    let usable: number;
+    if (this.localMaxUsable < 0) {
+      usable = engine.free(ptr); // no cache: the engine tells the size on the way
+    } else {
+      usable = engine.usableSize(ptr); // the cache's class comes first
+      if (usable > this.localMaxUsable || !this.freeToLocal(ptr, usable)) engine.free(ptr);
+    }
     this.countLocalFree(usable);
     return usable;
   }
