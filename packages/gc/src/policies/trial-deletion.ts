@@ -217,7 +217,8 @@ export class TrialDeletion {
         r = this.cursor;
         continue;
       }
-      // numberChunk stopped at p: its record does not fit, or it is a long list
+      // numberChunk stopped at p: it is a long list, or its record may not fit (numberLongList
+      // numbers any object, once its record fits)
       const words = RECORD_HEAD + i32[(p >> 2) + W_NREFS];
       if (r + words > this.recordRoom) {
         this.grow(0, r + words, true);
@@ -231,8 +232,10 @@ export class TrialDeletion {
 
   /**
    * One call of numberObjects: numbers the objects from `p` on as n + 1, n + 2, … up to `last`, their
-   * records from word `r` on, while they fit; leaves the new n and r in `numbered` and `cursor` and
-   * returns the first object not numbered (`base` at the end of the list).
+   * records from word `r` on, while they fit (a record is sure to fit if it starts RECORD_HEAD +
+   * LONG_LIST words before the end: past that, the rest go through numberLongList, which fits them
+   * exactly); leaves the new n and r in `numbered` and `cursor` and returns the first object not
+   * numbered (`base` at the end of the list).
    */
   private numberChunk(
     p: Ptr,
@@ -246,31 +249,35 @@ export class TrialDeletion {
     const i32 = this.space.i32;
     const work = this.work;
     const records = 2 * this.positions;
-    const room = this.recordRoom;
-    const state = records + room;
+    const state = records + this.recordRoom;
     const A = this.addressRoom;
     const lowest = this.addressBase;
-    while (p !== base && n < last) {
+    // where the next record goes, and the last place one of any short object's length fits. Indices
+    // kept as int32 (| 0) and as few live values as possible: fewer spills in V8's code
+    let at = (records + r) | 0;
+    const lastStart = (state - RECORD_HEAD - LONG_LIST) | 0;
+    let i = n | 0;
+    while (p !== base && i < last) {
       // the header's words first, together
       const w = p >> 2;
       const count = i32[w + W_NREFS];
-      if (r + RECORD_HEAD + count > room || count > LONG_LIST) break;
+      if (at > lastStart || count > LONG_LIST) break;
       const rc = i32[w + W_RC];
       const refs = i32[w + W_REFS] >> 2;
       const next = i32[w + W_NEXT];
-      if (++n > settled) {
+      if (i >= settled) {
         const info = i32[w + W_INFO];
         const survivorInfo = (info & SURVIVOR_KEEP) | bits;
         if (survivorInfo !== info) i32[w + W_INFO] = survivorInfo;
       }
+      i = (i + 1) | 0;
       // a tracked object: inside the slots
       work[state + ((p - lowest) >> SLOT_SHIFT)] += (rc << 2) | S_COLLECTING;
-      const at = records + r;
       work[at] = p;
       work[at + 1] = count;
       // two at a time: most objects hold a few references, and the loop's own steps cost as much.
       // An address below the slots (an empty reference's 0: the base is at least 1) wraps past them
-      const to = at + RECORD_HEAD;
+      const to = (at + RECORD_HEAD) | 0;
       let k = 0;
       for (; k + 1 < count; k += 2) {
         const a = Math.min((i32[refs + k] - lowest) >>> SLOT_SHIFT, A);
@@ -285,20 +292,22 @@ export class TrialDeletion {
         work[to + k] = a;
         work[state + a] -= 4;
       }
-      r += RECORD_HEAD + count;
+      at = (to + count) | 0;
       p = next;
     }
-    this.numbered = n;
-    this.cursor = r;
+    this.numbered = i;
+    this.cursor = at - records;
     return p;
   }
 
   /**
    * Numbers one long list, `list`, its record at word `r` (where it fits), giving it the info `bits`
-   * of a survivor if `unsettled`; returns the object after it. Its references go through numberRefs
-   * in calls of their own, not through numberChunk: a loop of numberChunk's as long as a long list
-   * would have V8 compile numberChunk in the middle of it, before the rest of the function had run,
-   * and drop that code at its next call.
+   * of a survivor if `unsettled`; returns the object after it. Its references are copied into the
+   * record in one copy (a memcpy out of the heap's buffer, where reading them one by one pays the
+   * resizable buffer's checks on each), then turned into slots in place by numberRefs, in calls of
+   * their own, not through numberChunk: a loop of numberChunk's as long as a long list would have V8
+   * compile numberChunk in the middle of it, before the rest of the function had run, and drop that
+   * code at its next call.
    */
   private numberLongList(list: Ptr, r: number, unsettled: boolean, bits: number): Ptr {
     const i32 = this.space.i32;
@@ -312,22 +321,22 @@ export class TrialDeletion {
     const count = i32[w + W_NREFS];
     work[at] = list;
     work[at + 1] = count;
+    work.set(i32.subarray(refs, refs + count), at + RECORD_HEAD);
     for (let k = 0, size = FIRST_CHUNK; k < count; k += size, size = nextChunk(size)) {
-      this.numberRefs(refs + k, at + RECORD_HEAD + k, Math.min(size, count - k));
+      this.numberRefs(at + RECORD_HEAD + k, Math.min(size, count - k));
     }
     return i32[w + W_NEXT];
   }
 
-  /** One call of numberLongList: `count` references from word `refs` of the heap, their slots to `to`. */
-  private numberRefs(refs: number, to: number, count: number): void {
-    const i32 = this.space.i32;
+  /** One call of numberLongList: `count` references copied to word `to` of the work array, made slots. */
+  private numberRefs(to: number, count: number): void {
     const work = this.work;
     const state = 2 * this.positions + this.recordRoom;
     const A = this.addressRoom;
     const lowest = this.addressBase;
-    for (let k = 0; k < count; k++) {
-      const a = Math.min((i32[refs + k] - lowest) >>> SLOT_SHIFT, A);
-      work[to + k] = a;
+    for (let k = to, end = to + count; k < end; k++) {
+      const a = Math.min((work[k] - lowest) >>> SLOT_SHIFT, A);
+      work[k] = a;
       work[state + a] -= 4;
     }
   }
