@@ -35,6 +35,7 @@ import {
   FIXED_MEMORY,
   FRONT_CACHE,
   GLOBAL_LOCK,
+  isSynthetic,
   liveUtilizationOf,
   PEERS,
   type Row,
@@ -166,7 +167,8 @@ function implementationsOf(
   // on W and pairs, the strategies of the AssemblyScript target also with the front cache on
   const cached = variantImpls(o, strategyNames, FRONT_CACHE, CACHED_STRATEGIES);
   const onW = [...jsImpls, ...fixed, ...cached];
-  const onPairs = [...jsImpls, ...cached];
+  // on pairs and the real traces too: the trace targets allow a heap option that keeps the utilization floor
+  const withCache = [...jsImpls, ...cached];
   return (w) =>
     w.kind === "gc"
       ? strategies
@@ -174,8 +176,8 @@ function implementationsOf(
         ? sharedImpls
         : w.name === "W"
           ? onW
-          : w.name === "pairs"
-            ? onPairs
+          : w.name === "pairs" || !isSynthetic(w.name)
+            ? withCache
             : jsImpls;
 }
 

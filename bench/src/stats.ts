@@ -36,8 +36,8 @@ export const FIXED_MEMORY = "/fixed";
 export const isFixedMemory = (impl: string): boolean => impl.endsWith(FIXED_MEMORY);
 
 /**
- * The suffix of a strategy measured with the heap's per-worker front cache on (`tlsf/cache`, on W and
- * pairs): `createHeap({ strategy, memory, format: true, cache: true })` over the default growable
+ * The suffix of a strategy measured with the heap's per-worker front cache on (`tlsf/cache`, on W,
+ * pairs and the real traces): `createHeap({ strategy, memory, format: true, cache: true })` over the default growable
  * memory. For an unshared heap the cache is off by default (it holds freed small blocks back from the
  * strategy, which costs utilization); the bare strategy row is that default.
  */
@@ -45,6 +45,9 @@ export const FRONT_CACHE = "/cache";
 
 /** Whether a row is a strategy with the front cache forced on. */
 export const isFrontCache = (impl: string): boolean => impl.endsWith(FRONT_CACHE);
+
+/** Whether a workload is one of the bench's own (W, S and their families, pairs, gc-*), not a real trace. */
+export const isSynthetic = (workload: string): boolean => /^(W|S)(-|x|$)|^pairs$|^gc-/.test(workload);
 
 /** One implementation on one workload: the unit of the JSON output. */
 export interface Row {
