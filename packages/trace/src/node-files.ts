@@ -196,6 +196,13 @@ export const streamingGunzip: Gunzip = async function* (blocks) {
 /** File access and gunzip through node:fs and node:zlib. */
 export const nodeFiles: TraceFiles = { open: openFile, gunzip: nodeGunzip };
 
+/**
+ * File access through node:fs and gunzip by node:zlib's stream only, never at once: for a reader
+ * thread, whose event loop is free to take each inflated block as soon as it is ready, so its first
+ * batch comes after the first block instead of after the whole file.
+ */
+export const streamingNodeFiles: TraceFiles = { open: openFile, gunzip: streamingGunzip };
+
 /** A reader of a file path or in-memory data, with node:fs and node:zlib. */
 export function readTraceWithFiles(source: TraceSource, options?: ReadTraceOptions): TraceReader {
   return new TraceReader(source, options, nodeFiles);

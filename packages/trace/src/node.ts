@@ -9,6 +9,8 @@
 import type { Allocator } from "@heapkit/contract";
 import { type FragmentationFloor, type FragmentationFloorOptions, floorOf } from "./floor.js";
 import { openFile, readTraceWithFiles } from "./node-files.js";
+import { PrefetchedTraceReader } from "./prefetched-reader.js";
+import { canReadInWorker, type PrefetchedTrace, type ReadWorker } from "./read-thread.js";
 import type { BatchSource, ReadTraceOptions, TraceReader, TraceSource } from "./reader.js";
 import {
   type AllocatorInput,
@@ -18,19 +20,34 @@ import {
   type ReplayResult,
   replay as replayInput,
 } from "./replay.js";
-import { canReadInWorker, WorkerTraceReader } from "./worker-reader.js";
+import { WorkerTraceReader } from "./worker-reader.js";
 
 export * from "./index.js";
+export {
+  canReadInWorker,
+  type PrefetchedTrace,
+  prefetchTrace,
+  type ReadRequest,
+  ReadWorker,
+  startReadWorker,
+} from "./read-thread.js";
 export { createTraceWriter, TraceWriter, type WriteTraceOptions, writeTrace } from "./writer.js";
 
 /** Options of the Node entry's {@link replay}. */
 export interface NodeReplayOptions extends ReplayOptions {
   /**
-   * Read a trace file in a worker thread, beside the replay (default false). The events, figures and
-   * errors are the same either way. It pays where a second core is free: on a machine whose cores are
-   * all busy the two threads contend and the replay is slower (see the README's performance section).
+   * Read a trace file in a worker thread, beside the replay (default false); or a {@link ReadWorker}
+   * started ahead with `startReadWorker()` to read it in. The events, figures and errors are the same
+   * either way. It pays where a second core is free and the trace is not tiny (a thread takes
+   * 60–80 ms to start, see the README's performance section).
    */
-  readInWorker?: boolean;
+  readInWorker?: boolean | ReadWorker;
+  /**
+   * The trace file as `prefetchTrace(path)` started reading it (read and inflated on libuv's thread
+   * pool while the program got ready): parsed here, with the same events, summary and errors as the
+   * file. Used when its path is the trace's and `readInWorker` is off.
+   */
+  prefetched?: PrefetchedTrace;
 }
 
 /**
@@ -67,8 +84,19 @@ export function replay(
 }
 
 function readerFor(source: TraceSource, options: NodeReplayOptions): BatchSource {
-  if (typeof source === "string" && canReadInWorker && options.readInWorker === true) {
-    return new WorkerTraceReader(source, openFile(source).totalBytes, options);
+  const prefetched = options.prefetched;
+  const inWorker = options.readInWorker !== undefined && options.readInWorker !== false;
+  if (typeof source === "string" && prefetched?.path === source && !(inWorker && canReadInWorker)) {
+    return new PrefetchedTraceReader(source, prefetched, options);
+  }
+  const thread = options.readInWorker;
+  if (typeof source === "string" && canReadInWorker && thread !== undefined && thread !== false) {
+    return new WorkerTraceReader(
+      source,
+      openFile(source).totalBytes,
+      options,
+      thread === true ? undefined : thread,
+    );
   }
   return readTrace(source, options);
 }

@@ -1,68 +1,98 @@
 /**
- * The worker side of {@link WorkerTraceReader}: reads a trace file (gunzip, split, parse) and posts
- * each batch's columns to the thread that replays, a few batches ahead of it.
+ * The worker side of `WorkerTraceReader`: waits for its job, reads the trace file (gunzip, split,
+ * parse) and copies each batch into the shared ring, at most `RING_BATCHES` ahead of the replay.
  *
  * @module
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { TraceFormatError } from "@heapkit/contract";
 import type { EventBatch } from "./batch.js";
-import { readTraceWithFiles } from "./node-files.js";
-import type { ReadTraceOptions } from "./reader.js";
+import { streamingNodeFiles } from "./node-files.js";
+import { TraceReader } from "./reader.js";
+import {
+  BATCH_META,
+  C_PUBLISHED,
+  C_STATE,
+  C_TAKEN,
+  type ReadJob,
+  type ReadMessage,
+  RING_BATCHES,
+  ringBatch,
+  S_CANCELLED,
+  S_DONE,
+} from "./ring.js";
 
-/** What the replaying thread sends: the file and the read options. */
-export interface ReadJob {
-  readonly path: string;
-  readonly options: ReadTraceOptions;
-  /** Batches posted and not yet taken that the worker may run ahead by. */
-  readonly ahead: number;
-}
+const FORMAT_CODES: Record<string, number> = { rep: 0, mtrace: 1, jsonl: 2 };
 
-/** What the worker posts. */
-export type ReadMessage =
-  | { kind: "batch"; batch: EventBatch; bytesRead: number; summary: unknown }
-  | { kind: "end"; bytesRead: number; summary: unknown }
-  | { kind: "format-error"; file: string; line: number; expected: string }
-  | { kind: "error"; message: string };
-
-async function run(port: NonNullable<typeof parentPort>, job: ReadJob): Promise<void> {
-  let credit = job.ahead;
-  let wake: (() => void) | undefined;
-  port.on("message", () => {
-    credit++;
-    wake?.();
-  });
-  const reader = readTraceWithFiles(job.path, job.options);
-  try {
-    for await (const batch of reader.batches()) {
-      if (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-      credit--;
-      const columns = [batch.op, batch.id, batch.slot, batch.size, batch.line, batch.time];
-      const message: ReadMessage = {
-        kind: "batch",
-        batch,
-        bytesRead: reader.bytesRead,
-        summary: reader.summary,
-      };
-      port.postMessage(
-        message,
-        columns.map((column) => column.buffer as ArrayBuffer),
-      );
-    }
-    port.postMessage({
-      kind: "end",
-      bytesRead: reader.bytesRead,
-      summary: reader.summary,
-    } satisfies ReadMessage);
-  } catch (error) {
-    const message: ReadMessage =
-      error instanceof TraceFormatError
-        ? { kind: "format-error", file: error.file, line: error.line, expected: error.expected }
-        : { kind: "error", message: error instanceof Error ? error.message : String(error) };
+function run(port: NonNullable<typeof parentPort>, job: ReadJob): void {
+  const control = new Int32Array(job.control);
+  const meta = new Float64Array(job.meta);
+  const capacity = job.options.batchSize as number;
+  const ring = Array.from({ length: RING_BATCHES }, (_, k) => ringBatch(job.ring, capacity, k));
+  let reader: TraceReader | undefined;
+  const done = (message: ReadMessage) => {
     port.postMessage(message);
-  }
-  port.close();
+    Atomics.store(control, C_STATE, S_DONE);
+    Atomics.notify(control, C_PUBLISHED);
+  };
+  const read = async () => {
+    reader = new TraceReader(job.path, job.options, streamingNodeFiles);
+    let n = 0;
+    for await (const batch of reader.batches({ recycle: true })) {
+      // wait for the place of batch n in the ring
+      for (let taken = Atomics.load(control, C_TAKEN); n - taken >= RING_BATCHES; ) {
+        if (Atomics.load(control, C_STATE) === S_CANCELLED) return false;
+        Atomics.wait(control, C_TAKEN, taken, 100);
+        taken = Atomics.load(control, C_TAKEN);
+      }
+      if (Atomics.load(control, C_STATE) === S_CANCELLED) return false;
+      const k = n % RING_BATCHES;
+      copyBatch(batch, ring[k]);
+      const m = k * BATCH_META;
+      meta[m] = batch.length;
+      meta[m + 1] = reader.bytesRead;
+      if (n === 0) {
+        const summary = reader.summary;
+        meta[m + 2] = summary.format === undefined ? Number.NaN : FORMAT_CODES[summary.format];
+        const header = summary.header;
+        meta[m + 3] = header === undefined ? 0 : 1;
+        meta[m + 4] = header?.heapSize ?? 0;
+        meta[m + 5] = header?.ids ?? 0;
+        meta[m + 6] = header?.ops ?? 0;
+        meta[m + 7] = header?.weight ?? Number.NaN;
+      }
+      n++;
+      Atomics.store(control, C_PUBLISHED, n);
+      Atomics.notify(control, C_PUBLISHED);
+    }
+    return true;
+  };
+  read().then(
+    (whole) => {
+      if (whole && reader !== undefined) {
+        done({ kind: "end", bytesRead: reader.bytesRead, summary: reader.summary });
+      }
+    },
+    (error: unknown) => {
+      done(
+        error instanceof TraceFormatError
+          ? { kind: "format-error", file: error.file, line: error.line, expected: error.expected }
+          : { kind: "error", message: error instanceof Error ? error.message : String(error) },
+      );
+    },
+  );
 }
 
-if (parentPort !== null) void run(parentPort, workerData as ReadJob);
+function copyBatch(from: EventBatch, to: EventBatch): void {
+  const n = from.length;
+  to.op.set(from.op.subarray(0, n));
+  to.slot.set(from.slot.subarray(0, n));
+  to.id.set(from.id.subarray(0, n));
+  to.size.set(from.size.subarray(0, n));
+  to.line.set(from.line.subarray(0, n));
+  to.time.set(from.time.subarray(0, n));
+  to.length = n;
+}
+
+const port = parentPort;
+if (port !== null) port.once("message", (job: ReadJob) => run(port, job));
