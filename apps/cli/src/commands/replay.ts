@@ -11,6 +11,7 @@ import { count, formatBytes, percent } from "../lib/format.js";
 import { replayTo, withoutSeries } from "../lib/jobs.js";
 import { addCacheOptions, cacheChoice, parseMaxHeap } from "../lib/options.js";
 import { Progress } from "../lib/progress.js";
+import { parseReader, READER_CHOICES, readerFor } from "../lib/read-ahead.js";
 import { parseStrategyName } from "../lib/strategy.js";
 
 interface ReplayCommandOptions {
@@ -19,6 +20,7 @@ interface ReplayCommandOptions {
   lenient?: boolean;
   maxHeap?: string;
   cache?: boolean;
+  reader?: string;
 }
 
 /** Registers `heapkit replay`. */
@@ -32,7 +34,12 @@ export function registerReplay(program: Command, io: CliIo): void {
     .option("-s, --strategy <name>", `placement strategy: ${strategyNames.join(", ")}`, "first-fit")
     .option("--json", "print one JSON object with the figures")
     .option("--lenient", "skip and count malformed lines instead of stopping at the first")
-    .option("--max-heap <bytes>", "the heap's limit, like 256m or 1g", "1g");
+    .option("--max-heap <bytes>", "the heap's limit, like 256m or 1g", "1g")
+    .option(
+      "--reader <where>",
+      `where the trace is read: ${READER_CHOICES.join(", ")} (auto: a thread for a trace of 1 MiB of text or more when a core is free, else main)`,
+      "auto",
+    );
   addCacheOptions(command).action((trace: string, options: ReplayCommandOptions) =>
     runReplay(trace, options, io),
   );
@@ -41,11 +48,12 @@ export function registerReplay(program: Command, io: CliIo): void {
 async function runReplay(trace: string, options: ReplayCommandOptions, io: CliIo): Promise<void> {
   const strategy = parseStrategyName(options.strategy);
   const maxHeap = parseMaxHeap(options.maxHeap);
+  const reader = parseReader(options.reader);
   const progress = new Progress(io, options.json === true);
   let result: Awaited<ReturnType<typeof replayTo>>["result"];
   try {
     ({ result } = await replayTo(
-      { trace, strategy, maxHeap, lenient: options.lenient === true, cache: options.cache },
+      { trace, strategy, maxHeap, lenient: options.lenient === true, cache: options.cache, reader },
       "end",
       (fraction) => progress.update(`${strategy} on ${trace}`, fraction),
     ));
@@ -53,7 +61,9 @@ async function runReplay(trace: string, options: ReplayCommandOptions, io: CliIo
     progress.stop();
   }
   if (options.json) {
-    io.out(`${JSON.stringify({ ...withoutSeries(result), cache: cacheChoice(options.cache) })}\n`);
+    io.out(
+      `${JSON.stringify({ ...withoutSeries(result), cache: cacheChoice(options.cache), reader: readerFor(trace, reader) })}\n`,
+    );
     return;
   }
   const c = colorsFor(io);

@@ -6,8 +6,9 @@
  * @module
  */
 import { createHeap, type Heap } from "@heapkit/heap";
-import { type ReplayResult, replay, type TraceSummary } from "@heapkit/trace";
+import { prefetchTrace, type ReplayResult, replay, type TraceSummary } from "@heapkit/trace/node";
 import { type HeapPicture, pictureOf } from "./picture.js";
+import { type ReaderChoice, readerFor, takeEarlyReader } from "./read-ahead.js";
 import { strategyNamed } from "./strategy.js";
 
 /** The heap every replay starts from: 1 MiB, growing up to its limit. */
@@ -38,6 +39,8 @@ export interface ReplayTarget {
   lenient: boolean;
   /** The heap's front cache: on, off, or (undefined) the heap's default. */
   cache?: boolean;
+  /** Where the trace is read (`--reader`; default "main": all on the replay's thread, once it starts). */
+  reader?: ReaderChoice;
 }
 
 /** One job of `compare`: a strategy on a trace, optionally with a picture of the heap at the peak. */
@@ -81,8 +84,13 @@ async function replayInto(
 ): Promise<ReplayResult> {
   let liveBlocksAtEnd = 0;
   const { onProgress, stopAfter } = options;
+  const mode = readerFor(target.trace, target.reader ?? "main");
+  const early = takeEarlyReader(target.trace);
+  if (early?.thread !== undefined && mode !== "thread") early.thread.stop();
   const result = await replay(target.trace, heap, {
     lenient: target.lenient,
+    readInWorker: mode === "thread" ? (early?.thread ?? true) : false,
+    ...(mode === "prefetch" ? { prefetched: early?.prefetched ?? prefetchTrace(target.trace) } : {}),
     ...(stopAfter === undefined ? {} : { stopAfter }),
     ...(onProgress ? { onProgress: (_ops: number, fraction: number) => onProgress(fraction) } : {}),
     onStop: () => {

@@ -1,0 +1,104 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { READ_THREAD_MIN_BYTES } from "../src/lib/read-ahead.js";
+
+// A reader thread runs compiled JavaScript: these tests run the built CLI (build apps/cli first).
+const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+const built = existsSync(BIN);
+
+function heapkit(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A `.rep` of `ids` blocks, allocated in turn and freed in turn, with a bad line in place of the free of `badId`. */
+function repText(ids: number, badId = -1): string {
+  const lines = [String(ids * 64), String(ids), String(2 * ids), "1"];
+  for (let id = 0; id < ids; id++) lines.push(`a ${id} ${8 + ((id * 37) % 120)}`);
+  for (let id = 0; id < ids; id++) lines.push(id === badId ? `f ${id} ${id}x` : `f ${id}`);
+  return `${lines.join("\n")}\n`;
+}
+
+const without = (json: string) => {
+  const { seconds, replaySeconds, opsPerSecond, endToEndOpsPerSecond, reader, ...figures } = JSON.parse(json);
+  return figures;
+};
+
+let dir = "";
+let large = "";
+let largeGz = "";
+let broken = "";
+let small = "";
+const IDS = 80_000;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "heapkit-read-thread-"));
+  large = join(dir, "large.rep");
+  writeFileSync(large, repText(IDS));
+  largeGz = join(dir, "large.rep.gz");
+  // gzip packs this trace well: more ids so that the .gz is over the threshold too
+  writeFileSync(largeGz, gzipSync(repText(IDS), { level: 1 }));
+  broken = join(dir, "broken.rep");
+  writeFileSync(broken, repText(IDS, 70_000));
+  small = join(dir, "small.rep");
+  writeFileSync(small, repText(100));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.skipIf(!built)("heapkit replay --reader (the built CLI)", { timeout: 60_000 }, () => {
+  it("every reader gives the same figures, and the JSON says which read", () => {
+    expect(repText(IDS).length).toBeGreaterThan(READ_THREAD_MIN_BYTES);
+    for (const trace of [large, largeGz, small]) {
+      const runs = ["auto", "prefetch", "thread", "main"].map((reader) =>
+        heapkit("replay", trace, "--strategy", "tlsf", "--json", "--reader", reader),
+      );
+      for (const run of runs) expect(run.status).toBe(0);
+      const readers = runs.map((run) => JSON.parse(run.stdout).reader);
+      expect(readers.slice(1)).toEqual(["prefetch", "thread", "main"]);
+      // auto: a thread for a large trace when the machine has a core to spare, which depends on its load
+      expect(trace === small ? ["main"] : ["thread", "main"]).toContain(readers[0]);
+      for (const run of runs.slice(1)) expect(without(run.stdout)).toEqual(without(runs[0].stdout));
+    }
+    expect(JSON.parse(heapkit("replay", large, "--json").stdout).ops).toBe(2 * IDS);
+  });
+
+  it("gives the reader started early the options, wherever they stand: --lenient, --reader=", () => {
+    const a = heapkit("replay", "--lenient", "-s", "best-fit", largeGz, "--json", "--reader=thread");
+    const b = heapkit("replay", largeGz, "--json", "--strategy", "best-fit", "--lenient", "--reader", "main");
+    expect(a.status).toBe(0);
+    expect(JSON.parse(a.stdout).reader).toBe("thread");
+    expect(without(a.stdout)).toEqual(without(b.stdout));
+  });
+
+  it("names the file and line of a malformed line far into the trace, whoever reads it", () => {
+    const badLine = 4 + IDS + 70_000 + 1;
+    for (const reader of ["auto", "thread", "prefetch", "main"]) {
+      const { status, stdout, stderr } = heapkit("replay", broken, "--reader", reader);
+      expect(status).toBe(1);
+      expect(stdout).toBe("");
+      expect(stderr).toMatch(
+        new RegExp(`^heapkit: ${broken.replace(/[.\\/]/g, "\\$&")}:${badLine}: expected`),
+      );
+      const lenient = heapkit("replay", broken, "--lenient", "--json", "--reader", reader);
+      expect(JSON.parse(lenient.stdout)).toMatchObject({ summary: { skippedLines: 1 } });
+    }
+  });
+
+  it("exits 2 for an unknown --reader, and 1 for a missing trace, whoever reads it", () => {
+    const bad = heapkit("replay", small, "--reader", "gpu");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--reader expects auto, thread, prefetch, main, got "gpu"');
+    for (const reader of ["auto", "thread", "prefetch", "main"]) {
+      const missing = heapkit("replay", join(dir, "nope.rep.gz"), "--reader", reader);
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toBe(
+        `heapkit: cannot read the trace ${join(dir, "nope.rep.gz")}: no such file\n`,
+      );
+    }
+  });
+});
