@@ -268,8 +268,8 @@ export class Heap implements Allocator {
    * peaks (CF_PEAK_*) and the break (mirrorBrk). A typed array over a resizable buffer costs V8 (node 20)
    * a bounds check against the buffer at every access; a field costs least of all (it stays a small
    * integer until it passes 2^31). The break goes to the buffer at once (it moves seldom); the figures
-   * at the end of the task (a microtask), before stats(), check(), snapshot() and detach(), and when
-   * another heap object takes the heap over (see own).
+   * at the end of the task (a microtask, which also gives the heap up: see publish), before stats(),
+   * check(), snapshot() and detach(), and when another heap object takes the heap over (see own).
    */
   private mirrorMallocs = 0;
   private mirrorFrees = 0;
@@ -281,33 +281,33 @@ export class Heap implements Allocator {
   private mirrorBrk = 0;
   /** This object's owner token (unshared memory): unique in the realm, never 0. */
   private readonly token: number;
-  /** Writes the mirror's figures to the buffer (unshared memory; bound once, queued as a microtask). */
+  /** Writes the mirror back and gives the heap up (unshared memory; bound once, queued by own as a microtask). */
   private readonly publishTask = (): void => this.publish();
   private publishPending = false;
   /**
    * Unshared memory: true while this object owns the heap, as far as this realm can tell — set by
-   * own, cleared when another heap object takes the heap over (through handOver), on restore and on
-   * detach. The shortest paths (a cache hit, free) read it instead of the OWNER word; they notice a
+   * own, cleared at the end of the task (publish), when another heap object takes the heap over
+   * (through handOver), on restore and on detach. The shortest paths (a cache hit, free) read it instead of the OWNER word; they notice a
    * replaced or detached buffer by the pointer-map word they read anyway (`undefined`).
    */
   private owning = false;
   /** What another heap object calls to take the heap over: write back, and stop owning (bound once). */
   private readonly handOver = (): void => {
-    this.publish();
+    this.writeBack();
     this.owning = false;
   };
   /**
    * Over unshared memory, this worker's front cache, held in plain memory while this object owns the
    * heap, as the figures are (see mirror): per class a LIFO stack of `cacheDepth` pointers with each
    * block's usable bytes beside it, so that a hit or a push touches no word of the buffer but the
-   * pointer map's. The buffer's copy (the slot's cache words) is written by publish when the cache
-   * changed, and read by own.
+   * pointer map's. The buffer's copy (the slot's cache words) is written whole at each write-back
+   * (a few dozen words, once a task: cheaper than marking it changed at every hit and push), and read
+   * by own when this object takes the heap over.
    */
   private readonly localCounts: Int32Array;
   private readonly localPointers: Int32Array;
   private readonly localUsable: Int32Array;
   private localCachedBytes = 0;
-  private localCacheDirty = false;
   /**
    * Over unshared memory, the class a cache hit for a request of `units` × align bytes looks in: its
    * request class, or the class the strategy was seen to put such requests in (CLASS_OF_REQUEST,
@@ -901,7 +901,6 @@ export class Heap implements Allocator {
     const usable = this.localUsable[top];
     this.localCounts[cls] = count;
     this.localCachedBytes -= usable;
-    this.localCacheDirty = true;
     this.countLocalMalloc(usable);
     return ptr;
   }
@@ -921,7 +920,6 @@ export class Heap implements Allocator {
     this.localUsable[top] = usable;
     this.localCounts[cls] = count + 1;
     this.localCachedBytes += usable;
-    this.localCacheDirty = true;
     return true;
   }
 
@@ -943,7 +941,6 @@ export class Heap implements Allocator {
     }
     this.localCounts[cls] = held - count;
     this.localCachedBytes -= bytes;
-    this.localCacheDirty = true;
     return held - count;
   }
 
@@ -973,7 +970,6 @@ export class Heap implements Allocator {
       }
     }
     i32[this.slotWord + S_CACHED_BYTES] = this.localCachedBytes;
-    this.localCacheDirty = false;
   }
 
   /** Reads the cache and the learned classes from the buffer (own: this object takes the heap over). */
@@ -990,7 +986,6 @@ export class Heap implements Allocator {
       }
     }
     this.localCachedBytes = i32[this.slotWord + S_CACHED_BYTES];
-    this.localCacheDirty = false;
     for (let units = 0; units < this.classOfUnits.length; units++) {
       this.classOfUnits[units] = this.cacheClassFor(units << this.alignShift);
     }
@@ -1470,14 +1465,31 @@ export class Heap implements Allocator {
   private own(operation: string): void {
     this.requireAttached(operation);
     const memory = this.memory;
-    if (memory.i32[this.control + C_OWNER] === undefined) {
+    let owner = memory.i32[this.control + C_OWNER];
+    if (owner === undefined) {
       memory.sync(operation); // a replaced wasm buffer is followed; a detached one throws
-      if (memory.i32[this.control + C_OWNER] === undefined) {
+      owner = memory.i32[this.control + C_OWNER];
+      if (owner === undefined) {
         throw new DetachedMemoryError(operation, "the memory is now smaller than the heap's control block");
       }
-      // the same heap in a new buffer (a wasm memory grew): the mirror is still the heap's
-      if (memory.i32[this.control + C_OWNER] === this.token) return;
     }
+    if (owner === this.token || owner === -this.token) {
+      // still this object's (the buffer is new: a wasm memory grew), or given back by it at the end of
+      // its last task with no other object taking it since: the mirror is still the heap
+      memory.i32[this.control + C_OWNER] = this.token;
+    } else {
+      this.takeOver(operation);
+    }
+    this.owning = true;
+    if (!this.publishPending) {
+      this.publishPending = true;
+      queueMicrotask(this.publishTask);
+    }
+  }
+
+  /** own's long way, the heap having been another object's or restored: the mirror is read from the buffer. */
+  private takeOver(operation: string): void {
+    const memory = this.memory;
     // the heap object that owned the heap (in this realm) writes its figures back first
     const publishers = publishersOf(memory);
     const previous = publishers.get(this.base);
@@ -1496,20 +1508,27 @@ export class Heap implements Allocator {
     if (this.localCounts.length > 0) this.loadLocalCache();
     i32[this.control + C_OWNER] = this.token;
     publishers.set(this.base, this.handOver);
-    this.owning = true;
-  }
-
-  private schedulePublish(): void {
-    this.publishPending = true;
-    queueMicrotask(this.publishTask);
   }
 
   /**
-   * Unshared memory: writes the mirror's figures to the buffer, if this object still owns the heap
-   * there (not if another object took it over, the heap was restored, or the buffer is gone).
+   * Unshared memory, at the end of a task in which this object took the heap (own queues it): writes
+   * the mirror back and gives the heap up, −token in the OWNER word. The object's next call takes it
+   * again (own, in one word when no other object took it meanwhile) and queues this again: so the calls
+   * between need no check of their own that a write-back is queued.
    */
   private publish(): void {
     this.publishPending = false;
+    this.writeBack();
+    const i32 = this.memory.i32;
+    if (i32[this.control + C_OWNER] === this.token) i32[this.control + C_OWNER] = -this.token;
+    this.owning = false;
+  }
+
+  /**
+   * Unshared memory: writes the mirror's figures and the cache to the buffer, if this object still owns
+   * the heap there (not if another object took it over, the heap was restored, or the buffer is gone).
+   */
+  private writeBack(): void {
     const memory = this.memory;
     try {
       memory.sync("publish"); // a wasm memory grown meanwhile has a new buffer
@@ -1525,14 +1544,15 @@ export class Heap implements Allocator {
     f64[this.slotFigures + SF_LIVE_BYTES] = this.mirrorLiveBytes;
     f64[this.controlFigures + CF_PEAK_LIVE_BLOCKS] = this.mirrorPeakLiveBlocks;
     f64[this.controlFigures + CF_PEAK_LIVE_BYTES] = this.mirrorPeakLiveBytes;
-    if (this.localCacheDirty) this.publishLocalCache();
+    if (this.localCounts.length > 0) this.publishLocalCache();
   }
 
   /** Unshared memory: writes the figures back and gives the heap up; this object's next call will take it again. */
   private disown(): void {
-    this.publish();
+    this.writeBack();
     const i32 = this.memory.i32;
-    if (i32[this.control + C_OWNER] === this.token) i32[this.control + C_OWNER] = 0;
+    const owner = i32[this.control + C_OWNER];
+    if (owner === this.token || owner === -this.token) i32[this.control + C_OWNER] = 0;
     const publishers = publishersOf(this.memory);
     if (publishers.get(this.base) === this.handOver) publishers.delete(this.base);
     this.owning = false;
@@ -1549,7 +1569,7 @@ export class Heap implements Allocator {
   private withWholeHeap<T>(operation: string, body: () => T): T {
     return this.withHeapLock(operation, () => {
       if (!this.threadSafe) {
-        this.publish(); // what the body reads of the figures is in the buffer
+        this.writeBack(); // what the body reads of the figures is in the buffer
         return body();
       }
       const slots = this.memory.i32[this.control + C_SLOT_COUNT];
@@ -1682,7 +1702,6 @@ export class Heap implements Allocator {
     this.mirrorLiveBytes += liveBytesDelta;
     this.mirrorReallocs++;
     if (this.mirrorLiveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = this.mirrorLiveBytes;
-    if (!this.publishPending) this.schedulePublish();
   }
 
   /** Shared memory: counts a free of a block of `usable` bytes in this worker's slot. */
@@ -1696,7 +1715,6 @@ export class Heap implements Allocator {
   private countLocalFree(usable: number): void {
     this.mirrorFrees++;
     this.mirrorLiveBytes -= usable;
-    if (!this.publishPending) this.schedulePublish();
   }
 
   /** Counts a block of `usable` bytes made live (by the strategy or from the cache), and new peaks. */
@@ -1718,7 +1736,6 @@ export class Heap implements Allocator {
     const liveBlocks = this.mirrorMallocs - this.mirrorFrees;
     if (liveBlocks > this.mirrorPeakLiveBlocks) this.mirrorPeakLiveBlocks = liveBlocks;
     if (this.mirrorLiveBytes > this.mirrorPeakLiveBytes) this.mirrorPeakLiveBytes = this.mirrorLiveBytes;
-    if (!this.publishPending) this.schedulePublish();
   }
 
   /** Counts an allocation that found no room (every worker's count: the one word a rejected call writes); 0. */

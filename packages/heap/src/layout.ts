@@ -74,9 +74,12 @@ export const C_SLOT_COUNT = 10;
 export const C_SLOT_BYTES = 11;
 /**
  * Over unshared memory, the token of the heap object that owns the heap: the last to run a call
- * here. The owner keeps the break (written through) and the figures and peaks (written back at the
- * end of the task, and before stats, check, snapshot and detach) in plain memory; another object
- * asks it to write back, then reads them from the buffer and writes its own token here.
+ * here. The owner keeps the break (written through) and the figures, peaks and its front cache
+ * (written back at the end of the task, and before stats, check, snapshot and detach) in plain
+ * memory; another object asks it to write back, then reads them from the buffer and writes its own
+ * token here. At the end of its task the owner writes back and gives the heap up: −token, which lets
+ * its next call take the heap again in one word if no other object took it meanwhile; 0 after a
+ * restore or detach.
  */
 export const C_OWNER = 12;
 /** The heap lock and its holder sit in the control block's second cache line, away from the words every call reads. */
