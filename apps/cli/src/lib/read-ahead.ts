@@ -18,14 +18,15 @@
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
-import {
-  canReadInWorker,
-  type PrefetchedTrace,
-  prefetchTrace,
-  type ReadWorker,
-  startReadWorker,
-} from "@heapkit/trace/read-thread";
+import type { PrefetchedTrace, ReadWorker } from "@heapkit/trace/read-thread";
 import { UsageError } from "../io.js";
+
+/**
+ * Whether a reader thread can run: its script is compiled JavaScript beside `@heapkit/trace`'s, so not when
+ * the CLI runs from its TypeScript sources (as `canReadInWorker` of `@heapkit/trace/read-thread`, which is
+ * loaded only when a trace is read ahead).
+ */
+const canReadInWorker = import.meta.url.endsWith(".js");
 
 /** Traces of less text than this are never read in a thread (its start-up costs more than reading them). */
 export const READ_THREAD_MIN_BYTES = 1 << 20;
@@ -115,7 +116,7 @@ const VALUE_OPTIONS = new Set(["-s", "--strategy", "--max-heap", "--reader"]);
  * replay checks that what was started reads its trace with its options and reads it itself if not,
  * and neither a thread nor a prefetch left unused keeps the process alive.
  */
-export function startReaderEarly(argv: readonly string[]): void {
+export async function startReaderEarly(argv: readonly string[]): Promise<void> {
   const words: string[] = [];
   let choice: string | undefined;
   let lenient = false;
@@ -132,8 +133,10 @@ export function startReaderEarly(argv: readonly string[]): void {
   if (words.length !== 1 || !(READER_CHOICES as readonly string[]).includes(choice ?? "auto")) return;
   const trace = words[0];
   const mode = readerFor(trace, (choice ?? "auto") as ReaderChoice);
+  if (mode === "main") return;
+  const { prefetchTrace, startReadWorker } = await import("@heapkit/trace/read-thread");
   if (mode === "thread") early = { trace, thread: startReadWorker({ path: trace, options: { lenient } }) };
-  else if (mode === "prefetch") early = { trace, prefetched: prefetchTrace(trace) };
+  else early = { trace, prefetched: prefetchTrace(trace) };
 }
 
 /** What was started early for `trace`, once (undefined if nothing, or something for another trace, which is stopped). */
