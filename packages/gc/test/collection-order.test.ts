@@ -5,6 +5,7 @@ import { createHeap } from "@heapkit/heap";
 import { firstFit, tlsf } from "@heapkit/strategies";
 import { describe, expect, it } from "vitest";
 import { RefcountCycles } from "../src/index.js";
+import { GEN_MASK, GEN_SHIFT, W_INFO } from "../src/layout.js";
 import { pythonRandom } from "../src/testing.js";
 
 /**
@@ -178,6 +179,76 @@ describe("collection order", () => {
     });
     collectEachGenerationAsCPython(gc);
     expect(gc.refcount(lowLeaf)).toBeGreaterThan(1);
+  });
+
+  it("keeps that order, and every object's generation field, over thousands of objects, dense and spread", () => {
+    // numbering's calls over objects in address order (as the benchmark's are), with gaps and holes
+    // refilled under first fit, pairs, triples (an odd number of references) and lists whose items lie
+    // elsewhere, some slots empty, garbage cycles; then the survivors in the order the collection left
+    // them, spread over the heap. Every object's generation field must say the list it is on (numbering
+    // writes the survivors')
+    const gc = new RefcountCycles(createHeap({ strategy: firstFit(), maxSize: 64 << 20 }), {
+      profile: "plain",
+      enabled: false,
+    });
+    const rnd = pythonRandom(5);
+    const pair = gc.defineType({ name: "pair", refs: 2 });
+    const triple = gc.defineType({ name: "triple", refs: 3 });
+    const big = gc.defineType({ name: "big", refs: 1, bytes: 20_000, tracked: false });
+    const objects: { ptr: number; kind: number }[] = [];
+    const spacers: number[] = [];
+    const allocate = () => {
+      const x = rnd();
+      const kind = x < 0.1 ? 0 : x < 0.4 ? 3 : 2;
+      objects.push({ ptr: gc.allocate(kind === 0 ? gc.list : kind === 3 ? triple : pair), kind });
+    };
+    for (let i = 0; i < 12_000; i++) {
+      allocate();
+      // untracked blocks between some of them, freed later: gaps, then holes that later objects fill
+      if (i % 150 === 0) spacers.push(gc.allocate(big));
+    }
+    for (const s of spacers) gc.decref(s);
+    for (let i = 0; i < 3000; i++) allocate();
+    // the even objects refer to even ones and some are held; the odd ones refer to odd ones: garbage
+    const pick = (i: number) => objects[2 * Math.floor(rnd() * (objects.length / 2)) + (i % 2)].ptr;
+    objects.forEach(({ ptr, kind }, i) => {
+      if (kind === 0) {
+        for (let k = Math.floor(rnd() * 6); k > 0; k--) gc.append(ptr, pick(i));
+      } else {
+        // some slots left empty
+        for (let k = 0; k < kind; k++) if (k === 0 || rnd() < 0.7) gc.set(ptr, k, pick(i));
+      }
+    });
+    objects.forEach(({ ptr }, i) => {
+      if (i % 40 !== 0) gc.decref(ptr);
+    });
+    const generationsAsListed = () => {
+      for (let g = 0; g < 3; g++) {
+        const wrong = gc
+          .getObjects(g)
+          .filter((p) => (gc.i32[(p >> 2) + W_INFO] & GEN_MASK) >> GEN_SHIFT !== g);
+        expect(wrong.length).toBe(0);
+      }
+    };
+    for (let generation = 0; generation < 3; generation++) {
+      const target = Math.min(generation + 1, 2);
+      const young = [generation, ...Array.from({ length: generation }, (_, g) => g)].flatMap((g) =>
+        gc.getObjects(g),
+      );
+      const older = target === generation ? [] : gc.getObjects(target);
+      const survivors = cpythonSurvivors(gc, young);
+      expect(gc.collect(generation)).toBe(young.length - survivors.length);
+      expect(gc.getObjects(target)).toEqual([...older, ...survivors]);
+      if (generation === 0) expect(young.length - survivors.length).toBeGreaterThan(5000);
+      generationsAsListed();
+    }
+    // a full collection again, of what survived (the old generation first): the same order, nothing found
+    const old = gc.getObjects(2);
+    expect(old.length).toBeGreaterThan(4096);
+    expect(cpythonSurvivors(gc, old)).toEqual(old);
+    expect(gc.collect(2)).toBe(0);
+    expect(gc.getObjects(2)).toEqual(old);
+    generationsAsListed();
   });
 
   it("brings a long chain back from the unreachable list in order, past a pass's calls", () => {
