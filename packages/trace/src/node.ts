@@ -80,7 +80,18 @@ export function replay(
   allocator: AllocatorInput,
   options: NodeReplayOptions = {},
 ): Promise<ReplayResult> {
-  return replayInput(isTraceSource(input) ? readerFor(input, options) : input, allocator, options);
+  if (!isTraceSource(input)) return replayInput(input, allocator, options);
+  // reading begun before this call (a prefetch, a reader thread started ahead) is on the end-to-end clock
+  const thread = options.readInWorker;
+  const readStartedAt = Math.min(
+    options.readStartedAt ?? Number.POSITIVE_INFINITY,
+    options.prefetched?.path === input ? options.prefetched.startedAt : Number.POSITIVE_INFINITY,
+    typeof thread === "object" ? thread.startedAt : Number.POSITIVE_INFINITY,
+  );
+  return replayInput(readerFor(input, options), allocator, {
+    ...options,
+    ...(Number.isFinite(readStartedAt) ? { readStartedAt } : {}),
+  });
 }
 
 function readerFor(source: TraceSource, options: NodeReplayOptions): BatchSource {

@@ -65,6 +65,8 @@ export class ReadWorker {
   private wake: (() => void) | undefined;
   /** The job sent, once sent. */
   job: ReadJob | undefined;
+  /** `performance.now()` when the thread was started: a replay's end-to-end clock starts here (see `readStartedAt`). */
+  readonly startedAt = performance.now();
 
   constructor(request?: ReadRequest) {
     if (workerScript === undefined) throw new Error("reading in a worker needs the compiled package");
@@ -176,6 +178,8 @@ const MAX_INFLATED_PREFETCH = 64 << 20;
 export interface PrefetchedTrace {
   /** The file. */
   readonly path: string;
+  /** `performance.now()` when the prefetch began: a replay's end-to-end clock starts here (see `readStartedAt`). */
+  readonly startedAt: number;
   /**
    * Its text, or its bytes as they are on disk where inflating it at once failed or was not tried;
    * undefined where the file is to be read as usual (it is larger than 64 MiB, or could not be read:
@@ -194,16 +198,18 @@ export interface PrefetchedTrace {
  * disk, and the reader inflates it and reports it as it would reading the file.
  */
 export function prefetchTrace(path: string): PrefetchedTrace {
+  const startedAt = performance.now();
   let raw: Uint8Array;
   try {
-    if (statSync(path).size > MAX_PREFETCH_FILE) return { path, bytes: Promise.resolve(undefined) };
+    if (statSync(path).size > MAX_PREFETCH_FILE)
+      return { path, startedAt, bytes: Promise.resolve(undefined) };
     // one synchronous read from the page cache (~1–3 ms for a few MB); fs.promises.readFile reads in
     // pieces, each waiting for a turn of an event loop busy loading code
     raw = readFileSync(path);
   } catch {
-    return { path, bytes: Promise.resolve(undefined) };
+    return { path, startedAt, bytes: Promise.resolve(undefined) };
   }
-  return { path, bytes: inflatedInBackground(raw) };
+  return { path, startedAt, bytes: inflatedInBackground(raw) };
 }
 
 /** The text of `raw` if it is gzip that inflates at once within the limits, else `raw` itself. */

@@ -110,6 +110,12 @@ export interface ReplayOptions extends ReadTraceOptions {
   onProgress?: (opsDone: number, fraction: number) => void;
   /** The trace's name in results, for events given as an iterable (default "events"). */
   name?: string;
+  /**
+   * `performance.now()` when reading the input began, where that was before this call (a prefetch, a
+   * reader thread started ahead: the Node entry sets it from them): the end-to-end clock starts there,
+   * so that `endToEndOpsPerSecond` and `seconds` count all of the reading.
+   */
+  readStartedAt?: number;
 }
 
 /** A replay stopped: the allocator misbehaved at an op of the trace. */
@@ -166,7 +172,7 @@ export async function replay(
   allocator: AllocatorInput,
   options: ReplayOptions = {},
 ): Promise<ReplayResult> {
-  const started = performance.now();
+  const started = Math.min(performance.now(), options.readStartedAt ?? Number.POSITIVE_INFINITY);
   const heap = typeof allocator === "function" ? allocator() : allocator;
   const { batches, reader, name } = batchesOf(input, options);
   const verify = options.verify ?? true;

@@ -29,6 +29,16 @@ async function outcome(file: string, prefetch: boolean, lenient = false): Promis
 }
 
 describe("a prefetched trace file", () => {
+  it("is on the end-to-end clock from the moment its prefetch began", async () => {
+    const file = fixture("tiny.rep");
+    const prefetched = prefetchTrace(file);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const result = await replay(file, heap, { prefetched });
+    // the reading began 150 ms before replay was called: seconds and endToEndOpsPerSecond count it
+    expect(result.seconds).toBeGreaterThanOrEqual(0.14);
+    expect(result.endToEndOpsPerSecond).toBeLessThanOrEqual(result.ops / 0.14);
+  });
+
   it("replays to the same figures and summary as the file read as it goes", async () => {
     for (const trace of ["real/gcc-as.rep.gz", "real/sqlite3.mtrace.gz", "tiny.rep", "tiny.jsonl"]) {
       const file = fixture(trace);
