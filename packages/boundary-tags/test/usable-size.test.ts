@@ -3,10 +3,10 @@
 // mechanism over a free list and over the address tree (each path that hands out a block: a split
 // or a whole block, growth at the top, realloc in place shrinking or growing into its neighbour or
 // under the break, realloc by moving, memalign aligned or with a leading gap).
-import type { AllocatorEngine, Region } from "@heapkit/contract";
-import { fixedRegion } from "@heapkit/contract/testing";
+import type { Region } from "@heapkit/contract";
+import { type EngineStep, fixedRegion, replayReportingUsable } from "@heapkit/contract/testing";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import {
   AddressTreeEngine,
   BoundaryTagEngine,
@@ -52,57 +52,21 @@ class TreeEngine extends AddressTreeEngine {
   }
 }
 
-type Step =
-  | { kind: "malloc"; size: number }
-  | { kind: "free"; index: number }
-  | { kind: "realloc"; index: number; size: number }
-  | { kind: "memalign"; log: number; size: number };
-
 const size = fc.oneof(
   fc.integer({ min: 0, max: 64 }),
   fc.integer({ min: 0, max: 600 }),
   fc.integer({ min: 0, max: 6000 }),
 );
-const step: fc.Arbitrary<Step> = fc.oneof(
+const step: fc.Arbitrary<EngineStep> = fc.oneof(
   fc.record({ kind: fc.constant("malloc" as const), size }),
   fc.record({ kind: fc.constant("free" as const), index: fc.nat() }),
   fc.record({ kind: fc.constant("realloc" as const), index: fc.nat(), size: size.map((s) => s + 1) }),
-  fc.record({ kind: fc.constant("memalign" as const), log: fc.integer({ min: 4, max: 12 }), size }),
+  fc.record({
+    kind: fc.constant("memalign" as const),
+    alignment: fc.integer({ min: 4, max: 12 }).map((log) => 1 << log),
+    size,
+  }),
 );
-
-/**
- * Replays `steps`: after every successful malloc, realloc and memalign `lastUsableSize` is what
- * `usableSize` says of the block returned; every free returns what `usableSize` said before it and
- * leaves `lastUsableSize` as it was.
- */
-function replay(engine: AllocatorEngine, align: number, steps: readonly Step[]): void {
-  const live: number[] = [];
-  for (const s of steps) {
-    if (s.kind === "free") {
-      if (live.length === 0) continue;
-      const [ptr] = live.splice(s.index % live.length, 1);
-      const usable = engine.usableSize(ptr);
-      const last = engine.lastUsableSize;
-      expect(engine.free(ptr)).toBe(usable);
-      expect(engine.lastUsableSize).toBe(last);
-      continue;
-    }
-    let ptr: number;
-    if (s.kind === "malloc") ptr = engine.malloc(s.size);
-    // the heap asks memalign only for more than its alignment (malloc gives that much)
-    else if (s.kind === "memalign") ptr = engine.memalign(Math.max(1 << s.log, 2 * align), s.size);
-    else if (live.length === 0) continue;
-    else {
-      const index = s.index % live.length;
-      ptr = engine.realloc(live[index], s.size);
-      if (ptr !== 0) live.splice(index, 1);
-    }
-    if (ptr === 0) continue;
-    expect(engine.lastUsableSize).toBe(engine.usableSize(ptr));
-    live.push(ptr);
-  }
-  engine.check();
-}
 
 describe("usable bytes on the way", () => {
   for (const [name, make] of [
@@ -113,7 +77,7 @@ describe("usable bytes on the way", () => {
       it(`agree with usableSize over ${name}, align ${align}`, () => {
         fc.assert(
           fc.property(fc.array(step, { minLength: 1, maxLength: 150 }), (steps) => {
-            replay(make(fixedRegion(new ArrayBuffer(1 << 20), align)), align, steps);
+            replayReportingUsable(make(fixedRegion(new ArrayBuffer(1 << 20), align)), align, steps);
           }),
         );
       });

@@ -24,7 +24,7 @@ import {
   OutOfMemoryError,
   type Strategy,
 } from "@heapkit/contract";
-import { fixedRegion } from "@heapkit/contract/testing";
+import { type EngineStep, fixedRegion, replayReportingUsable } from "@heapkit/contract/testing";
 import {
   attachHeap,
   createHeap,
@@ -318,50 +318,15 @@ export function describeStrategy(
         fc.property(
           fc.array(operationArbitrary, { maxLength: 150 }),
           fc.constantFrom<Alignment>(8, 16),
-          (steps, align) => {
-            const engine = make().create(fixedRegion(new ArrayBuffer(1 << 20), align));
-            const live: number[] = [];
-            const expectReported = (ptr: number, what: string) => {
-              if (engine.lastUsableSize !== engine.usableSize(ptr)) {
-                throw new Error(
-                  `${what} → ${ptr}: lastUsableSize ${engine.lastUsableSize}, usableSize ${engine.usableSize(ptr)}`,
-                );
-              }
-            };
-            for (const step of steps) {
-              if (step.op === "free" || step.op === "realloc") {
-                if (live.length === 0) continue;
-                const at = step.pick % live.length;
-                const ptr = live[at];
-                if (step.op === "free") {
-                  const before = engine.lastUsableSize;
-                  const usable = engine.usableSize(ptr);
-                  const freed = engine.free(ptr);
-                  if (freed !== usable)
-                    throw new Error(`free(${ptr}) returned ${freed}, usableSize said ${usable}`);
-                  if (engine.lastUsableSize !== before)
-                    throw new Error(`free(${ptr}) changed lastUsableSize`);
-                  live.splice(at, 1);
-                } else if (step.size > 0) {
-                  // (the heap turns realloc to 0 bytes into a free: an engine never sees one)
-                  const moved = engine.realloc(ptr, step.size);
-                  if (moved !== 0) {
-                    expectReported(moved, `realloc(${ptr}, ${step.size})`);
-                    live[at] = moved;
-                  }
-                }
-                continue;
-              }
-              const size = step.op === "calloc" ? step.count * step.size : step.size;
-              const ptr =
-                step.op === "memalign" && step.alignment > align
-                  ? engine.memalign(step.alignment, size)
-                  : engine.malloc(size);
-              if (ptr === 0) continue;
-              expectReported(ptr, `${step.op}(${size})`);
-              live.push(ptr);
-            }
-            engine.check();
+          (operations, align) => {
+            const steps = operations.map((o): EngineStep => {
+              if (o.op === "free") return { kind: "free", index: o.pick };
+              if (o.op === "realloc") return { kind: "realloc", index: o.pick, size: o.size };
+              if (o.op === "memalign" && o.alignment > align)
+                return { kind: "memalign", alignment: o.alignment, size: o.size };
+              return { kind: "malloc", size: o.op === "calloc" ? o.count * o.size : o.size };
+            });
+            replayReportingUsable(make().create(fixedRegion(new ArrayBuffer(1 << 20), align)), align, steps);
           },
         ),
         { numRuns: runs },
