@@ -37,7 +37,7 @@ export function registerReplay(program: Command, io: CliIo): void {
     .option("--max-heap <bytes>", "the heap's limit, like 256m or 1g", "1g")
     .option(
       "--reader <where>",
-      `where the trace is read: ${READER_CHOICES.join(", ")} (auto: a thread for a trace of 1 MiB of text or more when a core is free, else main)`,
+      `where the trace is read: ${READER_CHOICES.join(", ")} (auto: a thread for a trace of 1 MiB of text or more on 4 or more cores with two free, else main)`,
       "auto",
     );
   addCacheOptions(command).action((trace: string, options: ReplayCommandOptions) =>

@@ -8,8 +8,8 @@
  *   batches through shared memory. It takes gunzip and parsing off the replay's thread, but costs a
  *   thread's start (60–80 ms of CPU on the 2-core VM measured) and wins only where a core is free.
  * - `main`: everything on the replay's thread, once the replay starts (as before these options).
- * - `auto` (the default): a thread for a large trace when a core is free, else `main`; see
- *   {@link readerFor}.
+ * - `auto` (the default): a thread for a large trace when a core is free beyond V8's own threads, else
+ *   `main`; see {@link readerFor}.
  *
  * The executable starts the prefetch or the thread before it loads anything else
  * ({@link startReaderEarly}); the replay takes it ({@link takeEarlyReader}).
@@ -52,11 +52,12 @@ const decided = new Map<string, ReaderMode>();
 
 /**
  * Where `trace` is read under `choice`. `auto` reads in a thread a trace of at least
- * {@link READ_THREAD_MIN_BYTES} of text when the machine has a core to spare: two or more cores, and
- * a load average over the last minute below their number less one; otherwise on the replay's thread.
- * (Measured on the shared 2-core VM: with a core free the thread won, with both cores busy it lost to
- * reading on the replay's thread; see the README.) `thread` falls back to `prefetch` where a reader
- * thread cannot run (the CLI run from its TypeScript sources).
+ * {@link READ_THREAD_MIN_BYTES} of text when the machine has a core to spare beyond the replay's and
+ * V8's own threads (its compiler and GC keep about a quarter of a second core busy): four or more
+ * cores, and a load average over the last minute below their number less two; otherwise on the
+ * replay's thread. On the 2-core VM measured, the thread lost even with the machine idle (see the
+ * README), so there `auto` is `main`. `thread` falls back to `prefetch` where a reader thread cannot
+ * run (the CLI run from its TypeScript sources).
  */
 export function readerFor(trace: string, choice: ReaderChoice): ReaderMode {
   if (choice === "main" || choice === "prefetch") return choice;
@@ -64,7 +65,7 @@ export function readerFor(trace: string, choice: ReaderChoice): ReaderMode {
   let mode = decided.get(trace);
   if (mode === undefined) {
     const cores = availableParallelism();
-    const spare = cores >= 2 && loadavg()[0] < cores - 1;
+    const spare = cores >= 4 && loadavg()[0] < cores - 2;
     mode = canReadInWorker && spare && textBytes(trace) >= READ_THREAD_MIN_BYTES ? "thread" : "main";
     decided.set(trace, mode);
   }
