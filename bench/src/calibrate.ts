@@ -1,17 +1,21 @@
 /**
- * The machine's state, timed around every cell. On the 2-core VM the bench runs on, the host now and
- * then slows every process for seconds to minutes at a time: instruction-heavy loops run 1.6–2.6× slower
- * while memory latency hardly moves (the gc README has the evidence). A cell measured in such a spell
- * skews every ratio it enters — glibc's W cell gave 27.6 to 41.7 M ops/s on one day. So the bench times
- * a fixed integer loop in its own process before and after each cell; when the slower of the two is
- * past {@link SLOW_STATE_FACTOR} × the fastest the run has seen, the cell is measured again, up to
- * {@link MAX_ATTEMPTS} times in all, and the attempt measured in the best state is kept. Each row
- * carries `extra.calibrationMs` (its attempt's slower calibration) and `extra.attempts`.
+ * The machine's state, timed around every cell. The 2-core VM the bench runs on changes under it: now
+ * and then the host slows every process for seconds to minutes (instruction-heavy loops 1.6–2.6× slower,
+ * memory latency hardly: the gc README has the evidence), and the last-level cache it shares with other
+ * tenants comes and goes (one dependent load over 8 MiB took 19 ns in one run and 114 ns in another
+ * the same day). A cell measured in such a spell skews every ratio it enters: glibc's W cell gave 26.3
+ * to 41.7 M ops/s on one day. So before and after each cell the bench times two probes in its own
+ * process — a fixed integer loop, and a pointer chase over 8 MiB — and when either, the slower of its
+ * two timings, is past {@link SLOW_STATE_FACTOR} × the fastest the run has seen of it, the cell is
+ * measured again, up to {@link MAX_ATTEMPTS} times in all, and the attempt in the best state is kept.
+ * Each row carries `extra.machineState` (that attempt's worst probe over its fastest), with
+ * `extra.calibrationMs`, `extra.memoryLatencyNs` and `extra.attempts`.
  *
  * @module
  */
+import { pointerChase } from "./latency.js";
 
-/** A cell whose calibration is past this multiple of the run's fastest was measured in a slow state. */
+/** A cell whose probes are past this multiple of the run's fastest was measured in a slow state. */
 export const SLOW_STATE_FACTOR = 1.25;
 
 /** Measurements of one cell at most, the first included. */
@@ -19,6 +23,9 @@ export const MAX_ATTEMPTS = 3;
 
 const TABLE = new Int32Array(4096);
 const LOOP_STEPS = 1 << 20;
+/** The memory probe's span: about workload W's working set, past the VM's share of the last-level cache. */
+const CHASE_BYTES = 8 << 20;
+const CHASE_LOADS = 200_000;
 
 /** The fixed loop: xorshift steps scattering adds over a small table (integer math and typed-array access, as the cells do). */
 function loop(steps: number): number {
@@ -32,7 +39,7 @@ function loop(steps: number): number {
   return TABLE[x & 4095];
 }
 
-/** Milliseconds of the fixed loop now, the fastest of three (about 2–3 ms each on the VM). */
+/** Milliseconds of the fixed loop now, the fastest of three (about 2 ms each on the VM). */
 export function calibrationMs(): number {
   let best = Number.POSITIVE_INFINITY;
   for (let round = 0; round < 3; round++) {
@@ -43,42 +50,55 @@ export function calibrationMs(): number {
   return best;
 }
 
+let chase: ((loads: number) => number) | undefined;
+
+/** The machine's state now: the integer loop's milliseconds and one dependent load's nanoseconds over 8 MiB. */
+export function probeMachine(): readonly [loopMs: number, loadNs: number] {
+  chase ??= pointerChase(CHASE_BYTES);
+  return [calibrationMs(), chase(CHASE_LOADS)];
+}
+
 /** A measurement taken by {@link measureCalibrated}. */
 export interface Calibrated<T> {
   /** What the kept attempt measured. */
   value: T;
-  /** The kept attempt's calibration: the slower of the one before and the one after it. */
-  calibrationMs: number;
+  /** The kept attempt's probes: of each, the slower of the timing before and the one after. */
+  probes: number[];
+  /** The kept attempt's worst probe over the fastest seen of it (1: the best state the run has seen). */
+  state: number;
   /** Attempts made. */
   attempts: number;
   /** Whether even the kept attempt was measured in a slow state. */
   slow: boolean;
-  /** The fastest calibration seen, this one's included: the next cell's baseline. */
-  baseline: number;
+  /** The fastest of each probe seen, this cell's included: the next cell's baseline. */
+  baseline: number[];
 }
 
 /**
- * Runs `measure` between two calibrations; again while the slower of them is past
- * {@link SLOW_STATE_FACTOR} × `baseline` (the fastest calibration the run has seen), up to
- * {@link MAX_ATTEMPTS} attempts in all; keeps the attempt with the fastest calibration.
+ * Runs `measure` between two probes of the machine; again while a probe, the slower of its two
+ * timings, is past {@link SLOW_STATE_FACTOR} × the fastest seen of it (`baseline`, then lowered by
+ * every probe), up to {@link MAX_ATTEMPTS} attempts in all; keeps the attempt in the best state.
  */
 export function measureCalibrated<T>(
   measure: () => T,
-  calibrate: () => number,
-  baseline: number,
+  probe: () => readonly number[],
+  baseline: readonly number[],
 ): Calibrated<T> {
-  let kept: { value: T; calibrationMs: number } | undefined;
+  const fastest = [...baseline];
+  let kept: { value: T; probes: number[] } | undefined;
+  const stateOf = (probes: readonly number[]): number => Math.max(...probes.map((p, i) => p / fastest[i]));
   let attempts = 0;
   while (attempts < MAX_ATTEMPTS) {
     attempts++;
-    const before = calibrate();
+    const before = probe();
     const value = measure();
-    const after = calibrate();
-    baseline = Math.min(baseline, before, after);
-    const state = Math.max(before, after);
-    if (kept === undefined || state < kept.calibrationMs) kept = { value, calibrationMs: state };
-    if (kept.calibrationMs <= SLOW_STATE_FACTOR * baseline) break;
+    const after = probe();
+    const probes = before.map((p, i) => Math.max(p, after[i]));
+    for (let i = 0; i < fastest.length; i++) fastest[i] = Math.min(fastest[i], before[i], after[i]);
+    if (kept === undefined || stateOf(probes) < stateOf(kept.probes)) kept = { value, probes };
+    if (stateOf(kept.probes) <= SLOW_STATE_FACTOR) break;
   }
-  const { value, calibrationMs } = kept as { value: T; calibrationMs: number };
-  return { value, calibrationMs, attempts, slow: calibrationMs > SLOW_STATE_FACTOR * baseline, baseline };
+  const { value, probes } = kept as { value: T; probes: number[] };
+  const state = stateOf(probes);
+  return { value, probes, state, attempts, slow: state > SLOW_STATE_FACTOR, baseline: fastest };
 }

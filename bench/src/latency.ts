@@ -17,6 +17,14 @@ export const LATENCY_SPANS = [512 << 10, 8 << 20, 64 << 20];
 
 /** Nanoseconds per dependent random load over `bytes` of memory (the best of three passes). */
 export function loadLatencyNs(bytes: number, loads = 2_000_000): number {
+  return pointerChase(bytes)(loads);
+}
+
+/**
+ * A pointer chase over `bytes`, built once (its pages touched outside any timing): the function times
+ * `loads` dependent loads, the best of three passes, in nanoseconds per load.
+ */
+export function pointerChase(bytes: number): (loads: number) => number {
   const lines = bytes >>> 6;
   const wordsPerLine = 16;
   // Sattolo's shuffle: a random permutation that is one single cycle through every line
@@ -33,12 +41,14 @@ export function loadLatencyNs(bytes: number, loads = 2_000_000): number {
   for (let i = 0; i < lines; i++) next[i * wordsPerLine] = cycle[i] * wordsPerLine;
   let at = 0;
   for (let i = 0; i < lines; i++) at = next[at]; // touch every page once, outside the timing
-  let best = Number.POSITIVE_INFINITY;
-  for (let pass = 0; pass < 3; pass++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < loads; i++) at = next[at];
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / loads);
-  }
-  if (at < 0) throw new Error("unreachable: keeps the chase from being optimized away");
-  return best;
+  return (loads) => {
+    let best = Number.POSITIVE_INFINITY;
+    for (let pass = 0; pass < 3; pass++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < loads; i++) at = next[at];
+      best = Math.min(best, Number(process.hrtime.bigint() - t0) / loads);
+    }
+    if (at < 0) throw new Error("unreachable: keeps the chase from being optimized away");
+    return best;
+  };
 }

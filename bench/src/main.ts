@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { strategyNames } from "@heapkit/strategies";
 import { ASSEMBLYSCRIPT, buildAssemblyScriptPeer } from "./assemblyscript.js";
-import { calibrationMs, MAX_ATTEMPTS, measureCalibrated, SLOW_STATE_FACTOR } from "./calibrate.js";
+import { MAX_ATTEMPTS, measureCalibrated, probeMachine, SLOW_STATE_FACTOR } from "./calibrate.js";
 import type { CellResult, CellSpec } from "./cell.js";
 import { gcWorkloads } from "./gc.js";
 import { LATENCY_SPANS, loadLatencyNs } from "./latency.js";
@@ -246,19 +246,24 @@ function measureAll(
   const nativeCells = (w: PreparedWorkload): number =>
     w.kind === "gc" ? (want("cpython") ? 1 : 0) : glibc !== null ? 1 : 0;
   const progress = new Progress(workloads.reduce((n, w) => n + nativeCells(w) + implsOn(w).length, 0));
-  // the machine's usual state: the fastest of a few calibrations, lowered by every one after (calibrate.ts)
-  let baseline = Math.min(...Array.from({ length: 8 }, calibrationMs));
+  // the machine's usual state: the fastest of a few probes, lowered by every one after (calibrate.ts)
+  const first = Array.from({ length: 4 }, probeMachine);
+  let baseline = [0, 1].map((i) => Math.min(...first.map((p) => p[i])));
   const remeasured: string[] = [];
   const calibrated = (measure: () => Row): Row => {
-    const c = measureCalibrated(measure, calibrationMs, baseline);
+    const c = measureCalibrated(measure, probeMachine, baseline);
     baseline = c.baseline;
     const row = c.value;
-    row.extra = { ...row.extra, calibrationMs: c.calibrationMs, attempts: c.attempts };
+    row.extra = {
+      ...row.extra,
+      machineState: c.state,
+      calibrationMs: c.probes[0],
+      memoryLatencyNs: c.probes[1],
+      attempts: c.attempts,
+    };
     if (c.attempts > 1 || c.slow) {
-      const state = (c.calibrationMs / baseline).toFixed(2);
-      remeasured.push(
-        `${row.workload} · ${row.impl} (${c.attempts}×${c.slow ? `, still slow: ${state}×` : ""})`,
-      );
+      const state = c.slow ? `, still slow: ${c.state.toFixed(2)}×` : "";
+      remeasured.push(`${row.workload} · ${row.impl} (${c.attempts}×${state})`);
     }
     return row;
   };
@@ -289,7 +294,7 @@ function measureAll(
   }
   if (remeasured.length > 0) {
     notes.push(
-      `Measured again because the machine was in a slow state (calibration past ${SLOW_STATE_FACTOR}× the ` +
+      `Measured again because the machine was in a slow state (a probe past ${SLOW_STATE_FACTOR}× the ` +
         `run's fastest; the attempt in the best state kept, at most ${MAX_ATTEMPTS}): ${remeasured.join(", ")}.`,
     );
   }

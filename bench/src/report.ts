@@ -889,12 +889,13 @@ function meaningSection(meta: RunMeta): string[] {
       "it, as glibc reuses its process heap, so neither pays the first touch of each page inside the timing. " +
       "The workload is pre-generated into typed arrays, so the loop allocates " +
       "no JS objects of its own. For gc-* rows, ops/s is objects traced per second by one full collection.",
-    "- **the machine's state** — around every cell but the gc ones the bench times a fixed integer loop in " +
-      "its own process (bench/src/calibrate.ts). When the slower of the two timings is more than " +
-      `${SLOW_STATE_FACTOR}× the run's fastest, the machine was in a slow spell (on the 2-core VM the host ` +
-      "slows every process for seconds at a time, by up to 2.6×), and the cell is measured again, up to " +
+    "- **the machine's state** — before and after every cell but the gc ones the bench times two probes in " +
+      "its own process (bench/src/calibrate.ts): a fixed integer loop and a pointer chase over 8 MiB. When " +
+      `either, the slower of its two timings, is more than ${SLOW_STATE_FACTOR}× the run's fastest of it, ` +
+      "the machine was in a slow spell (on the 2-core VM the host now and then slows every process by up to " +
+      "2.6×, and the cache it shares comes and goes), and the cell is measured again, up to " +
       `${MAX_ATTEMPTS} times, keeping the attempt in the best state; *Notes* names those cells, and the JSON ` +
-      "has each row's `extra.calibrationMs` and `extra.attempts`.",
+      "has each row's `extra.machineState`, `extra.calibrationMs`, `extra.memoryLatencyNs` and `extra.attempts`.",
     "- **ops timed** — a slow implementation that would take more than " +
       `${meta.budgetMs} ms per run is measured on the prefix of the workload that fits, and says so here ` +
       '("N of M"). A prefix starts with the live set still filling, so it flatters the slow implementation. ' +
