@@ -6,17 +6,23 @@
  * the same day). A cell measured in such a spell skews every ratio it enters: glibc's W cell gave 26.3
  * to 41.7 M ops/s on one day. So before and after each cell the bench times two probes in its own
  * process — a fixed integer loop, and a pointer chase over 8 MiB — and when either, the slower of its
- * two timings, is past {@link SLOW_STATE_FACTOR} × the fastest the run has seen of it, the cell is
- * measured again, up to {@link MAX_ATTEMPTS} times in all, and the attempt in the best state is kept.
- * Each row carries `extra.machineState` (that attempt's worst probe over its fastest), with
+ * two timings, is past its factor ({@link SLOW_STATE_FACTORS}) × the fastest the run has seen of it, the
+ * cell is measured again, up to {@link MAX_ATTEMPTS} times in all, and the attempt in the best state is
+ * kept.
+ * Each row carries `extra.machineState` (that attempt's worst probe over its factor × its fastest: past 1
+ * is slow), with
  * `extra.calibrationMs`, `extra.memoryLatencyNs` and `extra.attempts`.
  *
  * @module
  */
 import { pointerChase } from "./latency.js";
 
-/** A cell whose probes are past this multiple of the run's fastest was measured in a slow state. */
-export const SLOW_STATE_FACTOR = 1.25;
+/**
+ * How far past the run's fastest each probe may be before the cell counts as measured in a slow state:
+ * the loop 1.25×, the chase 1.5× (it wanders by a quarter from moment to moment; the spells that skew a
+ * cell take it 2–6×, and at 1.25× nearly every cell of a full run was measured three times).
+ */
+export const SLOW_STATE_FACTORS: readonly [loop: number, chase: number] = [1.25, 1.5];
 
 /** Measurements of one cell at most, the first included. */
 export const MAX_ATTEMPTS = 3;
@@ -64,7 +70,7 @@ export interface Calibrated<T> {
   value: T;
   /** The kept attempt's probes: of each, the slower of the timing before and the one after. */
   probes: number[];
-  /** The kept attempt's worst probe over the fastest seen of it (1: the best state the run has seen). */
+  /** The kept attempt's worst probe over its factor × the fastest seen of it: past 1, a slow state. */
   state: number;
   /** Attempts made. */
   attempts: number;
@@ -76,17 +82,19 @@ export interface Calibrated<T> {
 
 /**
  * Runs `measure` between two probes of the machine; again while a probe, the slower of its two
- * timings, is past {@link SLOW_STATE_FACTOR} × the fastest seen of it (`baseline`, then lowered by
- * every probe), up to {@link MAX_ATTEMPTS} attempts in all; keeps the attempt in the best state.
+ * timings, is past its factor × the fastest seen of it (`baseline`, then lowered by every probe), up
+ * to {@link MAX_ATTEMPTS} attempts in all; keeps the attempt in the best state.
  */
 export function measureCalibrated<T>(
   measure: () => T,
   probe: () => readonly number[],
   baseline: readonly number[],
+  factors: readonly number[] = SLOW_STATE_FACTORS,
 ): Calibrated<T> {
   const fastest = [...baseline];
   let kept: { value: T; probes: number[] } | undefined;
-  const stateOf = (probes: readonly number[]): number => Math.max(...probes.map((p, i) => p / fastest[i]));
+  const stateOf = (probes: readonly number[]): number =>
+    Math.max(...probes.map((p, i) => p / (factors[i] * fastest[i])));
   let attempts = 0;
   while (attempts < MAX_ATTEMPTS) {
     attempts++;
@@ -96,9 +104,9 @@ export function measureCalibrated<T>(
     const probes = before.map((p, i) => Math.max(p, after[i]));
     for (let i = 0; i < fastest.length; i++) fastest[i] = Math.min(fastest[i], before[i], after[i]);
     if (kept === undefined || stateOf(probes) < stateOf(kept.probes)) kept = { value, probes };
-    if (stateOf(kept.probes) <= SLOW_STATE_FACTOR) break;
+    if (stateOf(kept.probes) <= 1) break;
   }
   const { value, probes } = kept as { value: T; probes: number[] };
   const state = stateOf(probes);
-  return { value, probes, state, attempts, slow: state > SLOW_STATE_FACTOR, baseline: fastest };
+  return { value, probes, state, attempts, slow: state > 1, baseline: fastest };
 }

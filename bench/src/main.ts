@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { strategyNames } from "@heapkit/strategies";
 import { ASSEMBLYSCRIPT, buildAssemblyScriptPeer } from "./assemblyscript.js";
-import { MAX_ATTEMPTS, measureCalibrated, probeMachine, SLOW_STATE_FACTOR } from "./calibrate.js";
+import { MAX_ATTEMPTS, measureCalibrated, probeMachine, SLOW_STATE_FACTORS } from "./calibrate.js";
 import type { CellResult, CellSpec } from "./cell.js";
 import { gcWorkloads } from "./gc.js";
 import { LATENCY_SPANS, loadLatencyNs } from "./latency.js";
@@ -262,7 +262,7 @@ function measureAll(
       attempts: c.attempts,
     };
     if (c.attempts > 1 || c.slow) {
-      const state = c.slow ? `, still slow: ${c.state.toFixed(2)}×` : "";
+      const state = c.slow ? ", still slow" : "";
       remeasured.push(`${row.workload} · ${row.impl} (${c.attempts}×${state})`);
     }
     return row;
@@ -294,8 +294,9 @@ function measureAll(
   }
   if (remeasured.length > 0) {
     notes.push(
-      `Measured again because the machine was in a slow state (a probe past ${SLOW_STATE_FACTOR}× the ` +
-        `run's fastest; the attempt in the best state kept, at most ${MAX_ATTEMPTS}): ${remeasured.join(", ")}.`,
+      `Measured again because the machine was in a slow state (the loop past ${SLOW_STATE_FACTORS[0]}× or ` +
+        `the chase past ${SLOW_STATE_FACTORS[1]}× the run's fastest; the attempt in the best state kept, at ` +
+        `most ${MAX_ATTEMPTS}): ${remeasured.join(", ")}.`,
     );
   }
   return progress.rows;

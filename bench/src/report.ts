@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { MAX_ATTEMPTS, SLOW_STATE_FACTOR } from "./calibrate.js";
+import { MAX_ATTEMPTS, SLOW_STATE_FACTORS } from "./calibrate.js";
 import type { Machine } from "./machine.js";
 import {
   FIXED_MEMORY,
@@ -891,7 +891,8 @@ function meaningSection(meta: RunMeta): string[] {
       "no JS objects of its own. For gc-* rows, ops/s is objects traced per second by one full collection.",
     "- **the machine's state** — before and after every cell but the gc ones the bench times two probes in " +
       "its own process (bench/src/calibrate.ts): a fixed integer loop and a pointer chase over 8 MiB. When " +
-      `either, the slower of its two timings, is more than ${SLOW_STATE_FACTOR}× the run's fastest of it, ` +
+      `either, the slower of its two timings, is past the run's fastest of it by more than ${SLOW_STATE_FACTORS[0]}× ` +
+      `(the loop) or ${SLOW_STATE_FACTORS[1]}× (the chase, which wanders more), ` +
       "the machine was in a slow spell (on the 2-core VM the host now and then slows every process by up to " +
       "2.6×, and the cache it shares comes and goes), and the cell is measured again, up to " +
       `${MAX_ATTEMPTS} times, keeping the attempt in the best state; *Notes* names those cells, and the JSON ` +

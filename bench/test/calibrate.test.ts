@@ -20,7 +20,7 @@ describe("a cell measured around the machine's state", () => {
       [10, 20],
     );
     expect(r).toMatchObject({ value: 1, attempts: 1, slow: false, probes: [11, 21] });
-    expect(r.state).toBeCloseTo(1.1);
+    expect(r.state).toBeCloseTo(1.1 / 1.25);
   });
 
   it("is measured again when the integer loop ran slow, and the attempt in the best state is kept", () => {
@@ -33,6 +33,19 @@ describe("a cell measured around the machine's state", () => {
     ];
     const r = measureCalibrated(() => ++runs, scripted(probes), [10, 20]);
     expect(r).toMatchObject({ value: 2, attempts: 2, slow: false, probes: [12, 21] });
+  });
+
+  it("lets the chase wander within its own factor: 1.4× is not slow for it, though it would be for the loop", () => {
+    const r = measureCalibrated(
+      () => 0,
+      scripted([
+        [10, 28],
+        [10, 27],
+      ]),
+      [10, 20],
+      [1.25, 1.5],
+    );
+    expect(r).toMatchObject({ attempts: 1, slow: false });
   });
 
   it("is measured again when memory was slow though the loop was not (a contended cache)", () => {
@@ -59,7 +72,7 @@ describe("a cell measured around the machine's state", () => {
     ];
     const r = measureCalibrated(() => ++runs, scripted(probes), [10, 20]);
     expect(r).toMatchObject({ value: 2, attempts: MAX_ATTEMPTS, slow: true, probes: [19, 20] });
-    expect(r.state).toBeCloseTo(1.9);
+    expect(r.state).toBeCloseTo(1.9 / 1.25);
   });
 
   it("learns a faster baseline from its own probes", () => {
