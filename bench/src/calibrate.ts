@@ -19,8 +19,8 @@ import { pointerChase } from "./latency.js";
 
 /**
  * How far past the run's fastest each probe may be before the cell counts as measured in a slow state:
- * the loop 1.25×, the chase 1.5× (it wanders by a quarter from moment to moment; the spells that skew a
- * cell take it 2–6×, and at 1.25× nearly every cell of a full run was measured three times).
+ * the loop 1.25×, the chase 1.5× (it wandered 19.7–25 ns within one short run, and between two runs
+ * 19 against 114 ns; at 1.25× nearly every cell of a full run was measured three times).
  */
 export const SLOW_STATE_FACTORS: readonly [loop: number, chase: number] = [1.25, 1.5];
 

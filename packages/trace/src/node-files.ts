@@ -14,6 +14,7 @@ import {
   type OpenedTraceFile,
   type TraceFiles,
 } from "./bytes.js";
+import { inflateAtOnceOptions, MAX_GZIP_AT_ONCE } from "./gzip-at-once.js";
 import { type ReadTraceOptions, TraceReader, type TraceSource } from "./reader.js";
 
 /**
@@ -69,11 +70,6 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
     if (fd !== undefined) closeSync(fd);
   }
 }
-
-/** Gzipped input up to this size is gathered, to be inflated at once when its content is small enough. */
-const MAX_GZIP_AT_ONCE = 16 << 20;
-/** The most content inflated at once; a larger one (or a gzip bomb) is inflated streaming, in bounded memory. */
-const MAX_INFLATED_AT_ONCE = 64 << 20;
 
 /**
  * Gunzip by node:zlib: input of at most 16 MiB whose content is at most 64 MiB (as its gzip trailer
@@ -131,14 +127,10 @@ const nodeGunzip: Gunzip = async function* (blocks) {
 
 /** The content of a whole gzip input, or undefined where {@link streamingGunzip} must read it. */
 function inflatedAtOnce(input: Uint8Array): Buffer | undefined {
-  const n = input.length;
-  if (n < 18) return undefined;
-  // the trailer's size of the content, modulo 2^32: a wrong one costs no more than maxOutputLength
-  const size = (input[n - 4] | (input[n - 3] << 8) | (input[n - 2] << 16) | (input[n - 1] << 24)) >>> 0;
-  if (size > MAX_INFLATED_AT_ONCE) return undefined;
+  const options = inflateAtOnceOptions(input);
+  if (options === undefined) return undefined;
   try {
-    // one output buffer of the right size: no concatenation, and pages touched once
-    return gunzipSync(input, { chunkSize: Math.max(size + 1, 1024), maxOutputLength: MAX_INFLATED_AT_ONCE });
+    return gunzipSync(input, options);
   } catch {
     return undefined;
   }

@@ -81,35 +81,37 @@ export function replay(
   options: NodeReplayOptions = {},
 ): Promise<ReplayResult> {
   if (!isTraceSource(input)) return replayInput(input, allocator, options);
+  const { reader, startedAt } = readerFor(input, options);
   // reading begun before this call (a prefetch, a reader thread started ahead) is on the end-to-end clock
-  const thread = options.readInWorker;
-  const readStartedAt = Math.min(
-    options.readStartedAt ?? Number.POSITIVE_INFINITY,
-    options.prefetched?.path === input ? options.prefetched.startedAt : Number.POSITIVE_INFINITY,
-    typeof thread === "object" ? thread.startedAt : Number.POSITIVE_INFINITY,
-  );
-  return replayInput(readerFor(input, options), allocator, {
+  const readStartedAt = Math.min(options.readStartedAt ?? Number.POSITIVE_INFINITY, startedAt);
+  return replayInput(reader, allocator, {
     ...options,
     ...(Number.isFinite(readStartedAt) ? { readStartedAt } : {}),
   });
 }
 
-function readerFor(source: TraceSource, options: NodeReplayOptions): BatchSource {
-  const prefetched = options.prefetched;
-  const inWorker = options.readInWorker !== undefined && options.readInWorker !== false;
-  if (typeof source === "string" && prefetched?.path === source && !(inWorker && canReadInWorker)) {
-    return new PrefetchedTraceReader(source, prefetched, options);
-  }
+/** The reader of a trace source, and when its reading began if that was before now (else +∞). */
+function readerFor(
+  source: TraceSource,
+  options: NodeReplayOptions,
+): { reader: BatchSource; startedAt: number } {
   const thread = options.readInWorker;
-  if (typeof source === "string" && canReadInWorker && thread !== undefined && thread !== false) {
-    return new WorkerTraceReader(
-      source,
-      openFile(source).totalBytes,
-      options,
-      thread === true ? undefined : thread,
-    );
+  const inWorker = typeof source === "string" && canReadInWorker && thread !== undefined && thread !== false;
+  const prefetched = options.prefetched;
+  if (typeof source === "string" && prefetched?.path === source && !inWorker) {
+    return {
+      reader: new PrefetchedTraceReader(source, prefetched, options),
+      startedAt: prefetched.startedAt,
+    };
   }
-  return readTrace(source, options);
+  if (inWorker) {
+    const started = thread === true ? undefined : thread;
+    return {
+      reader: new WorkerTraceReader(source, openFile(source).totalBytes, options, started),
+      startedAt: started?.startedAt ?? Number.POSITIVE_INFINITY,
+    };
+  }
+  return { reader: readTrace(source, options), startedAt: Number.POSITIVE_INFINITY };
 }
 
 /** Replays a trace file against a fresh allocator from `makeAllocator` (so several runs never share a heap). */

@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { gunzip } from "node:zlib";
+import { inflateAtOnceOptions } from "./gzip-at-once.js";
 import {
   BATCH_META,
   CONTROL_WORDS,
@@ -166,10 +167,6 @@ export function startReadWorker(request?: ReadRequest): ReadWorker {
 
 /** Files up to this size are prefetched; larger ones are read streaming, in bounded memory. */
 const MAX_PREFETCH_FILE = 64 << 20;
-/** Gzipped files up to this size are inflated by a prefetch (as `node-files.ts` inflates at once). */
-const MAX_GZIP_PREFETCH = 16 << 20;
-/** The most content a prefetch inflates. */
-const MAX_INFLATED_PREFETCH = 64 << 20;
 
 /**
  * A trace file read, and inflated if it is gzip, on libuv's thread pool while the program does other
@@ -214,15 +211,10 @@ export function prefetchTrace(path: string): PrefetchedTrace {
 
 /** The text of `raw` if it is gzip that inflates at once within the limits, else `raw` itself. */
 function inflatedInBackground(raw: Uint8Array): Promise<Uint8Array> {
-  const n = raw.length;
-  if (n < 18 || raw[0] !== 0x1f || raw[1] !== 0x8b || n > MAX_GZIP_PREFETCH) return Promise.resolve(raw);
-  const size = (raw[n - 4] | (raw[n - 3] << 8) | (raw[n - 2] << 16) | (raw[n - 1] << 24)) >>> 0;
-  if (size > MAX_INFLATED_PREFETCH) return Promise.resolve(raw);
+  // (gzip's magic bytes first: a prefetch does not know what the file holds)
+  const options = raw[0] === 0x1f && raw[1] === 0x8b ? inflateAtOnceOptions(raw) : undefined;
+  if (options === undefined) return Promise.resolve(raw);
   return new Promise<Uint8Array>((resolve) => {
-    gunzip(
-      raw,
-      { chunkSize: Math.max(size + 1, 1024), maxOutputLength: MAX_INFLATED_PREFETCH },
-      (error, text) => resolve(error === null ? text : raw),
-    );
+    gunzip(raw, options, (error, text) => resolve(error === null ? text : raw));
   });
 }
