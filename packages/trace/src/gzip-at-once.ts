@@ -1,7 +1,8 @@
 /**
- * When gzip input is inflated at once rather than streaming: written once for the reader on the
- * replay's thread (`node-files.ts`, `gunzipSync`) and the prefetch (`read-thread.ts`, `gunzip` on
- * libuv's pool). Imports nothing at run time, so that `@heapkit/trace/read-thread` stays light.
+ * When gzip input is inflated at once rather than streaming: written once for the prefetch
+ * (`read-thread.ts`, `gunzip` on libuv's pool) and the reader on the replay's thread where node's
+ * zlib handle is out of its reach (`node-files.ts`, `gatheredGunzip`; it inflates synchronously into a
+ * window otherwise). Imports nothing at run time, so that `@heapkit/trace/read-thread` stays light.
  *
  * @module
  */

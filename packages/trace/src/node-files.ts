@@ -6,7 +6,7 @@
  * @module
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { createGunzip, gunzipSync } from "node:zlib";
+import { createGunzip, gunzipSync, constants as zlibConstants } from "node:zlib";
 import {
   type Gunzip,
   GZIP_BLOCK_BYTES,
@@ -71,15 +71,115 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
+/** Bytes of output {@link syncGunzip} inflates into before handing them on: one window, reused. */
+const INFLATE_WINDOW_BYTES = 1 << 16;
+
 /**
- * Gunzip by node:zlib: input of at most 16 MiB whose content is at most 64 MiB (as its gzip trailer
- * says) is inflated at once, on this thread, into one buffer that is handed on in 64 KiB views;
- * anything else — larger, truncated, corrupt, or a bomb — goes through {@link streamingGunzip}, which
- * reads it or reports it as it always did. The stream waits for each next block on the event loop,
- * which a replay turns only between batches: replaying python-json.rep.gz (2026-12-05, the machine
- * shared), 7 alternated runs each, 676 ms end to end streaming against 554 ms inflated at once.
+ * The zlib handle under a node:zlib stream, as node's own `gunzipSync` drives it (`_handle.writeSync`
+ * and the `_writeState` it reports into: internal, and the same in node 12 to 24). Undefined where a
+ * node lacks them; reading then falls back to {@link gatheredGunzip}.
  */
-const nodeGunzip: Gunzip = async function* (blocks) {
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inputOffset: number,
+    inputLength: number,
+    output: Uint8Array,
+    outputOffset: number,
+    outputLength: number,
+  ): void;
+  onerror: (message: string, errno: number, code: string) => void;
+  close(): void;
+}
+
+function syncInflater(): { handle: ZlibHandle; state: Uint32Array; stream: { close(): void } } | undefined {
+  const stream = createGunzip() as unknown as {
+    _handle?: Partial<ZlibHandle>;
+    _writeState?: unknown;
+    close(): void;
+  };
+  const handle = stream._handle;
+  const state = stream._writeState;
+  if (typeof handle?.writeSync !== "function" || !(state instanceof Uint32Array) || state.length < 2) {
+    stream.close();
+    return undefined;
+  }
+  return { handle: handle as ZlibHandle, state, stream };
+}
+
+const NO_INPUT = new Uint8Array(0);
+
+/**
+ * Gunzip by node:zlib on this thread, streaming and synchronous: each block of input is inflated at
+ * once (no turn of the event loop, which a replay takes only between batches) into one 64 KiB window
+ * that is handed on whenever it fills and then filled again. So the content never lands in memory
+ * whole: no fresh page is touched for it (a first touch costs 11 µs on the VM measured, and inflating
+ * python-json-10k's 17.8 MB into one buffer made 4 350 of them, plus 2 700 for gathering its 4.5 MB
+ * of input in a buffer that doubled), and a gzip bomb is bounded by the window. Inflating
+ * python-json-10k.rep.gz alone in a fresh process (2026-12-05, 3 runs each): 28–40 ms into the
+ * window against 102–114 ms at once into one buffer of the trailer's size, 2 650 page faults in all
+ * against 7 930. Every byte zlib produced before an error is handed on, then the error, as with the
+ * stream: the same lines from a truncated file whatever the cut.
+ */
+export const syncGunzip: Gunzip = async function* (blocks) {
+  const inflater = syncInflater();
+  if (inflater === undefined) {
+    yield* gatheredGunzip(blocks);
+    return;
+  }
+  const { handle, state, stream } = inflater;
+  let failure: { message: string; code: string } | undefined;
+  handle.onerror = (message, _errno, code) => {
+    failure ??= { message, code };
+  };
+  const window = new Uint8Array(INFLATE_WINDOW_BYTES);
+  let filled = 0;
+  /** Inflates `bytes` into the window, handing the window on each time it fills. */
+  const inflate = function* (bytes: Uint8Array, flush: number): Generator<Uint8Array> {
+    let at = 0;
+    let left = bytes.length;
+    for (;;) {
+      const room = INFLATE_WINDOW_BYTES - filled;
+      handle.writeSync(flush, bytes, at, left, window, filled, room);
+      if (failure !== undefined) return;
+      const roomAfter = state[0];
+      const leftAfter = state[1];
+      filled += room - roomAfter;
+      at += left - leftAfter;
+      left = leftAfter;
+      // a window not filled: zlib took all it could of this input (or, finishing, reached the end)
+      if (roomAfter > 0) return;
+      yield window;
+      filled = 0;
+    }
+  };
+  try {
+    for await (const block of blocks) {
+      yield* inflate(block, zlibConstants.Z_NO_FLUSH);
+      if (failure !== undefined) break;
+    }
+    if (failure === undefined) yield* inflate(NO_INPUT, zlibConstants.Z_FINISH);
+    if (filled > 0) yield window.subarray(0, filled);
+    if (failure !== undefined) {
+      const truncated = failure.code === "Z_BUF_ERROR" || /unexpected end/i.test(failure.message);
+      throw new GzipProblem(truncated, failure.message);
+    }
+  } finally {
+    stream.close();
+  }
+};
+
+/**
+ * Gunzip by node:zlib's public API, where {@link syncGunzip} cannot reach zlib's handle: input of at
+ * most 16 MiB whose content is at most 64 MiB (as its gzip trailer says) is inflated at once, on this
+ * thread, into one buffer that is handed on in 64 KiB views; anything else — larger, truncated,
+ * corrupt, or a bomb — goes through {@link streamingGunzip}, which reads it or reports it as it
+ * always did. The stream waits for each next block on the event loop, which a replay turns only
+ * between batches: replaying python-json.rep.gz (2026-12-05, the machine shared), 7 alternated runs
+ * each, 676 ms end to end streaming against 554 ms inflated at once.
+ */
+export const gatheredGunzip: Gunzip = async function* (blocks) {
   const iterator = blocks[Symbol.asyncIterator]();
   try {
     let input = new Uint8Array(1 << 20);
@@ -186,7 +286,7 @@ export const streamingGunzip: Gunzip = async function* (blocks) {
 };
 
 /** File access and gunzip through node:fs and node:zlib. */
-export const nodeFiles: TraceFiles = { open: openFile, gunzip: nodeGunzip };
+export const nodeFiles: TraceFiles = { open: openFile, gunzip: syncGunzip };
 
 /**
  * File access through node:fs and gunzip by node:zlib's stream only, never at once: for a reader

@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { TraceFormatError } from "@heapkit/contract";
 import { afterAll, describe, expect, it } from "vitest";
 import { readTrace } from "../src/node.js";
-import { openFile, streamingGunzip } from "../src/node-files.js";
+import { gatheredGunzip, openFile, streamingGunzip, syncGunzip } from "../src/node-files.js";
 import { TraceReader } from "../src/reader.js";
 import { events, fixture, readError, TINY_EVENTS, tempDir } from "./helpers.js";
 
@@ -78,12 +78,57 @@ describe(".rep", () => {
     expect(expected).toHaveLength(100_000);
     expect(await events(plain)).toEqual(expected);
     expect(await events(gz)).toEqual(expected);
-    // a small gzip is inflated at once: the stream that reads larger ones must read it the same
-    const streamed = [];
-    for await (const event of new TraceReader(gz, {}, { open: openFile, gunzip: streamingGunzip })) {
-      streamed.push(event);
+    // the file is inflated synchronously into a window: node:zlib's stream and the inflating at once of
+    // its public API (where zlib's handle is out of reach) must read it the same
+    for (const gunzip of [streamingGunzip, gatheredGunzip]) {
+      const read = [];
+      for await (const event of new TraceReader(gz, {}, { open: openFile, gunzip })) read.push(event);
+      expect(read).toEqual(expected);
     }
-    expect(streamed).toEqual(expected);
+  });
+
+  it("inflates on this thread into one window of 64 KiB, reused, whatever the gzip holds", async () => {
+    const content = new Uint8Array(1 << 20).map((_, i) => (i * 2654435761) >>> 27);
+    const gz = gzipSync(content);
+    const blocks = async function* () {
+      for (let at = 0; at < gz.length; at += 1 << 14) yield gz.subarray(at, at + (1 << 14));
+    };
+    const windows = new Set<ArrayBufferLike>();
+    let at = 0;
+    for await (const chunk of syncGunzip(blocks())) {
+      expect(chunk.length).toBeLessThanOrEqual(1 << 16);
+      expect(Buffer.compare(chunk, content.subarray(at, at + chunk.length))).toBe(0);
+      at += chunk.length;
+      windows.add(chunk.buffer);
+    }
+    expect(at).toBe(content.length);
+    expect(windows.size).toBe(1);
+  });
+
+  it("hands on the same bytes, then the same error, as node:zlib's stream, from a truncated or corrupt gzip", async () => {
+    const text = readFileSync(fixture("real/gcc-as.rep.gz"));
+    const corrupt = Buffer.from(text);
+    corrupt[Math.floor(corrupt.length / 2)] ^= 0xff;
+    const inflated = async (gunzip: typeof syncGunzip, data: Uint8Array) => {
+      const blocks = async function* () {
+        for (let at = 0; at < data.length; at += 1 << 14) yield data.subarray(at, at + (1 << 14));
+      };
+      const out: Buffer[] = [];
+      let error: boolean | string = "none";
+      try {
+        for await (const chunk of gunzip(blocks())) out.push(Buffer.from(chunk));
+      } catch (problem) {
+        error = (problem as { truncated: boolean }).truncated;
+      }
+      return { out: Buffer.concat(out).toString("latin1"), error };
+    };
+    for (const data of [text.subarray(0, 20_000), text.subarray(0, text.length - 3), corrupt]) {
+      const synchronous = await inflated(syncGunzip, data);
+      expect(synchronous.error).not.toBe("none");
+      expect(synchronous).toEqual(await inflated(streamingGunzip, data));
+    }
+    expect((await inflated(syncGunzip, text.subarray(0, 20_000))).error).toBe(true);
+    expect((await inflated(syncGunzip, corrupt)).error).toBe(false);
   });
 
   const header = "100\n3\n4\n1\n";
