@@ -13,8 +13,8 @@
  * reads or writes, over the 20 k calls after the live set first reaches its cap (`@heapkit/heap/testing`'s
  * `watchWordAccess`): the machine-independent half of the scaling rows.
  *
- * A heapkit cell formats each run's fresh heap over the same memory (a resizable ArrayBuffer, the
- * kind `createHeap` makes by default), as glibc in the C replay reuses its process heap from run to
+ * A heapkit cell formats each run's fresh heap over the same memory (a plain ArrayBuffer reserved at
+ * 2 GiB, the kind `createHeap` makes by default), as glibc in the C replay reuses its process heap from run to
  * run: the timed runs then measure the allocator, not the kernel's first touch of each page (about
  * 12 µs a page on the 2-core VM: tlsf on W-100k did 1.7–2.6 M ops/s on fresh memory, 4.7–6.0 M on
  * reused memory).
@@ -24,18 +24,25 @@
 import { readFileSync } from "node:fs";
 import { createPlan } from "@heapkit/gc";
 import { buildBenchmarkGraph } from "@heapkit/gc/testing";
-import { createHeap, type Heap } from "@heapkit/heap";
+import { createHeap, createMemory, type Heap, MAX_MEMORY_BYTES } from "@heapkit/heap";
 import { watchWordAccess } from "@heapkit/heap/testing";
 import { strategyByName } from "@heapkit/strategies";
 import { MemPool } from "@thi.ng/malloc";
 import { ASSEMBLYSCRIPT, type AssemblyScriptHeap, instantiateAssemblyScriptHeap } from "./assemblyscript.js";
-import { FIXED_MEMORY, FRONT_CACHE, isFixedMemory, isFrontCache } from "./stats.js";
+import {
+  FIXED_MEMORY,
+  FRONT_CACHE,
+  isFixedMemory,
+  isFrontCache,
+  isResizableMemory,
+  RESIZABLE_MEMORY,
+} from "./stats.js";
 import { OP_ALLOC, OP_FREE, readWorkload, type Workload } from "./workload-format.js";
 
 /** What the parent asks a cell to measure. */
 export interface CellSpec {
   /**
-   * A strategy name (`/fixed` for a fixed-size buffer, `/cache` with the front cache on), `thi.ng`,
+   * A strategy name (`/fixed` for a fixed-size buffer, `/resize` for a resizable one, `/cache` with the front cache on), `thi.ng`,
    * `uint8array` or `assemblyscript`.
    */
   impl: string;
@@ -162,7 +169,12 @@ function heapDriver(strategy: string, slots: number, memory: ArrayBuffer, cache 
     extra() {
       const s = heap.stats();
       // cachedBytes: what the front cache still held when the last run ended (0 with the cache off)
-      return { peakHeapBytes: s.peakHeapSize, peakUsableBytes: s.peakLiveBytes, cachedBytes: s.cachedBytes };
+      return {
+        peakHeapBytes: s.peakHeapSize,
+        peakUsableBytes: s.peakLiveBytes,
+        cachedBytes: s.cachedBytes,
+        memoryKind: heap.memory.kind,
+      };
     },
     wordsPerCall(w, from, to) {
       heap = makeHeap(strategy, memory, cache);
@@ -183,9 +195,9 @@ function heapDriver(strategy: string, slots: number, memory: ArrayBuffer, cache 
   };
 }
 
-/** The memory of a heapkit cell's heaps: what `createHeap` makes by default, with a limit of 2 GiB. */
+/** The memory of a heapkit cell's heaps: what `createHeap` makes by default, with a limit of 2 GiB (a reserved plain buffer). */
 function newMemory(): ArrayBuffer {
-  return new ArrayBuffer(64 * 1024, { maxByteLength: 0x7fff_0000 });
+  return createMemory({ size: 64 * 1024, maxSize: MAX_MEMORY_BYTES }).buffer as ArrayBuffer;
 }
 
 /**
@@ -444,6 +456,10 @@ function makeDriver(impl: string, w: Workload | null, wasm: string | undefined):
   if (isFixedMemory(impl)) {
     const strategy = impl.slice(0, -FIXED_MEMORY.length);
     return heapDriver(strategy, slots, new ArrayBuffer(fixedPoolBytes(w)));
+  }
+  if (isResizableMemory(impl)) {
+    const resizable = createMemory({ size: 64 * 1024, maxSize: MAX_MEMORY_BYTES, growth: "resize" });
+    return heapDriver(impl.slice(0, -RESIZABLE_MEMORY.length), slots, resizable.buffer as ArrayBuffer);
   }
   if (isFrontCache(impl)) return heapDriver(impl.slice(0, -FRONT_CACHE.length), slots, newMemory(), true);
   return heapDriver(impl, slots, newMemory());

@@ -29,7 +29,14 @@ import {
   variantImpls,
 } from "./options.js";
 import type { PreparedWorkload } from "./prepared-workload.js";
-import { CACHED_STRATEGIES, formatLatency, markdownPage, type RunMeta, terminalTable } from "./report.js";
+import {
+  BOUNDED_STRATEGIES,
+  CACHED_STRATEGIES,
+  formatLatency,
+  markdownPage,
+  type RunMeta,
+  terminalTable,
+} from "./report.js";
 import { buildSharedMemoryObjects } from "./shared-memory-objects.js";
 import {
   addRatios,
@@ -39,6 +46,7 @@ import {
   isSynthetic,
   liveUtilizationOf,
   PEERS,
+  RESIZABLE_MEMORY,
   type Row,
   rowFromRuns,
   SHARED_MEMORY_OBJECTS,
@@ -163,11 +171,13 @@ function implementationsOf(
     ...strategyNames.filter((s) => want(s) || want(s + GLOBAL_LOCK)).map((s) => s + GLOBAL_LOCK),
     ...(peers.bundle !== undefined ? [SHARED_MEMORY_OBJECTS] : []),
   ];
-  // on W, each strategy also over a fixed-size buffer: what growth costs, and like for like with thi.ng's pool
+  // on W, each strategy also over a fixed-size buffer (like for like with thi.ng's pool), and the
+  // bounded ones over a resizable buffer (what the heap's old default memory costs)
   const fixed = variantImpls(o, strategyNames, FIXED_MEMORY, strategyNames);
+  const resized = variantImpls(o, strategyNames, RESIZABLE_MEMORY, BOUNDED_STRATEGIES);
   // on W and pairs, the strategies of the AssemblyScript target also with the front cache on
   const cached = variantImpls(o, strategyNames, FRONT_CACHE, CACHED_STRATEGIES);
-  const onW = [...jsImpls, ...fixed, ...cached];
+  const onW = [...jsImpls, ...fixed, ...resized, ...cached];
   // on pairs and the real traces too: the trace targets allow a heap option that keeps the utilization floor
   const withCache = [...jsImpls, ...cached];
   return (w) =>
@@ -329,7 +339,11 @@ async function main(): Promise<void> {
     o.workloads,
     all.map((w) => w.name),
   );
-  checkNames("--impl", o.impls, implNames(strategyNames, [FIXED_MEMORY, FRONT_CACHE, GLOBAL_LOCK], PEERS));
+  checkNames(
+    "--impl",
+    o.impls,
+    implNames(strategyNames, [FIXED_MEMORY, RESIZABLE_MEMORY, FRONT_CACHE, GLOBAL_LOCK], PEERS),
+  );
   const workloads = all.filter((w) =>
     o.workloads !== null
       ? o.workloads.has(w.name)

@@ -12,7 +12,7 @@
  * would: with one worker, two threads are attached.
  *
  * Protocol: the workers start once and stay for the cell. Each run, the heap is made afresh over
- * the same memory (heapkit: `format: true` over one growable SharedArrayBuffer, so its pages are
+ * the same memory (heapkit: `format: true` over one SharedArrayBuffer, reserved as `createSharedHeap` makes it by default, so its pages are
  * touched once, as in the single-thread cells; shared-memory-objects: its heap of preallocated
  * buffers, emptied by every run), every worker attaches (untimed), then the clock runs from the start
  * signal until the last worker has replayed its share and freed every block handed to it. Two
@@ -25,7 +25,7 @@ import { once } from "node:events";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { createSharedHeap, type Heap } from "@heapkit/heap";
+import { createMemory, createSharedHeap, type Heap } from "@heapkit/heap";
 import { strategyByName } from "@heapkit/strategies";
 import type { CellResult } from "./cell.js";
 import {
@@ -109,7 +109,8 @@ async function openTarget(spec: MultiWorkerCellSpec, workers: number): Promise<S
   }
   const globalLock = spec.impl.endsWith(GLOBAL_LOCK);
   const strategy = globalLock ? spec.impl.slice(0, -GLOBAL_LOCK.length) : spec.impl;
-  const memory = new SharedArrayBuffer(64 * 1024, { maxByteLength: MAX_HEAP_BYTES });
+  const memory = createMemory({ size: 64 * 1024, maxSize: MAX_HEAP_BYTES, shared: true })
+    .buffer as SharedArrayBuffer;
   let heap: Heap | undefined;
   return {
     kind: { kind: "heapkit", strategy },

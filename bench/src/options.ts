@@ -54,12 +54,14 @@ options:
   --runs N           timed runs per cell after the warm-up (default 5; at least 1)
   --budget MS        time budget of one run before a slow implementation is cut to a prefix
                      (default 2000, 100 with --quick)
-  --impl a,b         only these implementations (strategy names, strategy/fixed, strategy/cache,
-                     strategy/global-lock, glibc, thi.ng, uint8array, assemblyscript,
+  --impl a,b         only these implementations (strategy names, strategy/fixed, strategy/resize,
+                     strategy/cache, strategy/global-lock, glibc, thi.ng, uint8array, assemblyscript,
                      shared-memory-objects, cpython); on the multi-worker family a strategy brings its
-                     strategy/global-lock row along, and in a full run its strategy/fixed row (W) and,
-                     for tlsf, segregated, best-fit, buddy and pymalloc, its strategy/cache row (W and
-                     pairs: the front cache on); a /fixed or /cache row named here runs in any run
+                     strategy/global-lock row along, and in a full run its strategy/fixed row (W), for
+                     segregated, tlsf, buddy and pymalloc its strategy/resize row (W: a resizable
+                     buffer), and for tlsf, segregated, best-fit, buddy and pymalloc its strategy/cache
+                     row (W, pairs and the real traces: the front cache on); a /fixed, /resize or
+                     /cache row named here runs in any run
   --workload a,b     only these workloads (W, W-100, …, S, pairs, a trace's name, gc-100k, Wx2, …)
   --workers a,b      worker counts of the multi-worker family Wx1, Wx2, … (default 1,2,4)
   --no-page          do not write the docs page
@@ -90,7 +92,7 @@ export function checkNames(option: string, asked: Set<string> | null, known: rea
 }
 
 /**
- * The names `--impl` takes: each strategy, with `suffixes` (`/fixed`, `/cache`, `/global-lock`), and
+ * The names `--impl` takes: each strategy, with `suffixes` (`/fixed`, `/resize`, `/cache`, `/global-lock`), and
  * the peers.
  */
 export function implNames(
@@ -102,7 +104,7 @@ export function implNames(
 }
 
 /**
- * The variant rows (`strategy/fixed`, `strategy/cache`) a run measures, in `strategies`' order: in a
+ * The variant rows (`strategy/fixed`, `strategy/resize`, `strategy/cache`) a run measures, in `strategies`' order: in a
  * full run each wanted strategy that is `among` those the variant is for brings its own along; one named
  * in `--impl` runs in any run, `--quick` included.
  */

@@ -15,9 +15,11 @@ import {
   GLOBAL_LOCK,
   isFixedMemory,
   isFrontCache,
+  isResizableMemory,
   isSynthetic,
   liveUtilizationOf,
   PEERS,
+  RESIZABLE_MEMORY,
   type Row,
   SHARED_MEMORY_OBJECTS,
 } from "./stats.js";
@@ -92,7 +94,8 @@ export const BOUNDED_STRATEGIES = ["segregated", "tlsf", "buddy", "pymalloc"];
 export const CACHED_STRATEGIES = ["tlsf", "segregated", "best-fit", "buddy", "pymalloc"];
 
 /** A strategy row that is a variant of the plain one: over a fixed-size buffer, or with the front cache on. */
-const isVariant = (impl: string): boolean => isFixedMemory(impl) || isFrontCache(impl);
+const isVariant = (impl: string): boolean =>
+  isFixedMemory(impl) || isResizableMemory(impl) || isFrontCache(impl);
 
 /** The row with the most ops/s, or undefined for none. */
 function fastestOf(rows: readonly Row[]): Row | undefined {
@@ -189,7 +192,7 @@ function speedTargets(rows: readonly Row[]): TargetCheck[] {
     });
   } else out.push(notMeasured("best strategy ≥ 1000× @thi.ng/malloc on W"));
   for (const [memory, suffix] of [
-    ["the default growable memory", ""],
+    ["the default memory", ""],
     ["a fixed-size ArrayBuffer", FIXED_MEMORY],
   ]) {
     const target = `${BOUNDED_STRATEGIES.join(", ")}: each ≥ 1000× @thi.ng/malloc on W, over ${memory}`;
@@ -311,6 +314,7 @@ function againstGlibcTargets(rows: readonly Row[]): TargetCheck[] {
         r.workload === trace &&
         !isPeer(r.impl) &&
         !isFixedMemory(r.impl) &&
+        !isResizableMemory(r.impl) &&
         (r.utilization === null || r.utilization >= (floorOf(r.impl) ?? 0) - 0.0005),
     );
     const row = fastestOf(kept);
@@ -908,11 +912,14 @@ function meaningSection(meta: RunMeta): string[] {
       "headers, padding or fragmentation at all.",
     "- **×peer** — this row's ops/s divided by the peer's on the same workload, measured in the same run.",
     `- **strategy${FIXED_MEMORY}** (W only) — the same strategy over a fixed-size plain ArrayBuffer the size of ` +
-      "thi.ng's pool (what `createHeap({ size: n, maxSize: n })` makes), instead of the default growable " +
-      "(resizable) one. V8 in node 20 checks every typed-array access to a resizable buffer against its " +
-      "current length; a plain buffer needs no such check. The pair is what growth costs.",
+      "thi.ng's pool (what `createHeap({ size: n, maxSize: n })` makes), instead of the default memory (one " +
+      'plain ArrayBuffer reserved at the heap\'s limit, `growth: "reserve"`): like for like with thi.ng.',
+    `- **strategy${RESIZABLE_MEMORY}** (W only; ${BOUNDED_STRATEGIES.join(", ")}) — the same strategy over a ` +
+      'resizable ArrayBuffer that grows with the heap (`growth: "resize"`, the heap\'s default before ' +
+      "2026-12-05). V8 in node 20 checks every typed-array access to a resizable buffer against its current " +
+      "length; a plain buffer needs no such check. The pair is what that costs.",
     `- **strategy${FRONT_CACHE}** (W, pairs and the real traces) — the same strategy with the heap's per-worker front cache ` +
-      "forced on (`createHeap({ strategy, memory, format: true, cache: true })`, over the default growable " +
+      "forced on (`createHeap({ strategy, memory, format: true, cache: true })`, over the default " +
       "memory). The cache keeps small freed blocks per size class and hands them back to the next malloc " +
       "of that class without asking the strategy: faster, but the blocks it holds are neither live nor " +
       "free to the strategy, so it costs utilization — compare this row's **util** on W with the bare " +

@@ -25,10 +25,9 @@ export const SHARED_MEMORY_OBJECTS = "shared-memory-objects";
 export const GLOBAL_LOCK = "/global-lock";
 
 /**
- * The suffix of a strategy measured over a fixed-size plain ArrayBuffer (`tlsf/fixed`, on W) instead
- * of the default growable one, in a pool the size of thi.ng's. V8 (node 20) checks every typed-array
- * access to a resizable buffer against its current length; a plain buffer needs no such check, so the
- * pair shows what a heap that can grow costs.
+ * The suffix of a strategy measured over a fixed-size plain ArrayBuffer (`tlsf/fixed`, on W) in a pool
+ * the size of thi.ng's, instead of the default memory (a plain buffer reserved at the heap's 2 GiB
+ * limit): like for like with thi.ng's pool.
  */
 export const FIXED_MEMORY = "/fixed";
 
@@ -36,8 +35,19 @@ export const FIXED_MEMORY = "/fixed";
 export const isFixedMemory = (impl: string): boolean => impl.endsWith(FIXED_MEMORY);
 
 /**
+ * The suffix of a strategy measured over a resizable ArrayBuffer (`tlsf/resize`, on W:
+ * `growth: "resize"`, the heap's default memory before 2026-12-05) instead of the default reserved
+ * one. V8 (node 20) checks every typed-array access to a resizable buffer against its current length;
+ * the pair shows what that costs.
+ */
+export const RESIZABLE_MEMORY = "/resize";
+
+/** Whether a row is a strategy over a resizable buffer. */
+export const isResizableMemory = (impl: string): boolean => impl.endsWith(RESIZABLE_MEMORY);
+
+/**
  * The suffix of a strategy measured with the heap's per-worker front cache on (`tlsf/cache`, on W,
- * pairs and the real traces): `createHeap({ strategy, memory, format: true, cache: true })` over the default growable
+ * pairs and the real traces): `createHeap({ strategy, memory, format: true, cache: true })` over the default
  * memory. For an unshared heap the cache is off by default (it holds freed small blocks back from the
  * strategy, which costs utilization); the bare strategy row is that default.
  */
@@ -52,7 +62,7 @@ export const isSynthetic = (workload: string): boolean => /^(W|S)(-|x|$)|^pairs$
 /** One implementation on one workload: the unit of the JSON output. */
 export interface Row {
   /**
-   * A heapkit strategy name (or with a suffix: `/fixed`, `/cache`, `/global-lock`), or a peer:
+   * A heapkit strategy name (or with a suffix: `/fixed`, `/resize`, `/cache`, `/global-lock`), or a peer:
    * `thi.ng`, `uint8array`, `glibc`, `cpython`, `assemblyscript`, `shared-memory-objects`.
    */
   impl: string;

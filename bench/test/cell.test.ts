@@ -54,6 +54,20 @@ describe("a heapkit cell with the front cache", () => {
     expect(cached.extra.wordsPerCallMean).toBeUndefined();
   }, 120_000);
 
+  it("replays W over the default reserved memory, and as tlsf/resize over a resizable one, to the same heap", () => {
+    const common = { workload: "W", kind: "replay", file, runs: 1, budgetMs: 60_000 } as const;
+    const reserved = runCell({ ...common, impl: "tlsf" });
+    const resized = runCell({ ...common, impl: "tlsf/resize" });
+    expect(reserved.extra.memoryKind).toBe("array-buffer");
+    expect(resized.extra.memoryKind).toBe("resizable-array-buffer");
+    expect(resized).toMatchObject({
+      impl: "tlsf/resize",
+      opsTimed: 20_000,
+      utilization: reserved.utilization,
+    });
+    expect(resized.extra.peakHeapBytes).toBe(reserved.extra.peakHeapBytes);
+  }, 120_000);
+
   it("runs pairs as tlsf/cache, the freed block left in the cache", () => {
     const r = runCell({
       impl: "tlsf/cache",

@@ -8,7 +8,7 @@ import {
   UsageError,
   variantImpls,
 } from "../src/options.js";
-import { FIXED_MEMORY, FRONT_CACHE, GLOBAL_LOCK } from "../src/stats.js";
+import { FIXED_MEMORY, FRONT_CACHE, GLOBAL_LOCK, RESIZABLE_MEMORY } from "../src/stats.js";
 
 describe("parseBenchArgs", () => {
   it("gives the defaults with no arguments", () => {
@@ -107,6 +107,10 @@ describe("the /cache and /fixed rows", () => {
     expect(variantImpls(parseBenchArgs([]), strategies, FIXED_MEMORY, strategies)).toEqual(
       strategies.map((s) => `${s}/fixed`),
     );
+    expect(variantImpls(parseBenchArgs([]), strategies, RESIZABLE_MEMORY, ["tlsf", "buddy"])).toEqual([
+      "tlsf/resize",
+      "buddy/resize",
+    ]);
     expect(variantImpls(parseBenchArgs(["--quick"]), strategies, FRONT_CACHE, cachedFor)).toEqual([]);
   });
 

@@ -130,9 +130,7 @@ describe("the single-thread targets", () => {
       measured: "best-fit 24.0 M ops/s vs glibc 40.0 M: 0.60×",
     });
     expect(
-      t.get(
-        "segregated, tlsf, buddy, pymalloc: each ≥ 1000× @thi.ng/malloc on W, over the default growable memory",
-      ),
+      t.get("segregated, tlsf, buddy, pymalloc: each ≥ 1000× @thi.ng/malloc on W, over the default memory"),
     ).toMatchObject({
       status: "met",
       measured: "thi.ng 15.0 k ops/s; segregated 1,333×, tlsf 1,400×, buddy 1,467×, pymalloc 1,533×",

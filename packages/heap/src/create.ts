@@ -51,19 +51,34 @@ import {
   mapBytes,
   slotBytes,
 } from "./layout.js";
-import { BufferMemory, createMemory, isShared, MAX_MEMORY_BYTES, requireSharedMemory } from "./memory.js";
+import {
+  BufferMemory,
+  createMemory,
+  isShared,
+  MAX_MEMORY_BYTES,
+  type MemoryGrowth,
+  requireSharedMemory,
+} from "./memory.js";
 
 /** Options of {@link createHeap}. */
 export interface HeapOptions {
   /** The placement strategy (a plug-in from one of the strategy packages). */
   strategy: Strategy<unknown>;
-  /** Initial bytes of a new memory (default 64 KiB, or `maxSize` if smaller). Ignored when `memory` is given. */
+  /** Initial bytes of a new memory that resizes (`growth: "resize"`; default 64 KiB, or `maxSize` if smaller). Ignored when `memory` is given. */
   size?: number;
-  /** The most bytes the memory may grow to (default 256 MiB for a new memory; the memory's own maximum otherwise). */
+  /** The most bytes the heap may grow to (default 256 MiB for a new memory; the memory's own maximum otherwise). */
   maxSize?: number;
+  /**
+   * How a new memory makes room for growth (ignored when `memory` is given): `"reserve"` one plain
+   * buffer of `maxSize` bytes, given memory by the OS page by page as the heap first touches it;
+   * `"resize"` a resizable buffer of `size` bytes that grows with the heap, slower to access in V8.
+   * Default: `"reserve"` when `maxSize` is at least 32 MiB (`RESERVE_MIN_BYTES`), else `"resize"`.
+   * See {@link MemoryGrowth}.
+   */
+  growth?: MemoryGrowth;
   /** An existing store to manage: ArrayBuffer, resizable ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory. */
   memory?: ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
-  /** Make the new memory a growable SharedArrayBuffer (for workers). Ignored when `memory` is given. */
+  /** Make the new memory a SharedArrayBuffer (for workers). Ignored when `memory` is given. */
   shared?: boolean;
   /** First byte the heap may use (default 16: offset 0 stays null). Bytes below it are left alone — for wasm data. */
   base?: number;
@@ -131,11 +146,10 @@ export function createHeap(options: HeapOptions): Heap {
     checkLength("maxSize", maxSize, 256);
     const size = Math.min(options.size ?? DEFAULT_SIZE, maxSize);
     checkLength("size", size, 0);
-    memory = createMemory({ size, maxSize, shared: options.shared ?? false });
+    memory = createMemory({ size, maxSize, shared: options.shared ?? false, growth: options.growth });
     fresh = true;
   }
   const threadSafe = isShared(memory.buffer);
-  if (threadSafe) requireSharedMemory();
   const slots = threadSafe ? (options.workers ?? DEFAULT_SHARED_SLOTS) : 1;
   if (!Number.isInteger(slots) || slots < 1 || slots > MAX_SLOTS) {
     throw new InvalidSizeError(
@@ -233,11 +247,11 @@ export function createHeap(options: HeapOptions): Heap {
 }
 
 /**
- * Creates a heap over a new growable `SharedArrayBuffer`: hand `heap.memory.buffer` to workers, which
+ * Creates a heap over a new `SharedArrayBuffer` (reserved at `maxSize`, or growable with `growth: "resize"`): hand `heap.memory.buffer` to workers, which
  * {@link attachHeap} to it. Every call is thread-safe.
  */
 export function createSharedHeap(options: Omit<HeapOptions, "shared">): Heap {
-  requireSharedMemory();
+  requireSharedMemory(options.growth === "resize");
   if (options.memory !== undefined) {
     const shared =
       isShared(options.memory) ||

@@ -33,6 +33,8 @@ export {
   BufferMemory,
   createMemory,
   MAX_MEMORY_BYTES,
+  type MemoryGrowth,
   type MemoryOptions,
+  RESERVE_MIN_BYTES,
   WASM_PAGE_BYTES,
 } from "./memory.js";

@@ -9,7 +9,7 @@ import {
 import { bestFit } from "@heapkit/strategy-best-fit";
 import { firstFit } from "@heapkit/strategy-first-fit";
 import { describe, expect, it } from "vitest";
-import { createHeap } from "../src/index.js";
+import { createHeap, RESERVE_MIN_BYTES } from "../src/index.js";
 
 describe("createHeap", () => {
   it("runs the README example", () => {
@@ -42,21 +42,86 @@ describe("createHeap", () => {
     expect(new Uint8Array(buffer, ptr, 100).every((byte) => byte === 7)).toBe(true);
   });
 
-  it("makes a resizable ArrayBuffer for a heap that may grow, a plain one for a heap that may not", () => {
-    const growable = createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20 });
+  it("reserves one plain ArrayBuffer of maxSize by default from 32 MiB up, and grows the heap inside it", () => {
+    expect(createHeap({ strategy: firstFit() }).memory.kind).toBe("array-buffer"); // 256 MiB
+    expect(createHeap({ strategy: firstFit(), maxSize: RESERVE_MIN_BYTES - 4096 }).memory.kind).toBe(
+      "resizable-array-buffer",
+    );
+    const heap = createHeap({ strategy: firstFit(), size: 4096, maxSize: 8 << 20, growth: "reserve" });
+    expect(heap.memory.kind).toBe("array-buffer");
+    const buffer = heap.memory.buffer;
+    expect(buffer.byteLength).toBe(8 << 20);
+    const small = heap.stats().heapSize;
+    expect(small).toBeLessThan(64 * 1024);
+    const view = new Uint8Array(buffer);
+    const ptr = heap.malloc(3 << 20);
+    expect(heap.stats().heapSize).toBeGreaterThan(3 << 20);
+    expect(heap.stats().capacity).toBe(8 << 20);
+    // the buffer never changes, so a view made before the heap grew sees its new blocks
+    expect(heap.memory.buffer).toBe(buffer);
+    heap.u8(ptr, 16).fill(9);
+    expect(view[ptr + 15]).toBe(9);
+    expect(heap.tryMalloc(heap.maxRequest)).toBe(0); // 3 MiB are taken: the rest cannot hold the largest request
+  });
+
+  it('makes a resizable ArrayBuffer with growth: "resize", and a plain one when size is maxSize', () => {
+    const growable = createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20, growth: "resize" });
     expect(growable.memory.kind).toBe("resizable-array-buffer");
-    const fixed = createHeap({ strategy: firstFit(), size: 1 << 16, maxSize: 1 << 16 });
+    expect(growable.memory.byteLength).toBeLessThan(100_000); // the heap's own parts only
+    growable.malloc(100_000);
+    expect(growable.memory.byteLength).toBeGreaterThan(100_000);
+    const fixed = createHeap({ strategy: firstFit(), size: 1 << 16, maxSize: 1 << 16, growth: "resize" });
     expect(fixed.memory.kind).toBe("array-buffer");
     expect(fixed.memory.byteLength).toBe(1 << 16);
     expect(fixed.tryMalloc(fixed.maxRequest)).toBe(0); // the largest request it accepts, and it cannot grow to fit it
     expect(fixed.malloc(1000)).toBeGreaterThan(0);
   });
 
-  it("makes a growable SharedArrayBuffer when asked, for workers", () => {
-    const heap = createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20, shared: true });
-    expect(heap.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
-    heap.malloc(100_000);
-    expect(heap.memory.byteLength).toBeGreaterThan(100_000);
+  it("gives a reserved memory pages only as the heap touches them", () => {
+    const before = process.memoryUsage().rss;
+    const heaps = [0, 1, 2, 3].map(() => createHeap({ strategy: firstFit(), maxSize: 1 << 30 }));
+    for (const heap of heaps) heap.malloc(1000);
+    // four GiB reserved; what the process holds grows by the pages the heaps wrote
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 << 20);
+    expect(heaps.every((heap) => heap.memory.byteLength === 1 << 30)).toBe(true);
+  });
+
+  it("falls back to a resizable buffer where the platform will not reserve maxSize at once", () => {
+    const RealArrayBuffer = ArrayBuffer;
+    globalThis.ArrayBuffer = new Proxy(RealArrayBuffer, {
+      construct(target, args: [number, { maxByteLength: number }?]) {
+        if (args[1] === undefined && args[0] > 1 << 20)
+          throw new RangeError("Array buffer allocation failed");
+        return Reflect.construct(target, args);
+      },
+    });
+    try {
+      const heap = createHeap({ strategy: firstFit(), maxSize: 64 << 20 });
+      expect(heap.memory.kind).toBe("resizable-array-buffer");
+      expect(heap.malloc(2 << 20)).toBeGreaterThan(0);
+      expect(heap.memory.byteLength).toBeLessThan(64 << 20);
+    } finally {
+      globalThis.ArrayBuffer = RealArrayBuffer;
+    }
+  });
+
+  it('makes a SharedArrayBuffer when asked, for workers: reserved, or growable with growth: "resize"', () => {
+    const reserved = createHeap({ strategy: firstFit(), maxSize: 1 << 20, shared: true, growth: "reserve" });
+    expect(reserved.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(reserved.memory.byteLength).toBe(1 << 20);
+    expect(reserved.malloc(100_000)).toBeGreaterThan(0);
+    const options = {
+      strategy: firstFit(),
+      size: 4096,
+      maxSize: 1 << 20,
+      shared: true,
+      growth: "resize",
+    } as const;
+    const growable = createHeap(options);
+    expect(growable.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(growable.memory.byteLength).toBeLessThan(1 << 20);
+    growable.malloc(300_000);
+    expect(growable.memory.byteLength).toBeGreaterThan(300_000);
   });
 });
 
@@ -247,21 +312,16 @@ describe("input a JavaScript program may pass by mistake", () => {
 });
 
 describe("a platform without what a heap needs", () => {
-  it("gets UnsupportedPlatformError when a growable heap is made, not a heap that cannot grow", () => {
+  it("gets UnsupportedPlatformError when a resizable heap is made, not a reserved one", () => {
     const prototype = ArrayBuffer.prototype as { resize?: unknown };
     const resize = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "resize");
     delete prototype.resize;
     try {
-      expect(() => createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20 })).toThrow(
-        UnsupportedPlatformError,
-      );
-      expect(() => createHeap({ strategy: firstFit(), size: 4096, maxSize: 1 << 20 })).toThrow(
-        /resizable ArrayBuffer/,
-      );
-      // a heap that may not grow needs no resizable buffer
-      expect(
-        createHeap({ strategy: firstFit(), size: 1 << 16, maxSize: 1 << 16 }).malloc(100),
-      ).toBeGreaterThan(0);
+      const resizable = { strategy: firstFit(), size: 4096, maxSize: 1 << 20, growth: "resize" } as const;
+      expect(() => createHeap(resizable)).toThrow(UnsupportedPlatformError);
+      expect(() => createHeap(resizable)).toThrow(/resizable ArrayBuffer/);
+      // the default reserves a plain buffer, which every platform has
+      expect(createHeap({ strategy: firstFit() }).malloc(100)).toBeGreaterThan(0);
     } finally {
       if (resize) Object.defineProperty(ArrayBuffer.prototype, "resize", resize);
     }
