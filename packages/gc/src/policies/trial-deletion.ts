@@ -4,7 +4,7 @@
  * arrays, each object's gc_refs indexed by its address, the walk over a copy of the list:
  *
  * ```
- *   heap (one resizable buffer)                    one plain Int32Array's segments (grown at track
+ *   heap (one buffer, maybe resizable)             one plain Int32Array's segments (grown at track
  *                                                  time, see TrialDeletion.work)
  *   young ─► o ─► o ─► …   number: walk once ──►   records [p1 2 s s | p2 3 s s s | …]  address, count,
  *                                                           the references' slots, in list order
@@ -120,7 +120,7 @@ export class TrialDeletion {
    * to an object outside the set decrements that object's slot too; move_unreachable puts it back to
    * 0 as it meets it (see {@link cleared}), and so does the relinking of the unreachable objects for
    * their own references. The random accesses land in a plain array of a word per 32 bytes of the
-   * tracked objects' span, where the heap's own words (a resizable buffer) cost V8 more per access
+   * tracked objects' span, where the heap's own words (in a resizable buffer, a heap's own under 32 MiB) cost V8 more per access
    * and are spread over all of it.
    */
   private work = new Int32Array(0);
@@ -166,7 +166,7 @@ export class TrialDeletion {
    *
    * CPython's passes go to every reference's target twice, at random places in the heap (subtract_refs,
    * then move_unreachable). Here the heap is walked once and the rest runs over plain arrays, which
-   * are small, and plain: every access to the heap's words (a resizable buffer) costs V8 extra checks.
+   * are small, and plain: every access to the heap's words costs V8 extra checks when the buffer is resizable.
    *
    *   number      walk `base`: its record, state[slot] += refcount, state[target's slot] −= 1 per
    *               reference (update_refs and subtract_refs); each object past the settled ones gets
@@ -303,7 +303,7 @@ export class TrialDeletion {
   /**
    * Numbers one long list, `list`, its record at word `r` (where it fits), giving it the info `bits`
    * of a survivor if `unsettled`; returns the object after it. Its references are copied into the
-   * record in one copy (a memcpy out of the heap's buffer, where reading them one by one pays the
+   * record in one copy (a memcpy out of the heap's buffer, where reading them one by one pays a
    * resizable buffer's checks on each), then turned into slots in place by numberRefs, in calls of
    * their own, not through numberChunk: a loop of numberChunk's as long as a long list would have V8
    * compile numberChunk in the middle of it, before the rest of the function had run, and drop that
