@@ -187,13 +187,23 @@ class BuddyEngine implements AllocatorEngine {
     if (unlink(u32, this.headOf(order), block)) u32[this.hw + H_BITMAP] &= ~(1 << order);
   }
 
-  /** Frees the block of `order` at `block`, merging with free buddies; `end` is the break. */
+  /**
+   * Frees the block of `order` at `block`, merging with free buddies; `end` is the break, or -1 to
+   * read it only when an upper buddy's header says "free, of this order" (free's case: most frees
+   * merge nothing, and the region's break is a getter call through the heap).
+   */
   private release(u32: Uint32Array, block: number, order: number, end: number): void {
     const origin = this.origin;
     while (order < MAX_ORDER) {
       const size = 1 << order;
       const buddy = block ^ size;
-      if (buddy < origin || buddy + size > end || u32[buddy >> 2] !== freeHeader(order)) break;
+      // the header first: above the break it is a stale word (or undefined past the buffer), so a
+      // match there is then checked against the break; below the origin lie the region's words
+      if (u32[buddy >> 2] !== freeHeader(order) || buddy < origin) break;
+      if (buddy > block) {
+        if (end < 0) end = this.region.brk;
+        if (buddy + size > end) break;
+      }
       this.unlink(u32, buddy, order);
       if (buddy < block) block = buddy;
       order++;
@@ -281,7 +291,7 @@ class BuddyEngine implements AllocatorEngine {
     }
     const order = header & ORDER_MASK;
     this.count(u32, -(1 << order));
-    this.release(u32, block, order, this.region.brk);
+    this.release(u32, block, order, -1);
     return block + (1 << order) - ptr;
   }
 
