@@ -62,6 +62,11 @@ export class BatchBuilder {
 
   constructor(readonly capacity = BATCH_EVENTS) {
     this.current = createBatch(capacity);
+    // The second batch is made now, not when the first is full: V8 generalizes the field types of the
+    // batch's object literal when it is made the second time, and code optimized before that depends
+    // on them — the .rep parser's optimized compile, under way when the first batch filled, was
+    // thrown away ("dependency change") and done again, some 20–290 ms of V8's compiler thread.
+    this.spare.push(createBatch(capacity));
   }
 
   /** Appends one event. */

@@ -330,15 +330,17 @@ class ReplayLoop {
   private ptrs = new Int32Array(1024);
   /** Size asked for the block in each slot, where it has a pointer (a block in the heap is below 2^31 bytes). */
   private sizes = new Int32Array(1024);
-  allocs = 0;
-  frees = 0;
-  reallocs = 0;
-  failed = 0;
-  live = 0;
-  peakLive = 0;
-  peakLiveOp = 0;
-  /** The row being replayed (where an exception came from). */
-  at = 0;
+  /**
+   * The counts, in a typed array rather than in fields of their own, and kept in locals while a run
+   * of rows goes: a field that holds a number changes V8's hidden class when it first holds a
+   * fraction-capable double (live bytes summed from Float64Array columns) or is first written again
+   * (const to mutable), and each change threw away or deoptimized the optimized loop — one cold run
+   * of python-json-10k deoptimized it ~200 times at the store of the row reached, another aborted its
+   * compile ("maps became deprecated during optimization").
+   */
+  private readonly counts = new Float64Array(COUNTS);
+  /** {@link ReplayLoop.run} has run once (on a few rows). */
+  private warm = false;
 
   constructor(
     private readonly heap: Allocator,
@@ -346,18 +348,66 @@ class ReplayLoop {
     private readonly name: string,
   ) {}
 
-  /** Replays rows `[from, upTo)` of `batch`, `opsBefore` ops having been done before row `from`; returns `upTo`. */
+  /** Allocations replayed. */
+  get allocs(): number {
+    return this.counts[ALLOCS];
+  }
+  /** Frees replayed. */
+  get frees(): number {
+    return this.counts[FREES];
+  }
+  /** Reallocs replayed. */
+  get reallocs(): number {
+    return this.counts[REALLOCS];
+  }
+  /** Allocations and reallocs that failed. */
+  get failed(): number {
+    return this.counts[FAILED];
+  }
+  /** Payload bytes live now. */
+  get live(): number {
+    return this.counts[LIVE];
+  }
+  /** The most payload bytes live at once. */
+  get peakLive(): number {
+    return this.counts[PEAK_LIVE];
+  }
+  /** Ops done when the live payload first reached its peak. */
+  get peakLiveOp(): number {
+    return this.counts[PEAK_LIVE_OP];
+  }
+  /** The row being replayed (where an exception came from). */
+  get at(): number {
+    return this.counts[AT];
+  }
+
+  /**
+   * Replays rows `[from, upTo)` of `batch`, `opsBefore` ops having been done before row `from`; returns
+   * the row where it stopped: `upTo`, except on the first call, which replays a few rows only (V8
+   * compiles the loop while it runs, and code after it that has never run — the counts written back
+   * — would deoptimize the compiled loop at its first exit).
+   */
   run(batch: EventBatch, from: number, upTo: number, opsBefore: number): number {
+    if (!this.warm) {
+      this.warm = true;
+      upTo = Math.min(upTo, from + 64);
+    }
     const heap = this.heap;
     const verify = this.verify;
+    const counts = this.counts;
     const opCol = batch.op;
     const slotCol = batch.slot;
     const sizeCol = batch.size;
     const idCol = batch.id;
     let ptrs = this.ptrs;
     let sizes = this.sizes;
-    let live = this.live;
-    let peakLive = this.peakLive;
+    let live = counts[LIVE];
+    let peakLive = counts[PEAK_LIVE];
+    let peakLiveOp = counts[PEAK_LIVE_OP];
+    let allocs = counts[ALLOCS];
+    let frees = counts[FREES];
+    let reallocs = counts[REALLOCS];
+    let failed = counts[FAILED];
     let i = from;
     try {
       for (; i < upTo; i++) {
@@ -376,16 +426,16 @@ class ReplayLoop {
           } catch (error) {
             if (!(error instanceof InvalidSizeError)) throw error;
           }
-          this.allocs++;
+          allocs++;
           ptrs[slot] = ptr;
           if (ptr === 0) {
-            this.failed++;
+            failed++;
           } else {
             sizes[slot] = size;
             live += size;
             if (live > peakLive) {
               peakLive = live;
-              this.peakLiveOp = opsBefore + i - from + 1;
+              peakLiveOp = opsBefore + i - from + 1;
             }
             if (verify && size > 0) {
               const memory = heap.memory;
@@ -394,7 +444,7 @@ class ReplayLoop {
           }
         } else if (op === Op.Free) {
           const ptr = ptrs[slot];
-          this.frees++;
+          frees++;
           if (ptr !== 0) {
             const size = sizes[slot];
             if (verify && size > 0) {
@@ -411,7 +461,7 @@ class ReplayLoop {
           const ptr = ptrs[slot];
           const oldSize = sizes[slot];
           const tag = tagOf(idCol[i]);
-          this.reallocs++;
+          reallocs++;
           if (ptr === 0) {
             // the block's allocation failed earlier: try again, as C's realloc(NULL, n) would
             let fresh = 0;
@@ -420,7 +470,7 @@ class ReplayLoop {
             } catch (error) {
               if (!(error instanceof InvalidSizeError)) throw error;
             }
-            if (fresh === 0) this.failed++;
+            if (fresh === 0) failed++;
             else {
               ptrs[slot] = fresh;
               sizes[slot] = size;
@@ -441,7 +491,7 @@ class ReplayLoop {
               moved = heap.realloc(ptr, size);
             } catch (error) {
               if (!(error instanceof OutOfMemoryError || error instanceof InvalidSizeError)) throw error;
-              this.failed++;
+              failed++;
             }
             if (moved >= 0) {
               ptrs[slot] = moved;
@@ -461,14 +511,19 @@ class ReplayLoop {
           }
           if (live > peakLive) {
             peakLive = live;
-            this.peakLiveOp = opsBefore + i - from + 1;
+            peakLiveOp = opsBefore + i - from + 1;
           }
         }
       }
     } finally {
-      this.at = i;
-      this.live = live;
-      this.peakLive = peakLive;
+      counts[AT] = i;
+      counts[LIVE] = live;
+      counts[PEAK_LIVE] = peakLive;
+      counts[PEAK_LIVE_OP] = peakLiveOp;
+      counts[ALLOCS] = allocs;
+      counts[FREES] = frees;
+      counts[REALLOCS] = reallocs;
+      counts[FAILED] = failed;
     }
     return i;
   }
@@ -496,6 +551,17 @@ class ReplayLoop {
     );
   }
 }
+
+// the indexes of ReplayLoop's counts
+const LIVE = 0;
+const PEAK_LIVE = 1;
+const PEAK_LIVE_OP = 2;
+const ALLOCS = 3;
+const FREES = 4;
+const REALLOCS = 5;
+const FAILED = 6;
+const AT = 7;
+const COUNTS = 8;
 
 function growI32(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
   const larger = new Int32Array(capacity);
