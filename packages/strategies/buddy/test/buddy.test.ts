@@ -1,4 +1,5 @@
 import { HeapCorruptionError } from "@heapkit/contract";
+import { fixedRegion } from "@heapkit/contract/testing";
 import { createHeap } from "@heapkit/heap";
 import { describe, expect, it } from "vitest";
 import { BUDDY_TAG, buddy, buddyOf, buddyOrder } from "../src/index.js";
@@ -126,6 +127,31 @@ describe("buddy", () => {
     expect(high).toBe(at + 1280 + 8);
     heap.check();
     expect(heap.stats().freeBytes).toBe(1280 - 1152);
+  });
+
+  it("frees the block at the top of a plain buffer without merging with a stale look-alike above the break", () => {
+    // free reads the break only when an upper buddy's header says "free, of this order": above the
+    // break of a plain ArrayBuffer such a header is a stale word, and must not be merged with
+    const memory = new ArrayBuffer(1 << 16);
+    const region = fixedRegion(memory);
+    const engine = buddy().create(region);
+    const low = engine.malloc(40); // order 6
+    const top = engine.malloc(40); // order 6, the last block: its upper buddy is above the break
+    const block = top - 8;
+    expect(block + 64).toBe(region.brk);
+    const u32 = new Uint32Array(memory);
+    const upper = block ^ 64;
+    expect(upper).toBeGreaterThan(block);
+    u32[upper >> 2] = BUDDY_TAG | 6; // "free, order 6", past the break
+    u32[(block ^ 128) >> 2] = BUDDY_TAG | 7; // and the next level up too
+    const freeBefore = engine.stats().freeBytes;
+    expect(engine.free(top)).toBe(56);
+    engine.check();
+    expect(engine.stats().freeBytes - freeBefore).toBe(64);
+    expect(engine.stats().largestFreeBlock).toBe(64);
+    expect(engine.malloc(40)).toBe(top); // the freed block, not a merged one
+    expect(engine.free(low)).toBe(56);
+    engine.check();
   });
 
   it("reports a block header without the tag as HeapCorruptionError naming the block", () => {
