@@ -7,7 +7,8 @@
  * @module
  */
 import { readFileSync, statSync } from "node:fs";
-import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import type { Worker } from "node:worker_threads";
 import { gunzip } from "node:zlib";
 import { inflateAtOnceOptions } from "./gzip-at-once.js";
 import {
@@ -27,6 +28,14 @@ const workerScript = import.meta.url.endsWith(".js")
 
 /** Whether this build can read in a worker thread. */
 export const canReadInWorker = workerScript !== undefined;
+
+/**
+ * node:worker_threads, loaded when a first thread starts rather than with this module, which every
+ * replay through the Node entry loads: loading it took ~3.5 ms of each `heapkit replay` (node 20).
+ */
+function workerThreads(): typeof import("node:worker_threads") {
+  return createRequire(import.meta.url)("node:worker_threads");
+}
 
 /**
  * Events per batch of a reader thread, unless `batchSize` says otherwise: a quarter of the reader's
@@ -73,7 +82,7 @@ export class ReadWorker {
     if (workerScript === undefined) throw new Error("reading in a worker needs the compiled package");
     // none of the process's flags: the reader thread needs none, and some break it (`--input-type`, or
     // export conditions that point packages at TypeScript sources, as a test runner's do)
-    this.worker = new Worker(workerScript, { execArgv: [] });
+    this.worker = new (workerThreads().Worker)(workerScript, { execArgv: [] });
     this.worker.unref();
     this.worker.on("message", (message: ReadMessage) => {
       this.messages.push(message);
