@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The executable. Before anything else loads: a large trace to replay is read in a thread beside the
-// replay (lib/read-ahead.ts), started now so that its start-up overlaps loading the CLI's modules.
+// The executable. `heapkit replay` runs from a module of its own that holds everything a replay needs
+// (replay-main.ts, one module of the bundle); any other command line loads only the command it names
+// (run.ts). A large trace to replay may be read ahead, started before the rest loads (lib/read-ahead.ts).
 const argv = process.argv.slice(2);
-if (argv[0] === "replay") await (await import("./lib/read-ahead.js")).startReaderEarly(argv);
-// only the command the line names is loaded (all of them for --help or an unknown word): what `main` runs
-await (await import("./run.js")).run(argv);
+if (argv[0] === "replay") await (await import("./replay-main.js")).runReplay(argv);
+else await (await import("./run.js")).run(argv);

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { run } from "./run.js";
 
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 const built = existsSync(BIN);
@@ -43,6 +44,28 @@ describe.skipIf(!built)(
       const { status, stderr } = piped("demo --strategy worst-fit", "cat");
       expect(status).toBe(2);
       expect(stderr).toMatch(/^heapkit: unknown strategy "worst-fit"/);
+    });
+
+    // `heapkit replay` runs from a module of its own (dist/replay-main.js): the same figures, errors and
+    // exit codes as the CLI in-process
+    it("heapkit replay from the executable: the figures of the CLI in-process, and its errors", async () => {
+      const trace = fileURLToPath(new URL("../../../traces/real/gcc-as.rep.gz", import.meta.url));
+      const figures = (json: string) => {
+        const { seconds, replaySeconds, opsPerSecond, endToEndOpsPerSecond, ...rest } = JSON.parse(json);
+        return rest;
+      };
+      const built = piped(`replay ${trace} --strategy best-fit --json`, "cat");
+      expect(built.status).toBe(0);
+      const inProcess = await run("replay", trace, "--strategy", "best-fit", "--json");
+      expect(inProcess.code).toBe(0);
+      expect(figures(built.stdout)).toEqual(figures(inProcess.out));
+      expect(figures(built.stdout).ops).toBe(16454);
+      const missing = piped("replay no-such-trace.rep --json", "cat");
+      expect(missing.status).toBe(1);
+      expect(JSON.parse(missing.stderr).error.message).toMatch(/cannot read the trace no-such-trace\.rep/);
+      const wrong = piped(`replay ${trace} --strategy worst-fit`, "cat");
+      expect(wrong.status).toBe(2);
+      expect(wrong.stderr).toMatch(/^heapkit: unknown strategy "worst-fit"/);
     });
   },
 );
