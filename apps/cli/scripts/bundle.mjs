@@ -69,9 +69,8 @@ await build({
   logLevel: "warning",
 });
 // `heapkit replay`: one module with all it needs (the replay command, the program, commander, the
-// trace, the heap and the strategies). Its thirteen chunks of the split bundle cost a run ~35 ms of
-// resolving, reading and compiling each on its own (see the README), more than compiling one larger
-// file.
+// trace, the heap and the strategies). A 7-op replay loaded 19 chunks of the split bundle, each
+// resolved, read and compiled on its own: 0.183 s against 0.161 s from this module (see the README).
 await build({
   entryPoints: { "replay-main": join(root, "src", "replay-main.ts") },
   outdir: dist,
