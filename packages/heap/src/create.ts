@@ -209,8 +209,9 @@ export function createHeap(options: HeapOptions): Heap {
     );
   }
   const i32 = memory.i32;
-  // a new memory is zero already; other memory is cleared where the heap reads before it writes
-  if (!fresh) memory.u8.fill(0, base, regionBase);
+  // a new memory is zero already; other memory is cleared where the heap reads before it writes:
+  // its own words, and the pointer map's below the region (the region's growth clears the rest)
+  if (!fresh) memory.u8.fill(0, base, mapOffset + ((((regionBase >>> Math.log2(align)) >>> 5) + 1) << 2));
   const control = base >> 2;
   i32[control + C_LAYOUT_VERSION] = LAYOUT_VERSION;
   i32[control + C_ALIGN] = align;

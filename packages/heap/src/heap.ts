@@ -400,6 +400,7 @@ export class Heap implements Allocator {
     if (this.cacheMaxRequest >= 0 && this.cachedBytesHere() >= Math.max(increment, CACHE_DRAIN_BEFORE_GROWTH))
       return -1;
     if (next > this.memory.viewBytes && !this.memory.grow(Math.min(this.limit, next))) return -1;
+    this.clearMapBits(old, next);
     this.memory.i32[this.control + C_BRK] = next;
     this.mirrorBrk = next;
     const f64 = this.memory.f64;
@@ -1383,8 +1384,7 @@ export class Heap implements Allocator {
       const holder = i32[this.control + C_LOCK_HOLDER];
       const slotLock = i32[this.slotWord + S_LOCK];
       const u8 = this.memory.u8;
-      // map words the snapshot does not hold cover addresses past its break: clear, as invariant 1 wants
-      u8.fill(0, head.length, this.mapBytesUpTo(this.brk));
+      // (map words past the snapshot's break mean nothing: invariant 1)
       u8.set(head, 0);
       u8.set(snapshot.region, this.regionBase);
       // the locks are this call's, and this worker keeps its slot
@@ -1396,6 +1396,23 @@ export class Heap implements Allocator {
       this.owning = false;
       this.othersEpoch = -1;
     });
+  }
+
+  /**
+   * Clears the pointer-map bits of `[from, to)`, the part the break is about to pass (invariant 1:
+   * bits at or above the break mean nothing). The word holding `from` keeps its lower bits, which
+   * other workers may be setting at the same time: an atomic and, over shared memory.
+   */
+  private clearMapBits(from: number, to: number): void {
+    if (to <= from) return;
+    const i32 = this.memory.i32;
+    const firstUnit = from >>> this.alignShift;
+    const first = this.mapWord + (firstUnit >>> 5);
+    const last = this.mapWord + (((to - 1) >>> this.alignShift) >>> 5);
+    const keep = (1 << (firstUnit & 31)) - 1;
+    if (this.threadSafe) Atomics.and(i32, first, keep);
+    else i32[first] &= keep;
+    if (last > first) i32.fill(0, first + 1, last + 1);
   }
 
   /** The end of the pointer map's words that cover `[0, address)`. */

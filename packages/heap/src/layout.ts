@@ -37,8 +37,10 @@
  * ```
  *
  * Invariants (checked by `Heap.check`):
- * 1. A pointer-map bit is set exactly for the payload of each live block; every bit at or above
- *    BRK is clear (so growing the region needs no clearing).
+ * 1. Below BRK, a pointer-map bit is set exactly for the payload of each live block. Bits at or
+ *    above BRK mean nothing and are never read: the region's growth clears the bits it brings below
+ *    BRK, so a heap formatted over used memory clears only the map words below its region, not the
+ *    whole map (32 MiB for a 2 GiB limit).
  * 2. A block the strategy counts as used is either live (its bit set) or in exactly one front-cache
  *    entry, never both.
  * 3. The sum over all slots of LIVE_BLOCKS / LIVE_BYTES is the live blocks / bytes (over unshared
@@ -53,8 +55,11 @@
 
 /** "hpk1" read as a little-endian word. */
 export const HEAP_MAGIC = 0x316b_7068;
-/** The layout described above. An attach to another version is refused. */
-export const LAYOUT_VERSION = 1;
+/**
+ * The layout described above. An attach to another version is refused. Version 2: pointer-map bits
+ * at or above BRK are no longer kept clear (invariant 1).
+ */
+export const LAYOUT_VERSION = 2;
 
 /** Bytes of the control block. */
 export const CONTROL_BYTES = 512;
