@@ -129,22 +129,25 @@ describe("the pointer map over used memory", () => {
   it.each([
     ["an ArrayBuffer", () => new ArrayBuffer(1 << 20)],
     ["a SharedArrayBuffer", () => new SharedArrayBuffer(1 << 20)],
-  ] as const)("formatting %s full of old bytes, the map's bits come clear as the region grows over them", (_, make) => {
-    const buffer = make();
-    new Uint8Array(buffer).fill(0xff); // every map bit set, as stale as a map can be
-    const heap = createHeap({ strategy: firstFit(), memory: buffer, format: true });
-    const blocks = [heap.malloc(100), heap.malloc(64 * 1024), heap.malloc(300_000), heap.malloc(24)];
-    for (const ptr of blocks) {
-      expect(heap.isLive(ptr)).toBe(true);
-      // an address inside a block is no payload: a stale bit would make it one
-      expect(heap.isLive(ptr + 16)).toBe(false);
-      expect(() => heap.free(ptr + 16)).toThrow(InvalidPointerError);
-    }
-    heap.check(); // counts the map's bits below the break against the live blocks
-    for (const ptr of blocks) heap.free(ptr);
-    expect(heap.stats().liveBlocks).toBe(0);
-    heap.check();
-  });
+  ] as const)(
+    "formatting %s full of old bytes, the map's bits come clear as the region grows over them",
+    (_, make) => {
+      const buffer = make();
+      new Uint8Array(buffer).fill(0xff); // every map bit set, as stale as a map can be
+      const heap = createHeap({ strategy: firstFit(), memory: buffer, format: true });
+      const blocks = [heap.malloc(100), heap.malloc(64 * 1024), heap.malloc(300_000), heap.malloc(24)];
+      for (const ptr of blocks) {
+        expect(heap.isLive(ptr)).toBe(true);
+        // an address inside a block is no payload: a stale bit would make it one
+        expect(heap.isLive(ptr + 16)).toBe(false);
+        expect(() => heap.free(ptr + 16)).toThrow(InvalidPointerError);
+      }
+      heap.check(); // counts the map's bits below the break against the live blocks
+      for (const ptr of blocks) heap.free(ptr);
+      expect(heap.stats().liveBlocks).toBe(0);
+      heap.check();
+    },
+  );
 });
 
 describe("C semantics", () => {
