@@ -76,10 +76,19 @@ describe(`growth raced from four workers (seed ${seed})`, () => {
       name,
       "a growable SharedArrayBuffer",
       () => {
-        const heap = createSharedHeap({ strategy: strategyByName(name), size: 64 << 10, maxSize: 128 << 20 });
+        const options = { size: 64 << 10, maxSize: 128 << 20, growth: "resize" } as const;
+        const heap = createSharedHeap({ strategy: strategyByName(name), ...options });
         return { heap, memory: heap.memory.buffer as SharedArrayBuffer };
       },
     ]),
+    [
+      "tlsf",
+      "a reserved SharedArrayBuffer (the default)",
+      () => {
+        const heap = createSharedHeap({ strategy: tlsf(), maxSize: 128 << 20 });
+        return { heap, memory: heap.memory.buffer as SharedArrayBuffer };
+      },
+    ],
     [
       "tlsf",
       "a shared WebAssembly.Memory",

@@ -73,6 +73,7 @@ afterAll(() => bundle?.dispose());
 describe(`4 workers on one shared heap (${opsPerStrategy} ops per strategy, seed ${seed})`, () => {
   const cases: [string, string][] = [
     ...strategyNames.map((name): [string, string] => [name, "a growable SharedArrayBuffer"]),
+    ["tlsf", "a reserved SharedArrayBuffer (the default)"],
     ["tlsf", "a shared WebAssembly.Memory"],
   ];
   it.each(cases)(
@@ -82,9 +83,10 @@ describe(`4 workers on one shared heap (${opsPerStrategy} ops per strategy, seed
         kind === "a shared WebAssembly.Memory"
           ? new WebAssembly.Memory({ initial: 16, maximum: 2048, shared: true })
           : null;
+      const growth = kind === "a growable SharedArrayBuffer" ? "resize" : "reserve";
       const heap =
         wasm === null
-          ? createSharedHeap({ strategy: strategyByName(name), size: 1 << 20, maxSize: 128 << 20 })
+          ? createSharedHeap({ strategy: strategyByName(name), size: 1 << 20, maxSize: 128 << 20, growth })
           : createSharedHeap({ strategy: strategyByName(name), memory: wasm, maxSize: 2048 * 65536 });
       const rings = Array.from(
         { length: WORKERS },
