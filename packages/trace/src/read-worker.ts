@@ -20,9 +20,8 @@ import {
   ringBatch,
   S_CANCELLED,
   S_DONE,
+  writeFirstMeta,
 } from "./ring.js";
-
-const FORMAT_CODES: Record<string, number> = { rep: 0, mtrace: 1, jsonl: 2 };
 
 function run(port: NonNullable<typeof parentPort>, job: ReadJob): void {
   const control = new Int32Array(job.control);
@@ -51,16 +50,7 @@ function run(port: NonNullable<typeof parentPort>, job: ReadJob): void {
       const m = k * BATCH_META;
       meta[m] = batch.length;
       meta[m + 1] = reader.bytesRead;
-      if (n === 0) {
-        const summary = reader.summary;
-        meta[m + 2] = summary.format === undefined ? Number.NaN : FORMAT_CODES[summary.format];
-        const header = summary.header;
-        meta[m + 3] = header === undefined ? 0 : 1;
-        meta[m + 4] = header?.heapSize ?? 0;
-        meta[m + 5] = header?.ids ?? 0;
-        meta[m + 6] = header?.ops ?? 0;
-        meta[m + 7] = header?.weight ?? Number.NaN;
-      }
+      if (n === 0) writeFirstMeta(meta, m, reader.summary);
       n++;
       Atomics.store(control, C_PUBLISHED, n);
       Atomics.notify(control, C_PUBLISHED);

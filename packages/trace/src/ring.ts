@@ -5,6 +5,7 @@
  * @module
  */
 import type { EventBatch } from "./batch.js";
+import type { TraceFormat, TraceSummary } from "./parsers.js";
 import type { ReadTraceOptions } from "./reader.js";
 
 /** Batches in the ring: how far the reader thread may run ahead of the replay (16 × 4 096 events by default). */
@@ -33,20 +34,53 @@ export const S_CANCELLED = 2;
  */
 export const BATCH_META = 8;
 
+/** The formats by their code in the meta block. */
+const FORMATS: readonly TraceFormat[] = ["rep", "mtrace", "jsonl"];
+
+/** Writes the format and `.rep` header of `summary` into the first batch's meta words, from word `m`. */
+export function writeFirstMeta(meta: Float64Array, m: number, summary: TraceSummary): void {
+  meta[m + 2] = summary.format === undefined ? Number.NaN : FORMATS.indexOf(summary.format);
+  const header = summary.header;
+  meta[m + 3] = header === undefined ? 0 : 1;
+  meta[m + 4] = header?.heapSize ?? 0;
+  meta[m + 5] = header?.ids ?? 0;
+  meta[m + 6] = header?.ops ?? 0;
+  meta[m + 7] = header?.weight ?? Number.NaN;
+}
+
+/** Sets `summary`'s format and `.rep` header from the first batch's meta words, from word `m`. */
+export function readFirstMeta(meta: Float64Array, m: number, summary: TraceSummary): void {
+  summary.format = FORMATS[meta[m + 2]];
+  if (meta[m + 3] === 1) {
+    const weight = meta[m + 7];
+    summary.header = {
+      heapSize: meta[m + 4],
+      ids: meta[m + 5],
+      ops: meta[m + 6],
+      ...(Number.isNaN(weight) ? {} : { weight }),
+    };
+  }
+}
+
 /** Bytes of one batch of `capacity` events in the ring: op (1), slot (4), id, size, line, time (8 each). */
 function batchBytes(capacity: number): number {
   // the 8-byte columns first, then slot, then op, each at its alignment
   return capacity * (8 * 4 + 4 + 1);
 }
 
-/** Bytes of the whole ring, each batch's start rounded to 8. */
+/** Bytes from one batch's start in the ring to the next's: a batch's bytes rounded up to 8. */
+function batchStride(capacity: number): number {
+  return Math.ceil(batchBytes(capacity) / 8) * 8;
+}
+
+/** Bytes of the whole ring. */
 export function ringBytes(capacity: number): number {
-  return RING_BATCHES * (Math.ceil(batchBytes(capacity) / 8) * 8);
+  return RING_BATCHES * batchStride(capacity);
 }
 
 /** The views of batch `k` of the ring. */
 export function ringBatch(ring: SharedArrayBuffer, capacity: number, k: number): EventBatch {
-  let at = k * (Math.ceil(batchBytes(capacity) / 8) * 8);
+  let at = k * batchStride(capacity);
   const f64 = () => {
     const column = new Float64Array(ring, at, capacity);
     at += capacity * 8;

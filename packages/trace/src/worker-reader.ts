@@ -27,6 +27,7 @@ import {
   C_STATE,
   C_TAKEN,
   RING_BATCHES,
+  readFirstMeta,
   ringBatch,
   S_CANCELLED,
   S_RUNNING,
@@ -103,7 +104,8 @@ export class WorkerTraceReader implements BatchSource {
         const m = k * BATCH_META;
         batch.length = meta[m];
         this.bytesRead = meta[m + 1];
-        if (n === 0) this.takeHeader(meta, m);
+        // the format and .rep header, which the replay needs with the first batch (to size its tables)
+        if (n === 0) readFirstMeta(meta, m, this.summary);
         yield batch;
         Atomics.store(control, C_TAKEN, n + 1);
         Atomics.notify(control, C_TAKEN);
@@ -112,21 +114,6 @@ export class WorkerTraceReader implements BatchSource {
       Atomics.store(control, C_STATE, S_CANCELLED);
       Atomics.notify(control, C_TAKEN);
       thread.stop();
-    }
-  }
-
-  /** The format and `.rep` header, which the replay needs with the first batch (to size its tables). */
-  private takeHeader(meta: Float64Array, m: number): void {
-    const formats: TraceFormat[] = ["rep", "mtrace", "jsonl"];
-    this.summary.format = formats[meta[m + 2]];
-    if (meta[m + 3] === 1) {
-      const weight = meta[m + 7];
-      this.summary.header = {
-        heapSize: meta[m + 4],
-        ids: meta[m + 5],
-        ops: meta[m + 6],
-        ...(Number.isNaN(weight) ? {} : { weight }),
-      };
     }
   }
 
