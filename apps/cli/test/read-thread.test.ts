@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { READ_THREAD_MIN_BYTES } from "../src/lib/read-ahead.js";
+import { READ_THREAD_MIN_BYTES, textBytes } from "../src/lib/read-ahead.js";
 
 // A reader thread runs compiled JavaScript: these tests run the built CLI (build apps/cli first).
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
@@ -100,5 +100,27 @@ describe.skipIf(!built)("heapkit replay --reader (the built CLI)", { timeout: 60
         `heapkit: cannot read the trace ${join(dir, "nope.rep.gz")}: no such file\n`,
       );
     }
+  });
+});
+
+describe("a trace's text bytes (what --reader auto weighs)", () => {
+  const temp = mkdtempSync(join(tmpdir(), "heapkit-text-bytes-"));
+  afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+  it("is a plain file's size, a gzip file's trailer size where larger, and 0 for what cannot be read", () => {
+    const text = repText(2000);
+    const plain = join(temp, "plain.rep");
+    writeFileSync(plain, text);
+    const gz = join(temp, "packed.rep.gz");
+    const packed = gzipSync(text);
+    writeFileSync(gz, packed);
+    const notGzip = join(temp, "not-really.rep.gz");
+    writeFileSync(notGzip, text);
+    expect(packed.length).toBeLessThan(text.length);
+    expect(textBytes(plain)).toBe(text.length);
+    expect(textBytes(gz)).toBe(text.length);
+    expect(textBytes(notGzip)).toBe(text.length);
+    expect(textBytes(join(temp, "missing.rep"))).toBe(0);
+    expect(textBytes(temp)).toBe(0);
   });
 });

@@ -20,6 +20,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import type { PrefetchedTrace, ReadWorker } from "@heapkit/trace/read-thread";
 import { UsageError } from "../io.js";
+import { isGzip } from "./files.js";
 
 /**
  * Whether a reader thread can run: its script is compiled JavaScript beside `@heapkit/trace`'s, so not when
@@ -86,7 +87,7 @@ export function textBytes(trace: string): number {
     fd = openSync(trace, "r");
     const head = Buffer.alloc(4);
     readSync(fd, head, 0, 2, 0);
-    if (head[0] !== 0x1f || head[1] !== 0x8b) return stats.size;
+    if (!isGzip(head)) return stats.size;
     readSync(fd, head, 0, 4, stats.size - 4);
     return Math.max(stats.size, head.readUInt32LE(0));
   } catch {
