@@ -1,6 +1,6 @@
 /**
- * What the executable runs once it has started any reader thread (see `bin.ts`): the program with
- * only the command its command line names.
+ * What the executable runs for any command line but `heapkit replay …` (which runs from
+ * `replay-main.ts`; see `bin.ts`): the program with only the command its command line names.
  *
  * @module
  */

@@ -6,7 +6,8 @@
  *   parses the text. No thread to start and no more CPU than reading on one thread.
  * - `thread`: a reader thread beside the replay reads, inflates and parses, and hands the replay its
  *   batches through shared memory. It takes gunzip and parsing off the replay's thread, but costs a
- *   thread's start (60–80 ms of CPU on the 2-core VM measured) and wins only where a core is free.
+ *   thread's start (an empty worker's first message came 72–77 ms after `new Worker` on the 2-core VM
+ *   measured) and wins only where a core is free.
  * - `main`: everything on the replay's thread, once the replay starts (as before these options).
  * - `auto` (the default): a thread for a large trace when a core is free beyond V8's own threads, else
  *   `main`; see {@link readerFor}.
