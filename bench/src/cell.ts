@@ -25,7 +25,7 @@
 import { readFileSync } from "node:fs";
 import { createPlan } from "@heapkit/gc";
 import { buildBenchmarkGraph } from "@heapkit/gc/testing";
-import { createHeap, createMemory, type Heap, MAX_MEMORY_BYTES } from "@heapkit/heap";
+import { createHeap, createMemory, type Heap, MAX_MEMORY_BYTES, type MemoryGrowth } from "@heapkit/heap";
 import { watchWordAccess } from "@heapkit/heap/testing";
 import { strategyByName } from "@heapkit/strategies";
 import { MemPool } from "@thi.ng/malloc";
@@ -36,6 +36,7 @@ import {
   isFixedMemory,
   isFrontCache,
   isResizableMemory,
+  isVariant,
   RESIZABLE_MEMORY,
 } from "./stats.js";
 import { OP_ALLOC, OP_FREE, readWorkload, type Workload } from "./workload-format.js";
@@ -196,9 +197,12 @@ function heapDriver(strategy: string, slots: number, memory: ArrayBuffer, cache 
   };
 }
 
-/** The memory of a heapkit cell's heaps: what `createHeap` makes by default, with a limit of 2 GiB (a reserved plain buffer). */
-function newMemory(): ArrayBuffer {
-  return createMemory({ size: 64 * 1024, maxSize: MAX_MEMORY_BYTES }).buffer as ArrayBuffer;
+/**
+ * The memory of a heapkit cell's heaps, with a limit of 2 GiB: what `createHeap` makes by default (a
+ * reserved plain buffer), or with `growth` (`/resize`: a resizable one).
+ */
+function newMemory(growth?: MemoryGrowth): ArrayBuffer {
+  return createMemory({ size: 64 * 1024, maxSize: MAX_MEMORY_BYTES, growth }).buffer as ArrayBuffer;
 }
 
 /**
@@ -459,8 +463,7 @@ function makeDriver(impl: string, w: Workload | null, wasm: string | undefined):
     return heapDriver(strategy, slots, new ArrayBuffer(fixedPoolBytes(w)));
   }
   if (isResizableMemory(impl)) {
-    const resizable = createMemory({ size: 64 * 1024, maxSize: MAX_MEMORY_BYTES, growth: "resize" });
-    return heapDriver(impl.slice(0, -RESIZABLE_MEMORY.length), slots, resizable.buffer as ArrayBuffer);
+    return heapDriver(impl.slice(0, -RESIZABLE_MEMORY.length), slots, newMemory("resize"));
   }
   if (isFrontCache(impl)) return heapDriver(impl.slice(0, -FRONT_CACHE.length), slots, newMemory(), true);
   return heapDriver(impl, slots, newMemory());
@@ -611,13 +614,7 @@ function measure(spec: CellSpec): CellResult {
   const extra: Record<string, number | string> = { ...driver.extra(), peakLiveBytes: peakLive };
   // a strategy counts the same words over either memory: the default-memory cell counts them once
   // (and the scaling rows they are for are the bare strategies', cache off)
-  if (
-    driver.wordsPerCall !== undefined &&
-    w.fillEnd > 0 &&
-    !isFixedMemory(spec.impl) &&
-    !isResizableMemory(spec.impl) &&
-    !isFrontCache(spec.impl)
-  ) {
+  if (driver.wordsPerCall !== undefined && w.fillEnd > 0 && !isVariant(spec.impl)) {
     const words = driver.wordsPerCall(w, w.fillEnd, Math.min(total, w.fillEnd + WORDS_WINDOW));
     extra.wordsPerCallMean = words.mean;
     extra.wordsPerCallMax = words.max;

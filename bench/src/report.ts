@@ -14,9 +14,9 @@ import {
   formatUtil,
   GLOBAL_LOCK,
   isFixedMemory,
-  isFrontCache,
   isResizableMemory,
   isSynthetic,
+  isVariant,
   liveUtilizationOf,
   PEERS,
   RESIZABLE_MEMORY,
@@ -92,10 +92,6 @@ export const BOUNDED_STRATEGIES = ["segregated", "tlsf", "buddy", "pymalloc"];
  * AssemblyScript target reads the rows of W and pairs, the trace targets those of the traces.
  */
 export const CACHED_STRATEGIES = ["tlsf", "segregated", "best-fit", "buddy", "pymalloc"];
-
-/** A strategy row that is a variant of the plain one: over a fixed-size buffer, or with the front cache on. */
-const isVariant = (impl: string): boolean =>
-  isFixedMemory(impl) || isResizableMemory(impl) || isFrontCache(impl);
 
 /** The row with the most ops/s, or undefined for none. */
 function fastestOf(rows: readonly Row[]): Row | undefined {

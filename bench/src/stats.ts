@@ -56,6 +56,13 @@ export const FRONT_CACHE = "/cache";
 /** Whether a row is a strategy with the front cache forced on. */
 export const isFrontCache = (impl: string): boolean => impl.endsWith(FRONT_CACHE);
 
+/**
+ * A strategy row that is a variant of the plain one: over a fixed-size or a resizable buffer, or with
+ * the front cache on.
+ */
+export const isVariant = (impl: string): boolean =>
+  isFixedMemory(impl) || isResizableMemory(impl) || isFrontCache(impl);
+
 /** Whether a workload is one of the bench's own (W, S and their families, pairs, gc-*), not a real trace. */
 export const isSynthetic = (workload: string): boolean => /^(W|S)(-|x|$)|^pairs$|^gc-/.test(workload);
 

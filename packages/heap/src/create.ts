@@ -49,6 +49,7 @@ import {
   HEAP_MAGIC,
   LAYOUT_VERSION,
   mapBytes,
+  mapEnd,
   slotBytes,
 } from "./layout.js";
 import {
@@ -211,7 +212,7 @@ export function createHeap(options: HeapOptions): Heap {
   const i32 = memory.i32;
   // a new memory is zero already; other memory is cleared where the heap reads before it writes:
   // its own words, and the pointer map's below the region (the region's growth clears the rest)
-  if (!fresh) memory.u8.fill(0, base, mapOffset + ((((regionBase >>> Math.log2(align)) >>> 5) + 1) << 2));
+  if (!fresh) memory.u8.fill(0, base, mapEnd(mapOffset, regionBase, align));
   const control = base >> 2;
   i32[control + C_LAYOUT_VERSION] = LAYOUT_VERSION;
   i32[control + C_ALIGN] = align;
@@ -252,7 +253,7 @@ export function createHeap(options: HeapOptions): Heap {
  * {@link attachHeap} to it. Every call is thread-safe.
  */
 export function createSharedHeap(options: Omit<HeapOptions, "shared">): Heap {
-  requireSharedMemory(options.growth === "resize");
+  requireSharedMemory(false); // (a growable one, if asked for, is createMemory's to require)
   if (options.memory !== undefined) {
     const shared =
       isShared(options.memory) ||

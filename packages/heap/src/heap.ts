@@ -95,6 +95,7 @@ const {
   CONTROL_BYTES,
   FLAG_FRONT_CACHE,
   FLAG_THREAD_SAFE,
+  mapEnd,
   S_CACHE_OFFSET,
   S_CACHED_BYTES,
   S_LOCK,
@@ -1310,10 +1311,13 @@ export class Heap implements Allocator {
     return new Set(this.checkCaches().keys());
   }
 
+  /** The pointer map's bits set for `[regionBase, brk)` (those at or past the break mean nothing: invariant 1). */
   private countMapBits(): number {
+    const brk = this.brk;
+    if (brk <= this.regionBase) return 0;
     const i32 = this.memory.i32;
     const first = this.mapWord + ((this.regionBase >>> this.alignShift) >>> 5);
-    const last = this.mapWord + ((this.brk >>> this.alignShift) >>> 5);
+    const last = this.mapWord + (((brk - 1) >>> this.alignShift) >>> 5);
     let mapped = 0;
     for (let word = first; word <= last; word++) {
       const bits = i32[word];
@@ -1336,7 +1340,7 @@ export class Heap implements Allocator {
       const u8 = this.memory.u8;
       return {
         strategy: this.strategy,
-        head: u8.slice(0, this.mapBytesUpTo(brk)),
+        head: u8.slice(0, mapEnd(this.mapWord << 2, brk, this.align)),
         region: u8.slice(this.regionBase, brk),
         brk,
       };
@@ -1413,11 +1417,6 @@ export class Heap implements Allocator {
     if (this.threadSafe) Atomics.and(i32, first, keep);
     else i32[first] &= keep;
     if (last > first) i32.fill(0, first + 1, last + 1);
-  }
-
-  /** The end of the pointer map's words that cover `[0, address)`. */
-  private mapBytesUpTo(address: number): number {
-    return (this.mapWord + ((address >>> this.alignShift) >>> 5) + 1) << 2;
   }
 
   /**

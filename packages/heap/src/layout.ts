@@ -209,6 +209,14 @@ export function slotBytes(classes: number, depth: number): number {
   return (S_CACHE_OFFSET + classes * 4 + classes * depth * 4 + 63) & ~63;
 }
 
+/**
+ * The end, as a byte offset in the memory, of the pointer-map words that cover `[0, address)`: what
+ * format clears and a snapshot copies (invariant 1: the words past it mean nothing yet).
+ */
+export function mapEnd(mapOffset: number, address: number, align: number): number {
+  return mapOffset + (Math.floor(address / (align * 32)) + 1) * 4;
+}
+
 /** Bytes of a pointer map with one bit per `align` bytes of `[0, limit)`, in whole words, plus one spare word. */
 export function mapBytes(limit: number, align: number): number {
   return (Math.ceil(limit / (align * 32)) + 1) * 4;
