@@ -2,7 +2,7 @@
  * The replay engine: drives any `Allocator` of the contract through a trace and measures it.
  *
  * The hot loop reads typed-array columns of an {@link EventBatch}; a block's pointer and size live in
- * Float64Arrays indexed by the event's slot (dense, so the tables stay as small as the most blocks live
+ * Int32Arrays indexed by the event's slot (dense, so the tables stay as small as the most blocks live
  * at once). While replaying it checks that every payload survives: each block gets a tag derived from
  * its id in its first and last bytes, checked on free and realloc, so a strategy that overlaps or
  * corrupts blocks shows up as a {@link ReplayError} naming the trace line, never as a wrong figure.
@@ -339,8 +339,6 @@ class ReplayLoop {
    * compile ("maps became deprecated during optimization").
    */
   private readonly counts = new Float64Array(COUNTS);
-  /** {@link ReplayLoop.run} has run once (on a few rows). */
-  private warm = false;
 
   constructor(
     private readonly heap: Allocator,
@@ -383,15 +381,14 @@ class ReplayLoop {
 
   /**
    * Replays rows `[from, upTo)` of `batch`, `opsBefore` ops having been done before row `from`; returns
-   * the row where it stopped: `upTo`, except on the first call, which replays a few rows only (V8
-   * compiles the loop while it runs, and code after it that has never run — the counts written back
-   * — would deoptimize the compiled loop at its first exit).
+   * the row where it stopped: `upTo`, except on the first call (no op done before it), which replays
+   * a few rows only (V8 compiles the loop while it runs, and code after it that has never run — the
+   * counts written back — would deoptimize the compiled loop at its first exit). The first call is
+   * told by `opsBefore`, not by a flag of its own: a field written again turns from const to mutable
+   * (see {@link ReplayLoop.counts}).
    */
   run(batch: EventBatch, from: number, upTo: number, opsBefore: number): number {
-    if (!this.warm) {
-      this.warm = true;
-      upTo = Math.min(upTo, from + 64);
-    }
+    if (opsBefore === 0) upTo = Math.min(upTo, from + 64);
     const heap = this.heap;
     const verify = this.verify;
     const counts = this.counts;
