@@ -15,13 +15,14 @@ export const MAX_INFLATED_AT_ONCE = 64 << 20;
 
 /**
  * The zlib options that inflate a whole gzip input at once into one buffer of its content's size (no
- * concatenation, pages touched once), or undefined where it must stream: shorter than a gzip member,
- * past {@link MAX_GZIP_AT_ONCE}, or content past {@link MAX_INFLATED_AT_ONCE} by its trailer (the
- * size modulo 2^32: a wrong one costs no more than `maxOutputLength`).
+ * concatenation, pages touched once), or undefined where it must stream or is not gzip: without
+ * gzip's magic bytes (a prefetch does not know what the file holds), shorter than a gzip member, past
+ * {@link MAX_GZIP_AT_ONCE}, or content past {@link MAX_INFLATED_AT_ONCE} by its trailer (the size
+ * modulo 2^32: a wrong one costs no more than `maxOutputLength`).
  */
 export function inflateAtOnceOptions(input: Uint8Array): ZlibOptions | undefined {
   const n = input.length;
-  if (n < 18 || n > MAX_GZIP_AT_ONCE) return undefined;
+  if (n < 18 || n > MAX_GZIP_AT_ONCE || input[0] !== 0x1f || input[1] !== 0x8b) return undefined;
   const size = (input[n - 4] | (input[n - 3] << 8) | (input[n - 2] << 16) | (input[n - 1] << 24)) >>> 0;
   if (size > MAX_INFLATED_AT_ONCE) return undefined;
   return { chunkSize: Math.max(size + 1, 1024), maxOutputLength: MAX_INFLATED_AT_ONCE };

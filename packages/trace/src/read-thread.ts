@@ -221,8 +221,7 @@ export function prefetchTrace(path: string): PrefetchedTrace {
 
 /** The text of `raw` if it is gzip that inflates at once within the limits, else `raw` itself. */
 function inflatedInBackground(raw: Uint8Array): Promise<Uint8Array> {
-  // (gzip's magic bytes first: a prefetch does not know what the file holds)
-  const options = raw[0] === 0x1f && raw[1] === 0x8b ? inflateAtOnceOptions(raw) : undefined;
+  const options = inflateAtOnceOptions(raw);
   if (options === undefined) return Promise.resolve(raw);
   return new Promise<Uint8Array>((resolve) => {
     gunzip(raw, options, (error, text) => resolve(error === null ? text : raw));
