@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { READ_THREAD_MIN_BYTES, textBytes } from "../src/lib/read-ahead.js";
@@ -73,6 +73,47 @@ describe.skipIf(!built)("heapkit replay --reader (the built CLI)", { timeout: 60
     expect(a.status).toBe(0);
     expect(JSON.parse(a.stdout).reader).toBe("thread");
     expect(without(a.stdout)).toEqual(without(b.stdout));
+  });
+
+  it("starts the reader early with the trace and options of the command line, wherever they stand", () => {
+    // the replay reads the same either way (it starts its own reader when the early one does not fit):
+    // what was started early is looked at from the built module itself
+    const readAhead = pathToFileURL(
+      fileURLToPath(new URL("../dist/lib/read-ahead.js", import.meta.url)),
+    ).href;
+    const script = `
+      const { startReaderEarly, takeEarlyReader } = await import(${JSON.stringify(readAhead)});
+      await startReaderEarly(JSON.parse(process.argv[1]));
+      const early = takeEarlyReader(process.argv[2]);
+      const job = early?.thread?.job;
+      console.log(JSON.stringify({
+        trace: early?.trace,
+        job: job && { path: job.path, lenient: job.options.lenient },
+        prefetched: early?.prefetched?.path,
+      }));
+      early?.thread?.stop();`;
+    const early = (argv: string[]) => {
+      const run = spawnSync(
+        process.execPath,
+        ["--input-type=module", "-e", script, JSON.stringify(argv), largeGz],
+        { encoding: "utf8" },
+      );
+      expect(run.stderr).toBe("");
+      return JSON.parse(run.stdout);
+    };
+    expect(early(["replay", "--lenient", "-s", "best-fit", largeGz, "--json", "--reader=thread"])).toEqual({
+      trace: largeGz,
+      job: { path: largeGz, lenient: true },
+    });
+    expect(early(["replay", largeGz, "--reader", "thread", "--max-heap", "2g"])).toEqual({
+      trace: largeGz,
+      job: { path: largeGz, lenient: false },
+    });
+    expect(early(["replay", "--strategy", "tlsf", largeGz, "--reader", "prefetch"])).toEqual({
+      trace: largeGz,
+      prefetched: largeGz,
+    });
+    expect(early(["replay", largeGz, "--reader", "main"])).toEqual({});
   });
 
   it("names the file and line of a malformed line far into the trace, whoever reads it", () => {
