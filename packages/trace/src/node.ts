@@ -38,8 +38,8 @@ export interface NodeReplayOptions extends ReplayOptions {
   /**
    * Read a trace file in a worker thread, beside the replay (default false); or a {@link ReadWorker}
    * started ahead with `startReadWorker()` to read it in. The events, figures and errors are the same
-   * either way. It pays where a second core is free and the trace is not tiny (a thread takes
-   * 60–80 ms to start, see the README's performance section).
+   * either way. It pays where a second core is free and the trace is not tiny (an empty thread posted
+   * its first message 72–77 ms after it was made, see the README's performance section).
    */
   readInWorker?: boolean | ReadWorker;
   /**
