@@ -110,8 +110,12 @@ export interface EarlyReader {
 
 let early: EarlyReader | undefined;
 
-/** Options of `heapkit replay` that take a value (the trace is the one word that is neither an option nor its value). */
-const VALUE_OPTIONS = new Set(["-s", "--strategy", "--max-heap", "--reader"]);
+/**
+ * Options of `heapkit replay` that take a value (the trace is the one word that is neither an option nor
+ * its value): commands/replay.ts's, listed again since this runs before commander loads (a test holds
+ * the two lists alike).
+ */
+export const VALUE_OPTIONS: ReadonlySet<string> = new Set(["-s", "--strategy", "--max-heap", "--reader"]);
 
 /**
  * Starts reading the trace of `heapkit replay ARGS` before the command is parsed (see the module's
