@@ -47,41 +47,36 @@ const lazyChildProcess = {
     }));
   },
 };
+/** What both builds below share. */
+const common = {
+  outdir: dist,
+  allowOverwrite: true,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // cli-progress is required at run time when a bar first shows; commander is CommonJS and requires node's modules
+  external: ["cli-progress"],
+  banner,
+  sourcemap: true,
+  logLevel: "warning",
+};
 await build({
+  ...common,
   entryPoints: {
     bin: join(root, "src", "bin.ts"),
     "pool-worker": join(root, "src", "lib", "pool-worker.ts"),
     "read-worker": join(dirname(require.resolve("@heapkit/trace/node")), "read-worker.js"),
   },
-  outdir: dist,
-  allowOverwrite: true,
-  bundle: true,
   splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
   chunkNames: `${CHUNK_PREFIX}[hash]`,
-  // cli-progress is required at run time when a bar first shows; commander is CommonJS and requires node's modules
-  external: ["cli-progress"],
   plugins: [replayMainApart, lazyChildProcess],
-  banner,
-  sourcemap: true,
-  logLevel: "warning",
 });
 // `heapkit replay`: one module with all it needs (the replay command, the program, commander, the
 // trace, the heap and the strategies). A 7-op replay loaded 19 chunks of the split bundle, each
 // resolved, read and compiled on its own: 0.183 s against 0.161 s from this module (see the README).
 await build({
+  ...common,
   entryPoints: { "replay-main": join(root, "src", "replay-main.ts") },
-  outdir: dist,
-  allowOverwrite: true,
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  external: ["cli-progress"],
   plugins: [lazyChildProcess],
-  banner,
-  sourcemap: true,
-  logLevel: "warning",
 });
