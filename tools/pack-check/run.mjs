@@ -196,9 +196,9 @@ await step(
   },
 );
 
-await step("the installed heapkit bin: --version and replay of a real trace", () => {
-  const bin = join(app, "node_modules", ".bin", "heapkit");
-  const version = run(bin, ["--version"], app).trim();
+/** Runs an installed `heapkit` bin: --version and a replay of a real trace, checked. */
+function checkBin(bin, cwd) {
+  const version = run(bin, ["--version"], cwd).trim();
   if (version !== cli.version)
     throw new CheckFailed(`heapkit --version printed "${version}", package.json says ${cli.version}`);
   const result = JSON.parse(run(bin, ["replay", REPLAYED_TRACE, "--strategy", "tlsf", "--json"], app));
@@ -210,6 +210,28 @@ await step("the installed heapkit bin: --version and replay of a real trace", ()
     throw new CheckFailed(`heapkit replay of ${REPLAYED_TRACE} gave ${JSON.stringify(result)}`);
   }
   return `heapkit ${version}; ${result.ops} ops, utilization ${result.utilization.toFixed(3)}`;
+}
+
+// npm links node_modules/.bin/heapkit to dist/bin.js, whose first line the system reads
+await step("the installed heapkit bin: --version and replay of a real trace", () =>
+  checkBin(join(app, "node_modules", ".bin", "heapkit"), app),
+);
+
+// pnpm writes a shell script of its own that runs the program named by dist/bin.js's first line (a
+// `/usr/bin/env -S VAR=… node` line broke it: see apps/cli/scripts/bundle.mjs)
+await step("the heapkit bin installed with pnpm (its own bin shim): --version and replay", () => {
+  const pnpmApp = join(scratch, "pnpm-app");
+  mkdirSync(pnpmApp);
+  // every package of the workspace from its tarball, the ones heapkit depends on too (else pnpm looks
+  // for them in the registry)
+  const tarballOf = (pkg) =>
+    `file:${join(tarballs, `${pkg.name.replace(/^@/, "").replace("/", "-")}-${pkg.version}.tgz`)}`;
+  const manifest = { name: "pack-check-pnpm-app", private: true, dependencies: { heapkit: tarballOf(cli) } };
+  writeFileSync(join(pnpmApp, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  const overrides = packages.map((pkg) => `  "${pkg.name}": "${tarballOf(pkg)}"`).join("\n");
+  writeFileSync(join(pnpmApp, "pnpm-workspace.yaml"), `overrides:\n${overrides}\n`);
+  run("npx", ["-y", "pnpm@12.4.2", "install", "--prefer-offline", "--reporter=silent"], pnpmApp);
+  return checkBin(join(pnpmApp, "node_modules", ".bin", "heapkit"), pnpmApp);
 });
 
 rmSync(scratch, { recursive: true, force: true });

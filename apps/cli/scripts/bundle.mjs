@@ -5,7 +5,7 @@
 // flat into dist/, beside package.json's folder as the sources expect: `../package.json` (the
 // version) and the worker scripts (`./pool-worker.js`, `./read-worker.js`) are found from
 // `import.meta.url`. The library entry (dist/index.js and the rest of tsc's output) is left as it is.
-import { readdirSync, unlinkSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -81,3 +81,24 @@ await build({
   entryPoints: { "replay-main": join(root, "src", "replay-main.ts") },
   plugins: [lazyChildProcess],
 });
+
+/**
+ * The executable's first two lines: a POSIX shell script that is also a JavaScript module. `sh` runs line 2
+ * (`":"` does nothing) and execs node on this same file with glibc's transparent huge pages turned on for
+ * the big blocks malloc maps (the heap's buffer); node reads line 1 as a hashbang and line 2 as a string
+ * and a comment. The user's own GLIBC_TUNABLES comes last, so it wins (`glibc.malloc.hugetlb=0` turns
+ * this off). A shell rather than `#!/usr/bin/env -S VAR=… node`: pnpm 12's bin shims take the word after
+ * `env -S` for the program (`exec: GLIBC_TUNABLES=…: not found`), while its shim for `#!/bin/sh` runs
+ * `/bin/sh bin.js`, and npm links the file. The line added shifts the source map by one line. See the README.
+ */
+const LAUNCHER =
+  '#!/bin/sh\n":" //; export GLIBC_TUNABLES="glibc.malloc.hugetlb=1:$GLIBC_TUNABLES"; exec node "$0" "$@"\n';
+const binFile = join(dist, "bin.js");
+const bin = readFileSync(binFile, "utf8");
+if (!bin.startsWith("#!")) throw new Error(`${binFile} does not start with a hashbang`);
+writeFileSync(binFile, LAUNCHER + bin.slice(bin.indexOf("\n") + 1));
+chmodSync(binFile, 0o755);
+const mapFile = `${binFile}.map`;
+const map = JSON.parse(readFileSync(mapFile, "utf8"));
+map.mappings = `;${map.mappings}`;
+writeFileSync(mapFile, JSON.stringify(map));

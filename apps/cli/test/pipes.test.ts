@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { run } from "./run.js";
@@ -66,6 +68,60 @@ describe.skipIf(!built)(
       const wrong = piped(`replay ${trace} --strategy worst-fit`, "cat");
       expect(wrong.status).toBe(2);
       expect(wrong.stderr).toMatch(/^heapkit: unknown strategy "worst-fit"/);
+    });
+  },
+);
+
+// dist/bin.js run as a program starts with a shell launcher (scripts/bundle.mjs) that execs node with
+// glibc's transparent huge pages on; what node gets is looked at through a copy of its two lines
+describe.skipIf(!built || process.platform === "win32")(
+  "the executable's launcher (the built CLI run as a program)",
+  { timeout: 30_000 },
+  () => {
+    const launcher = () => {
+      const lines = readFileSync(BIN, "utf8").split("\n");
+      expect(lines[0]).toBe("#!/bin/sh");
+      const dir = mkdtempSync(join(tmpdir(), "heapkit-launcher-"));
+      const file = join(dir, "show.mjs");
+      writeFileSync(
+        file,
+        `${lines[0]}\n${lines[1]}\nconsole.log(JSON.stringify([process.env.GLIBC_TUNABLES ?? null, process.argv.slice(2)]));\n`,
+        { mode: 0o755 },
+      );
+      return { file, done: () => rmSync(dir, { recursive: true, force: true }) };
+    };
+    const shown = (file: string, env: NodeJS.ProcessEnv) => {
+      const result = spawnSync(file, ["a b", "--json", "$HOME", ""], { encoding: "utf8", env });
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe(0);
+      return JSON.parse(result.stdout);
+    };
+
+    it("hands node its arguments as given, with huge pages on and the user's GLIBC_TUNABLES after (so it wins)", () => {
+      const { file, done } = launcher();
+      try {
+        const { GLIBC_TUNABLES: _, ...env } = process.env;
+        expect(shown(file, env)).toEqual(["glibc.malloc.hugetlb=1:", ["a b", "--json", "$HOME", ""]]);
+        expect(shown(file, { ...env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=0" })[0]).toBe(
+          "glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=0",
+        );
+      } finally {
+        done();
+      }
+    });
+
+    it("runs the CLI: dist/bin.js --version and a replay, run as programs", () => {
+      const version = spawnSync(BIN, ["--version"], { encoding: "utf8" });
+      expect(version.status).toBe(0);
+      expect(version.stdout.trim()).toBe(
+        JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version,
+      );
+      const trace = fileURLToPath(new URL("../../../traces/real/gcc-as.rep.gz", import.meta.url));
+      const replayed = spawnSync(BIN, ["replay", trace, "--strategy", "tlsf", "--json"], {
+        encoding: "utf8",
+      });
+      expect(replayed.status).toBe(0);
+      expect(JSON.parse(replayed.stdout).ops).toBe(16454);
     });
   },
 );
