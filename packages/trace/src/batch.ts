@@ -249,9 +249,18 @@ export class IdSlotMap {
   private pool = new Int32Array(16 * PAGE_IDS);
   /** Live ids per pool page. */
   private liveIn = new Int32Array(16);
+  /**
+   * The pool's pages with no live id, as a stack of offsets: every page but page 0, fresh or given back.
+   * A new page is always a pop, so the parser's compiled code meets the same path for the first page given
+   * back as for the first fresh one (a branch of its own for pages given back had no type feedback when
+   * V8 compiled the `.rep` parser, which then deoptimized at the first reuse of a page).
+   */
   private freePages = new Int32Array(16);
   private freePageCount = 0;
-  private poolPages = 1;
+
+  constructor() {
+    this.pushPages(1, 16);
+  }
 
   /**
    * Makes room for ids below `ids` (at most {@link MAX_RESERVED}) before they come: a `.rep` header
@@ -297,16 +306,21 @@ export class IdSlotMap {
   }
 
   private newPage(): number {
-    if (this.freePageCount > 0) return this.freePages[--this.freePageCount];
-    const index = this.poolPages++;
-    if (index >= this.liveIn.length) this.growPool(this.liveIn.length * 2);
-    return index << PAGE_BITS;
+    if (this.freePageCount === 0) this.growPool(this.liveIn.length * 2);
+    return this.freePages[--this.freePageCount];
   }
 
   private growPool(pages: number): void {
+    const had = this.liveIn.length;
     this.pool = growI32(this.pool, pages * PAGE_IDS);
     this.liveIn = growI32(this.liveIn, pages);
     this.freePages = growI32(this.freePages, pages);
+    this.pushPages(had, pages);
+  }
+
+  /** Puts the pool's pages `[from, to)` on the stack of free pages, the lowest on top. */
+  private pushPages(from: number, to: number): void {
+    for (let page = to - 1; page >= from; page--) this.freePages[this.freePageCount++] = page << PAGE_BITS;
   }
 }
 
