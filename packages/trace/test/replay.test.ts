@@ -58,6 +58,46 @@ describe("replay", () => {
     );
   });
 
+  // a real heap's memory has word and DataView views: a tag whose end is off a word boundary (a 13-byte
+  // block: its last 4 bytes are 9–12) is written and read through the DataView, the start as a word
+  it.each([
+    [12, "last"],
+    [9, "last"],
+    [0, "first"],
+    [3, "first"],
+  ])(
+    "catches byte %i of a 13-byte payload overwritten, in its %s bytes, over a heap's memory",
+    async (at, where) => {
+      const heap = createHeap({ strategy: strategyByName("first-fit"), size: 4096, maxSize: 64 * 1024 });
+      let first = 0;
+      const clobbering = new Proxy(heap, {
+        get(target, key) {
+          if (key === "tryMalloc") {
+            return (size: number) => {
+              const ptr = target.tryMalloc(size);
+              if (first === 0) first = ptr;
+              else target.memory.u8[first + at] ^= 0x5a;
+              return ptr;
+            };
+          }
+          const value = Reflect.get(target, key);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const data = "64\n2\n4\n1\na 0 13\na 1 16\nf 0\nf 1\n";
+      const error = await replay({ name: "clobber.rep", data }, clobbering).catch((e) => e);
+      expect(error).toBeInstanceOf(ReplayError);
+      expect(error.message).toMatch(
+        new RegExp(
+          `^clobber\\.rep:7: free of id 0: the payload at ${first} was overwritten \\(its ${where} bytes`,
+        ),
+      );
+      // untouched, the same replay passes
+      const clean = createHeap({ strategy: strategyByName("first-fit"), size: 4096, maxSize: 64 * 1024 });
+      expect((await replay({ name: "clean.rep", data }, clean)).ops).toBe(4);
+    },
+  );
+
   it("catches a lost payload in a realloc and tiny blocks too", async () => {
     const data = "64\n2\n3\n1\na 0 3\na 1 2\nr 0 5\n";
     const error = await replay({ name: "small.rep", data }, bumpAllocator({ overlap: true })).catch((e) => e);
