@@ -607,14 +607,21 @@ function growI32(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
  * more — a word store where it is aligned (the start always is: payloads are 8-aligned), else one
  * unaligned store through the memory's DataView (37 % of python-json's sizes end off a word boundary,
  * which took four byte stores here and four byte loads and compares on free); for smaller blocks its low
- * byte first and its high byte last. A memory without those views (one made by hand) gets bytes.
+ * byte first and its high byte last. A memory without those views (one made by hand) gets bytes. No
+ * helper is called on the usual paths: the replay's first ops run before V8 has compiled (and inlined)
+ * anything, where each call costs.
  */
 function writeTag(memory: Memory, ptr: number, size: number, tag: number): void {
-  const u8 = memory.u8;
   if (size >= 8) {
-    writeWord(u8, memory.i32, memory.view, ptr, tag);
-    writeWord(u8, memory.i32, memory.view, ptr + size - 4, tag);
+    const i32 = memory.i32;
+    const last = ptr + size - 4;
+    if (i32 !== undefined && (ptr & 3) === 0) i32[ptr >>> 2] = tag;
+    else writeBytes(memory.u8, ptr, tag);
+    if (i32 !== undefined && (last & 3) === 0) i32[last >>> 2] = tag;
+    else if (memory.view !== undefined) memory.view.setInt32(last, tag, true);
+    else writeBytes(memory.u8, last, tag);
   } else {
+    const u8 = memory.u8;
     u8[ptr] = tag;
     if (size >= 2) u8[ptr + size - 1] = tag >>> 24;
   }
@@ -622,43 +629,35 @@ function writeTag(memory: Memory, ptr: number, size: number, tag: number): void 
 
 /** Checks a tag written by {@link writeTag}: null if intact, else "first" or "last". */
 function checkTag(memory: Memory, ptr: number, size: number, tag: number): string | null {
-  const u8 = memory.u8;
   if (size >= 8) {
-    if (readWord(u8, memory.i32, memory.view, ptr) !== tag) return "first";
-    return readWord(u8, memory.i32, memory.view, ptr + size - 4) !== tag ? "last" : null;
+    const i32 = memory.i32;
+    const last = ptr + size - 4;
+    const first = i32 !== undefined && (ptr & 3) === 0 ? i32[ptr >>> 2] : readBytes(memory.u8, ptr);
+    if (first !== tag) return "first";
+    const end =
+      i32 !== undefined && (last & 3) === 0
+        ? i32[last >>> 2]
+        : memory.view !== undefined
+          ? memory.view.getInt32(last, true)
+          : readBytes(memory.u8, last);
+    return end !== tag ? "last" : null;
   }
+  const u8 = memory.u8;
   if (u8[ptr] !== (tag & 0xff)) return "first";
   if (size >= 2 && u8[ptr + size - 1] !== tag >>> 24) return "last";
   return null;
 }
 
-/** Writes `word` as 4 little-endian bytes at `at`. */
-function writeWord(
-  u8: Uint8Array,
-  i32: Int32Array | undefined,
-  view: DataView | undefined,
-  at: number,
-  word: number,
-): void {
-  if (i32 !== undefined && (at & 3) === 0) i32[at >>> 2] = word;
-  else if (view !== undefined) view.setInt32(at, word, true);
-  else {
-    u8[at] = word;
-    u8[at + 1] = word >>> 8;
-    u8[at + 2] = word >>> 16;
-    u8[at + 3] = word >>> 24;
-  }
+/** Writes `word` as 4 little-endian bytes at `at` (a memory without word views). */
+function writeBytes(u8: Uint8Array, at: number, word: number): void {
+  u8[at] = word;
+  u8[at + 1] = word >>> 8;
+  u8[at + 2] = word >>> 16;
+  u8[at + 3] = word >>> 24;
 }
 
-/** The 4 little-endian bytes at `at`, as a signed 32-bit word. */
-function readWord(
-  u8: Uint8Array,
-  i32: Int32Array | undefined,
-  view: DataView | undefined,
-  at: number,
-): number {
-  if (i32 !== undefined && (at & 3) === 0) return i32[at >>> 2];
-  if (view !== undefined) return view.getInt32(at, true);
+/** The 4 little-endian bytes at `at`, as a signed 32-bit word (a memory without word views). */
+function readBytes(u8: Uint8Array, at: number): number {
   return u8[at] | (u8[at + 1] << 8) | (u8[at + 2] << 16) | (u8[at + 3] << 24);
 }
 
