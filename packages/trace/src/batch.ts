@@ -250,17 +250,15 @@ export class IdSlotMap {
   /** Live ids per pool page. */
   private liveIn = new Int32Array(16);
   /**
-   * The pool's pages with no live id, as a stack of offsets: every page but page 0, fresh or given back.
-   * A new page is always a pop, so the parser's compiled code meets the same path for the first page given
-   * back as for the first fresh one (a branch of its own for pages given back had no type feedback when
-   * V8 compiled the `.rep` parser, which then deoptimized at the first reuse of a page).
+   * Pages of the pool with no live id, as a stack of offsets: pages given back, over fresh ones put on it
+   * 16 at a time. A new page is always a pop, so the parser's compiled code meets the same path for the
+   * first page given back as for fresh ones (a branch of its own for pages given back had no type
+   * feedback when V8 compiled the `.rep` parser, which then deoptimized at the first reuse of a page).
    */
   private freePages = new Int32Array(16);
   private freePageCount = 0;
-
-  constructor() {
-    this.pushPages(1, 16);
-  }
+  /** Pages of the pool handed out or on the stack so far (page 0 included). */
+  private poolPages = 1;
 
   /**
    * Makes room for ids below `ids` (at most {@link MAX_RESERVED}) before they come: a `.rep` header
@@ -269,7 +267,8 @@ export class IdSlotMap {
   reserve(ids: number): void {
     const pages = Math.ceil(Math.min(ids, MAX_RESERVED) / PAGE_IDS) + 1;
     if (pages > this.pageAt.length) this.pageAt = growI32(this.pageAt, pages);
-    if (pages > this.liveIn.length) this.growPool(pages);
+    // (fresh pages go on the stack 16 at a time: room for the last 16 past the ids' own)
+    if (pages + 16 > this.liveIn.length) this.growPool(pages + 16);
   }
 
   /** The slot of live `id`, or -1. */
@@ -306,21 +305,23 @@ export class IdSlotMap {
   }
 
   private newPage(): number {
-    if (this.freePageCount === 0) this.growPool(this.liveIn.length * 2);
+    if (this.freePageCount === 0) this.moreFreshPages();
     return this.freePages[--this.freePageCount];
   }
 
+  /** Puts the next 16 fresh pages on the stack of free pages (the stack is empty), the lowest on top. */
+  private moreFreshPages(): void {
+    const from = this.poolPages;
+    const to = from + 16;
+    if (to > this.liveIn.length) this.growPool(Math.max(to, this.liveIn.length * 2));
+    for (let page = to - 1; page >= from; page--) this.freePages[this.freePageCount++] = page << PAGE_BITS;
+    this.poolPages = to;
+  }
+
   private growPool(pages: number): void {
-    const had = this.liveIn.length;
     this.pool = growI32(this.pool, pages * PAGE_IDS);
     this.liveIn = growI32(this.liveIn, pages);
     this.freePages = growI32(this.freePages, pages);
-    this.pushPages(had, pages);
-  }
-
-  /** Puts the pool's pages `[from, to)` on the stack of free pages, the lowest on top. */
-  private pushPages(from: number, to: number): void {
-    for (let page = to - 1; page >= from; page--) this.freePages[this.freePageCount++] = page << PAGE_BITS;
   }
 }
 
