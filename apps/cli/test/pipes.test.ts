@@ -97,13 +97,15 @@ describe.skipIf(!built || process.platform === "win32")(
       return JSON.parse(result.stdout);
     };
 
-    it("hands node its arguments as given, with huge pages on and the user's GLIBC_TUNABLES after (so it wins)", () => {
+    it("hands node its arguments as given, with glibc's malloc tuned and the user's GLIBC_TUNABLES after (so it wins)", () => {
       const { file, done } = launcher();
       try {
         const { GLIBC_TUNABLES: _, ...env } = process.env;
-        expect(shown(file, env)).toEqual(["glibc.malloc.hugetlb=1:", ["a b", "--json", "$HOME", ""]]);
+        const tuned =
+          "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.top_pad=67108864:glibc.malloc.trim_threshold=268435456:";
+        expect(shown(file, env)).toEqual([tuned, ["a b", "--json", "$HOME", ""]]);
         expect(shown(file, { ...env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=0" })[0]).toBe(
-          "glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=0",
+          `${tuned}glibc.malloc.hugetlb=0`,
         );
       } finally {
         done();
