@@ -249,15 +249,8 @@ export class IdSlotMap {
   private pool = new Int32Array(16 * PAGE_IDS);
   /** Live ids per pool page. */
   private liveIn = new Int32Array(16);
-  /**
-   * Pages of the pool with no live id, as a stack of offsets: pages given back, over fresh ones put on it
-   * 16 at a time. A new page is always a pop, so the parser's compiled code meets the same path for the
-   * first page given back as for fresh ones (a branch of its own for pages given back had no type
-   * feedback when V8 compiled the `.rep` parser, which then deoptimized at the first reuse of a page).
-   */
   private freePages = new Int32Array(16);
   private freePageCount = 0;
-  /** Pages of the pool handed out or on the stack so far (page 0 included). */
   private poolPages = 1;
 
   /**
@@ -267,8 +260,7 @@ export class IdSlotMap {
   reserve(ids: number): void {
     const pages = Math.ceil(Math.min(ids, MAX_RESERVED) / PAGE_IDS) + 1;
     if (pages > this.pageAt.length) this.pageAt = growI32(this.pageAt, pages);
-    // (fresh pages go on the stack 16 at a time: room for the last 16 past the ids' own)
-    if (pages + 16 > this.liveIn.length) this.growPool(pages + 16);
+    if (pages > this.liveIn.length) this.growPool(pages);
   }
 
   /** The slot of live `id`, or -1. */
@@ -305,17 +297,10 @@ export class IdSlotMap {
   }
 
   private newPage(): number {
-    if (this.freePageCount === 0) this.moreFreshPages();
-    return this.freePages[--this.freePageCount];
-  }
-
-  /** Puts the next 16 fresh pages on the stack of free pages (the stack is empty), the lowest on top. */
-  private moreFreshPages(): void {
-    const from = this.poolPages;
-    const to = from + 16;
-    if (to > this.liveIn.length) this.growPool(Math.max(to, this.liveIn.length * 2));
-    for (let page = to - 1; page >= from; page--) this.freePages[this.freePageCount++] = page << PAGE_BITS;
-    this.poolPages = to;
+    if (this.freePageCount > 0) return this.freePages[--this.freePageCount];
+    const index = this.poolPages++;
+    if (index >= this.liveIn.length) this.growPool(this.liveIn.length * 2);
+    return index << PAGE_BITS;
   }
 
   private growPool(pages: number): void {

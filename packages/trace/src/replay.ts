@@ -9,13 +9,7 @@
  *
  * @module
  */
-import {
-  type Allocator,
-  InvalidSizeError,
-  type Memory,
-  OutOfMemoryError,
-  type TraceEvent,
-} from "@heapkit/contract";
+import { type Allocator, InvalidSizeError, OutOfMemoryError, type TraceEvent } from "@heapkit/contract";
 import { BATCH_EVENTS, BatchBuilder, type EventBatch, LiveTable, MAX_RESERVED, Op } from "./batch.js";
 import type { TraceSummary } from "./parsers.js";
 import {
@@ -392,35 +386,9 @@ class ReplayLoop {
    * counts written back — would deoptimize the compiled loop at its first exit). The first call is
    * told by `opsBefore`, not by a flag of its own: a field written again turns from const to mutable
    * (see {@link ReplayLoop.counts}).
-   *
-   * Allocations and frees run in {@link ReplayLoop.allocsAndFrees}, which stops at each realloc;
-   * {@link ReplayLoop.realloc} replays that row. Reallocs are rare (1 op in 59 in python-json) and
-   * uneven: a realloc branch inside the hot loop had no type feedback when V8 compiled the loop
-   * (python-json's first realloc after its first few rows is op 6,841), so the loop's optimized code was
-   * thrown away at the next realloc ("Insufficient type feedback for generic keyed access") and compiled
-   * again; and it made that code larger, with the heap's realloc inlined, to compile on the replay's
-   * time. The loop also returns every few dozen rows now, so V8 compiles it as a function rather than
-   * once as a function and once more on-stack (two compiles of 31–92 ms each on the 2-core VM).
    */
   run(batch: EventBatch, from: number, upTo: number, opsBefore: number): number {
     if (opsBefore === 0) upTo = Math.min(upTo, from + 64);
-    const opCol = batch.op;
-    let i = from;
-    while (i < upTo) {
-      i = this.allocsAndFrees(batch, i, upTo, opsBefore + i - from);
-      if (i < upTo && opCol[i] === Op.Realloc) {
-        this.realloc(batch, i, opsBefore + i - from);
-        i++;
-      }
-    }
-    return i;
-  }
-
-  /**
-   * Replays rows `[from, upTo)` of `batch` up to the first realloc among them (which it leaves for
-   * {@link ReplayLoop.realloc}); returns the row where it stopped.
-   */
-  private allocsAndFrees(batch: EventBatch, from: number, upTo: number, opsBefore: number): number {
     const heap = this.heap;
     const verify = this.verify;
     const counts = this.counts;
@@ -435,12 +403,12 @@ class ReplayLoop {
     let peakLiveOp = counts[PEAK_LIVE_OP];
     let allocs = counts[ALLOCS];
     let frees = counts[FREES];
+    let reallocs = counts[REALLOCS];
     let failed = counts[FAILED];
     let i = from;
     try {
       for (; i < upTo; i++) {
         const op = opCol[i];
-        if (op === Op.Realloc) break;
         const slot = slotCol[i];
         if (slot >= ptrs.length) {
           this.grow(slot + 1);
@@ -466,20 +434,81 @@ class ReplayLoop {
               peakLive = live;
               peakLiveOp = opsBefore + i - from + 1;
             }
-            if (verify && size > 0) writeTag(heap.memory, ptr, size, tagOf(idCol[i]));
+            if (verify && size > 0) {
+              const memory = heap.memory;
+              writeTag(memory.u8, memory.i32, ptr, size, tagOf(idCol[i]));
+            }
           }
-        } else {
+        } else if (op === Op.Free) {
           const ptr = ptrs[slot];
           frees++;
           if (ptr !== 0) {
             const size = sizes[slot];
             if (verify && size > 0) {
-              const where = checkTag(heap.memory, ptr, size, tagOf(idCol[i]));
+              const memory = heap.memory;
+              const where = checkTag(memory.u8, memory.i32, ptr, size, tagOf(idCol[i]));
               if (where !== null) this.mismatch(batch, i, ptr, where);
             }
             heap.free(ptr);
             live -= size;
             ptrs[slot] = 0;
+          }
+        } else {
+          const size = sizeCol[i];
+          const ptr = ptrs[slot];
+          const oldSize = sizes[slot];
+          const tag = tagOf(idCol[i]);
+          reallocs++;
+          if (ptr === 0) {
+            // the block's allocation failed earlier: try again, as C's realloc(NULL, n) would
+            let fresh = 0;
+            try {
+              fresh = heap.tryMalloc(size);
+            } catch (error) {
+              if (!(error instanceof InvalidSizeError)) throw error;
+            }
+            if (fresh === 0) failed++;
+            else {
+              ptrs[slot] = fresh;
+              sizes[slot] = size;
+              live += size;
+              if (verify && size > 0) {
+                const memory = heap.memory;
+                writeTag(memory.u8, memory.i32, fresh, size, tag);
+              }
+            }
+          } else {
+            if (verify && oldSize > 0) {
+              const memory = heap.memory;
+              const where = checkTag(memory.u8, memory.i32, ptr, oldSize, tag);
+              if (where !== null) this.mismatch(batch, i, ptr, where);
+            }
+            let moved = -1;
+            try {
+              moved = heap.realloc(ptr, size);
+            } catch (error) {
+              if (!(error instanceof OutOfMemoryError || error instanceof InvalidSizeError)) throw error;
+              failed++;
+            }
+            if (moved >= 0) {
+              ptrs[slot] = moved;
+              sizes[slot] = size;
+              live += size - oldSize;
+              if (moved !== 0 && verify && size > 0) {
+                const memory = heap.memory;
+                const u8 = memory.u8;
+                const kept = Math.min(size, oldSize);
+                if (kept > 0 && u8[moved] !== (tag & 0xff)) this.mismatch(batch, i, moved, "first");
+                if (size >= oldSize && oldSize >= 2 && u8[moved + oldSize - 1] !== tag >>> 24) {
+                  this.mismatch(batch, i, moved, "last (copied by realloc)");
+                }
+                writeTag(u8, memory.i32, moved, size, tag);
+              }
+            }
+          }
+          if (live > peakLive) {
+            peakLive = live;
+            peakLiveOp = opsBefore + i - from + 1;
           }
         }
       }
@@ -490,75 +519,10 @@ class ReplayLoop {
       counts[PEAK_LIVE_OP] = peakLiveOp;
       counts[ALLOCS] = allocs;
       counts[FREES] = frees;
+      counts[REALLOCS] = reallocs;
       counts[FAILED] = failed;
     }
     return i;
-  }
-
-  /** Replays the realloc at row `i` of `batch`, `opsBefore` ops having been done before it. */
-  private realloc(batch: EventBatch, i: number, opsBefore: number): void {
-    const heap = this.heap;
-    const verify = this.verify;
-    const counts = this.counts;
-    counts[AT] = i;
-    const slot = batch.slot[i];
-    if (slot >= this.ptrs.length) this.grow(slot + 1);
-    const ptrs = this.ptrs;
-    const sizes = this.sizes;
-    const size = batch.size[i];
-    const ptr = ptrs[slot];
-    const oldSize = sizes[slot];
-    const tag = tagOf(batch.id[i]);
-    let live = counts[LIVE];
-    counts[REALLOCS]++;
-    if (ptr === 0) {
-      // the block's allocation failed earlier: try again, as C's realloc(NULL, n) would
-      let fresh = 0;
-      try {
-        fresh = heap.tryMalloc(size);
-      } catch (error) {
-        if (!(error instanceof InvalidSizeError)) throw error;
-      }
-      if (fresh === 0) counts[FAILED]++;
-      else {
-        ptrs[slot] = fresh;
-        sizes[slot] = size;
-        live += size;
-        if (verify && size > 0) writeTag(heap.memory, fresh, size, tag);
-      }
-    } else {
-      if (verify && oldSize > 0) {
-        const where = checkTag(heap.memory, ptr, oldSize, tag);
-        if (where !== null) this.mismatch(batch, i, ptr, where);
-      }
-      let moved = -1;
-      try {
-        moved = heap.realloc(ptr, size);
-      } catch (error) {
-        if (!(error instanceof OutOfMemoryError || error instanceof InvalidSizeError)) throw error;
-        counts[FAILED]++;
-      }
-      if (moved >= 0) {
-        ptrs[slot] = moved;
-        sizes[slot] = size;
-        live += size - oldSize;
-        if (moved !== 0 && verify && size > 0) {
-          const memory = heap.memory;
-          const u8 = memory.u8;
-          const kept = Math.min(size, oldSize);
-          if (kept > 0 && u8[moved] !== (tag & 0xff)) this.mismatch(batch, i, moved, "first");
-          if (size >= oldSize && oldSize >= 2 && u8[moved + oldSize - 1] !== tag >>> 24) {
-            this.mismatch(batch, i, moved, "last (copied by realloc)");
-          }
-          writeTag(memory, moved, size, tag);
-        }
-      }
-    }
-    counts[LIVE] = live;
-    if (live > counts[PEAK_LIVE]) {
-      counts[PEAK_LIVE] = live;
-      counts[PEAK_LIVE_OP] = opsBefore + 1;
-    }
   }
 
   /** Makes the tables hold `slots` slots (at most {@link MAX_RESERVED}) before they are needed (see `LiveTable.reserve`). */
@@ -603,62 +567,59 @@ function growI32(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
 }
 
 /**
- * Writes the tag: its 4 bytes (little-endian) at the start and again at the end of blocks of 8 bytes or
- * more — a word store where it is aligned (the start always is: payloads are 8-aligned), else one
- * unaligned store through the memory's DataView (37 % of python-json's sizes end off a word boundary,
- * which took four byte stores here and four byte loads and compares on free); for smaller blocks its low
- * byte first and its high byte last. A memory without those views (one made by hand) gets bytes. No
- * helper is called on the usual paths: the replay's first ops run before V8 has compiled (and inlined)
- * anything, where each call costs.
+ * Writes the tag: its 4 bytes at the start and again at the end of blocks of 8 bytes or more (as
+ * whole 32-bit words where they are aligned and the memory has a word view); for smaller blocks its
+ * low byte first and its high byte last.
  */
-function writeTag(memory: Memory, ptr: number, size: number, tag: number): void {
+function writeTag(u8: Uint8Array, i32: Int32Array | undefined, ptr: number, size: number, tag: number): void {
   if (size >= 8) {
-    const i32 = memory.i32;
-    const last = ptr + size - 4;
-    if (i32 !== undefined && (ptr & 3) === 0) i32[ptr >>> 2] = tag;
-    else writeBytes(memory.u8, ptr, tag);
-    if (i32 !== undefined && (last & 3) === 0) i32[last >>> 2] = tag;
-    else if (memory.view !== undefined) memory.view.setInt32(last, tag, true);
-    else writeBytes(memory.u8, last, tag);
+    const end = ptr + size;
+    if (i32 !== undefined && (ptr & 3) === 0) {
+      i32[ptr >>> 2] = tag;
+      if ((end & 3) === 0) {
+        i32[(end >>> 2) - 1] = tag;
+        return;
+      }
+    } else {
+      u8[ptr] = tag;
+      u8[ptr + 1] = tag >>> 8;
+      u8[ptr + 2] = tag >>> 16;
+      u8[ptr + 3] = tag >>> 24;
+    }
+    u8[end - 4] = tag;
+    u8[end - 3] = tag >>> 8;
+    u8[end - 2] = tag >>> 16;
+    u8[end - 1] = tag >>> 24;
   } else {
-    const u8 = memory.u8;
     u8[ptr] = tag;
     if (size >= 2) u8[ptr + size - 1] = tag >>> 24;
   }
 }
 
 /** Checks a tag written by {@link writeTag}: null if intact, else "first" or "last". */
-function checkTag(memory: Memory, ptr: number, size: number, tag: number): string | null {
+function checkTag(
+  u8: Uint8Array,
+  i32: Int32Array | undefined,
+  ptr: number,
+  size: number,
+  tag: number,
+): string | null {
   if (size >= 8) {
-    const i32 = memory.i32;
-    const last = ptr + size - 4;
-    const first = i32 !== undefined && (ptr & 3) === 0 ? i32[ptr >>> 2] : readBytes(memory.u8, ptr);
-    if (first !== tag) return "first";
-    const end =
-      i32 !== undefined && (last & 3) === 0
-        ? i32[last >>> 2]
-        : memory.view !== undefined
-          ? memory.view.getInt32(last, true)
-          : readBytes(memory.u8, last);
-    return end !== tag ? "last" : null;
+    const end = ptr + size;
+    if (i32 !== undefined && (ptr & 3) === 0) {
+      if (i32[ptr >>> 2] !== tag) return "first";
+      if ((end & 3) === 0) return i32[(end >>> 2) - 1] !== tag ? "last" : null;
+    } else {
+      if (u8[ptr] !== (tag & 0xff) || u8[ptr + 1] !== ((tag >>> 8) & 0xff)) return "first";
+      if (u8[ptr + 2] !== ((tag >>> 16) & 0xff) || u8[ptr + 3] !== tag >>> 24) return "first";
+    }
+    if (u8[end - 4] !== (tag & 0xff) || u8[end - 3] !== ((tag >>> 8) & 0xff)) return "last";
+    if (u8[end - 2] !== ((tag >>> 16) & 0xff) || u8[end - 1] !== tag >>> 24) return "last";
+    return null;
   }
-  const u8 = memory.u8;
   if (u8[ptr] !== (tag & 0xff)) return "first";
   if (size >= 2 && u8[ptr + size - 1] !== tag >>> 24) return "last";
   return null;
-}
-
-/** Writes `word` as 4 little-endian bytes at `at` (a memory without word views). */
-function writeBytes(u8: Uint8Array, at: number, word: number): void {
-  u8[at] = word;
-  u8[at + 1] = word >>> 8;
-  u8[at + 2] = word >>> 16;
-  u8[at + 3] = word >>> 24;
-}
-
-/** The 4 little-endian bytes at `at`, as a signed 32-bit word (a memory without word views). */
-function readBytes(u8: Uint8Array, at: number): number {
-  return u8[at] | (u8[at + 1] << 8) | (u8[at + 2] << 16) | (u8[at + 3] << 24);
 }
 
 /** Whether a replay input is a trace source (a path or `{ name, data }`) rather than a reader or events. */
