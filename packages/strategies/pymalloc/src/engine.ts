@@ -13,6 +13,7 @@ import type {
   AllocatorEngine,
   BlockInfo,
   EngineStats,
+  FreeSpace,
   Memory,
   Ptr,
   Region,
@@ -21,7 +22,7 @@ import type {
 import { HeapCorruptionError, OutOfMemoryError } from "@heapkit/contract";
 import * as arenaMap from "./arena-map.js";
 import { checkPymalloc } from "./check.js";
-import { blocks, hasSmallRoom, stats } from "./inspection.js";
+import { blocks, freeSpace, hasSmallRoom, stats } from "./inspection.js";
 import * as words from "./layout.js";
 import { type LayoutOptions, PymallocLayout } from "./layout.js";
 import type { PymallocParts } from "./parts.js";
@@ -272,6 +273,10 @@ export class PymallocEngine implements AllocatorEngine, PymallocParts {
 
   stats(): EngineStats {
     return stats(this);
+  }
+
+  freeSpace(): FreeSpace {
+    return freeSpace(this);
   }
 
   report(): string {
