@@ -8,7 +8,7 @@
 import { chmodSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -93,15 +93,11 @@ await build({
  * line 1 as a hashbang and line 2 as a string and a comment. A shell rather than
  * `#!/usr/bin/env -S VAR=… node`: pnpm 12's bin shims take the word after `env -S` for the program
  * (`exec: GLIBC_TUNABLES=…: not found`), while its shim for `#!/bin/sh` runs `/bin/sh bin.js`, and npm
- * links the file. The line added shifts the source map by one line.
+ * links the file. The line added shifts the source map by one line. The tunables are src/lib/launcher.ts's
+ * (tsc has built it), which `heapkit record` takes off again for the program it traces.
  */
-const TUNABLES = [
-  "glibc.malloc.hugetlb=1",
-  "glibc.malloc.arena_max=1",
-  "glibc.malloc.top_pad=67108864",
-  "glibc.malloc.trim_threshold=268435456",
-].join(":");
-const LAUNCHER = `#!/bin/sh\n":" //; export GLIBC_TUNABLES="${TUNABLES}:$GLIBC_TUNABLES"; exec node "$0" "$@"\n`;
+const { LAUNCHER_TUNABLES } = await import(pathToFileURL(join(dist, "lib", "launcher.js")).href);
+const LAUNCHER = `#!/bin/sh\n":" //; export GLIBC_TUNABLES="${LAUNCHER_TUNABLES}:$GLIBC_TUNABLES"; exec node "$0" "$@"\n`;
 const binFile = join(dist, "bin.js");
 const bin = readFileSync(binFile, "utf8");
 if (!bin.startsWith("#!")) throw new Error(`${binFile} does not start with a hashbang`);

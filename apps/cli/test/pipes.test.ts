@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { LAUNCHER_TUNABLES, userEnvironment } from "../src/lib/launcher.js";
 import { run } from "./run.js";
 
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
@@ -101,8 +102,8 @@ describe.skipIf(!built || process.platform === "win32")(
       const { file, done } = launcher();
       try {
         const { GLIBC_TUNABLES: _, ...env } = process.env;
-        const tuned =
-          "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.top_pad=67108864:glibc.malloc.trim_threshold=268435456:";
+        const tuned = `${LAUNCHER_TUNABLES}:`;
+        expect(tuned).toContain("glibc.malloc.hugetlb=1:");
         expect(shown(file, env)).toEqual([tuned, ["a b", "--json", "$HOME", ""]]);
         expect(shown(file, { ...env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=0" })[0]).toBe(
           `${tuned}glibc.malloc.hugetlb=0`,
@@ -110,6 +111,20 @@ describe.skipIf(!built || process.platform === "win32")(
       } finally {
         done();
       }
+    });
+
+    it("is taken off again for a program the CLI hands the user's environment (heapkit record's)", () => {
+      const { GLIBC_TUNABLES: _, ...env } = process.env;
+      expect(userEnvironment({ ...env, GLIBC_TUNABLES: `${LAUNCHER_TUNABLES}:` })).toEqual(env);
+      expect(
+        userEnvironment({ ...env, GLIBC_TUNABLES: `${LAUNCHER_TUNABLES}:glibc.malloc.hugetlb=0` })
+          .GLIBC_TUNABLES,
+      ).toBe("glibc.malloc.hugetlb=0");
+      // a value the launcher did not write is the user's, whole
+      expect(userEnvironment({ ...env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" }).GLIBC_TUNABLES).toBe(
+        "glibc.malloc.hugetlb=1",
+      );
+      expect(userEnvironment(env)).toEqual(env);
     });
 
     it("runs the CLI: dist/bin.js --version and a replay, run as programs", () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { strategyNames } from "@heapkit/strategies";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replayTo } from "../src/lib/jobs.js";
+import { LAUNCHER_TUNABLES } from "../src/lib/launcher.js";
 import { findCompiler, findMallocDebug } from "../src/lib/mtrace-preload.js";
 import { run } from "./run.js";
 
@@ -328,6 +329,25 @@ describe("heapkit record", () => {
     expect(replayed.code).toBe(0);
     expect(JSON.parse(replayed.out).allocs).toBeGreaterThan(10);
   });
+
+  it.skipIf(!ready)(
+    "runs the program with the user's GLIBC_TUNABLES, not the ones heapkit's launcher adds",
+    async () => {
+      const seen = join(dir, "tunables.txt");
+      const before = process.env.GLIBC_TUNABLES;
+      process.env.GLIBC_TUNABLES = `${LAUNCHER_TUNABLES}:glibc.malloc.hugetlb=0`;
+      try {
+        const out = join(dir, "env.mtrace");
+        const script = `printf '%s' "\${GLIBC_TUNABLES-unset}" > '${seen}'`;
+        const recorded = await run("record", "--out", out, "--", "/bin/sh", "-c", script);
+        expect(recorded.code).toBe(0);
+        expect(readFileSync(seen, "utf8")).toBe("glibc.malloc.hugetlb=0");
+      } finally {
+        if (before === undefined) delete process.env.GLIBC_TUNABLES;
+        else process.env.GLIBC_TUNABLES = before;
+      }
+    },
+  );
 
   it.skipIf(!ready)(
     "under a launcher, writes the program's own trace to FILE, marks it, and echoes the command quoted",

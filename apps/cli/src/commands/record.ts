@@ -23,6 +23,7 @@ import { readTrace, type TraceSummary } from "@heapkit/trace";
 import type { Command } from "commander";
 import { type CliIo, UsageError } from "../io.js";
 import { count, formatBytes, plural } from "../lib/format.js";
+import { userEnvironment } from "../lib/launcher.js";
 import { ensureShim, findMallocDebug } from "../lib/mtrace-preload.js";
 import { shellCommand } from "../lib/shell.js";
 import { pickTracedProgram } from "../lib/traced-program.js";
@@ -79,7 +80,7 @@ async function runRecord(command: string[], options: RecordOptions, io: CliIo): 
   const code = await new Promise<number>((done, fail) => {
     const child = spawn(command[0], command.slice(1), {
       stdio: "inherit",
-      env: { ...process.env, LD_PRELOAD: preload, HEAPKIT_MTRACE_PREFIX: prefix },
+      env: { ...userEnvironment(process.env), LD_PRELOAD: preload, HEAPKIT_MTRACE_PREFIX: prefix },
     });
     child.on("error", (error) => fail(new Error(`could not run ${command[0]}: ${error.message}`)));
     child.on("exit", (exitCode, signal) => done(exitCode ?? (signal ? 128 : 1)));
