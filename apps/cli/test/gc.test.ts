@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
+import { LAUNCHER_TUNABLES } from "../src/lib/launcher.js";
 import { run } from "./run.js";
 
 const oracle = join(dirname(fileURLToPath(import.meta.url)), "../../../packages/gc/test/oracle");
@@ -180,6 +181,33 @@ describe("heapkit gc bench", () => {
       const lines = out.trim().split("\n");
       expect(lines[0]).toMatch(/^CPython +N=2000 K=2: first [\d.]+s/);
       expect(lines[1]).toMatch(/^heapkit refcount\+cycles +N=2000/);
+    },
+    30_000,
+  );
+
+  it.skipIf(!hasPython)(
+    "runs CPython with the user's GLIBC_TUNABLES, not the ones heapkit's launcher adds",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "heapkit-gc-env-"));
+      const seen = join(dir, "tunables.txt");
+      // a stand-in for timing.py: writes what it got and prints a line of timing.py's shape
+      const script = join(dir, "timing.py");
+      writeFileSync(
+        script,
+        `import os\nopen(${JSON.stringify(seen)}, "w").write(os.environ.get("GLIBC_TUNABLES", "unset"))\n` +
+          `print("N=2000 first=0.001s reachable median=0.001s del root=0.001s unreachable median=0.001s collected=[0]")\n`,
+      );
+      const before = process.env.GLIBC_TUNABLES;
+      process.env.GLIBC_TUNABLES = `${LAUNCHER_TUNABLES}:glibc.malloc.hugetlb=0`;
+      try {
+        const { code } = await run("gc", "bench", "--n", "2000", "--repeat", "1", "--python", script);
+        expect(code).toBe(0);
+        expect(readFileSync(seen, "utf8")).toBe("glibc.malloc.hugetlb=0");
+      } finally {
+        if (before === undefined) delete process.env.GLIBC_TUNABLES;
+        else process.env.GLIBC_TUNABLES = before;
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     30_000,
   );

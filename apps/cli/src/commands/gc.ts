@@ -27,6 +27,7 @@ import { strategyNames } from "@heapkit/strategies";
 import type { Command } from "commander";
 import { type CliIo, colorsFor, UsageError } from "../io.js";
 import { readTextFile } from "../lib/files.js";
+import { userEnvironment } from "../lib/launcher.js";
 import { strategyNamed } from "../lib/strategy.js";
 
 /** The strategy the benchmark uses unless told otherwise: TLSF where the registry has it. */
@@ -295,9 +296,11 @@ function runTimingPy(
 ): Omit<CollectTiming, "plan"> | null {
   let text: string;
   try {
+    // CPython runs with the user's malloc, not the one heapkit's launcher tuned for itself
     text = execFileSync("python3", [script, "--n", String(n), "--k", String(k), "--repeat", String(repeat)], {
       encoding: "utf8",
       maxBuffer: 1 << 20,
+      env: userEnvironment(process.env),
     });
   } catch (error) {
     throw new Error(`python3 ${script} failed: ${(error as Error).message}`);

@@ -12,8 +12,9 @@ export const LAUNCHER_TUNABLES =
 
 /**
  * The environment as the user gave it: `GLIBC_TUNABLES` without what the launcher put before it
- * (unset if nothing is left). A program that `heapkit record` traces runs with the user's malloc,
- * not with heapkit's own settings (one arena for all its threads, among them).
+ * (unset if nothing is left). A program that `heapkit record` traces, and CPython that `heapkit gc
+ * bench --python` times, run with the user's malloc, not with heapkit's own settings (one arena for
+ * all their threads, among them).
  */
 export function userEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const prefix = `${LAUNCHER_TUNABLES}:`;
