@@ -188,12 +188,13 @@ class BuddyEngine implements AllocatorEngine {
   }
 
   /**
-   * Frees the block of `order` at `block`, merging with free buddies; `end` is the break, or -1 to
-   * read it only when an upper buddy's header says "free, of this order" (free's case: most frees
-   * merge nothing, and the region's break is a getter call through the heap).
+   * Frees the block of `order` at `block`, merging with free buddies. The break is read only when an
+   * upper buddy's header says "free, of this order": most frees merge nothing, and the region's break
+   * is a getter call through the heap.
    */
-  private release(u32: Uint32Array, block: number, order: number, end: number): void {
+  private release(u32: Uint32Array, block: number, order: number): void {
     const origin = this.origin;
+    let end = -1;
     while (order < MAX_ORDER) {
       const size = 1 << order;
       const buddy = block ^ size;
@@ -245,7 +246,6 @@ class BuddyEngine implements AllocatorEngine {
       u32 = this.memory.u32;
       block = at;
       u32[block >> 2] = usedHeader(order);
-      const newEnd = at + size;
       // The memory above the old break may hold anything (stale blocks of an earlier heap, a
       // caller's bytes), so every gap block gets a header, marked used, before any is freed: a
       // merge then never reads a word that is not a header.
@@ -255,7 +255,7 @@ class BuddyEngine implements AllocatorEngine {
       }
       for (let gap = end, order = 0; gap < at; gap += 1 << order) {
         order = this.gapOrder(gap, at);
-        this.release(u32, gap, order, newEnd);
+        this.release(u32, gap, order);
       }
     }
     u32[block >> 2] = usedHeader(order);
@@ -291,7 +291,7 @@ class BuddyEngine implements AllocatorEngine {
     }
     const order = header & ORDER_MASK;
     this.count(u32, -(1 << order));
-    this.release(u32, block, order, -1);
+    this.release(u32, block, order);
     return block + (1 << order) - ptr;
   }
 
