@@ -204,7 +204,7 @@ export async function replay(
     const t = performance.now();
     const usage = heap.usage();
     series.op.push(ops);
-    const live = engine.live;
+    const live = engine.counts[LIVE];
     series.liveBytes.push(live);
     series.usableBytes.push(usage.liveBytes);
     series.heapBytes.push(usage.heapSize);
@@ -269,7 +269,7 @@ export async function replay(
     } catch (error) {
       if (error instanceof ReplayError) throw error;
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      fail(batch, engine.at, `the allocator threw ${message}`, error);
+      fail(batch, engine.counts[AT], `the allocator threw ${message}`, error);
     }
     loopMs += performance.now() - t0 - sampleMs;
     options.onProgress?.(ops, reader ? fractionRead(reader, ops) : Number.NaN);
@@ -280,24 +280,25 @@ export async function replay(
   const seconds = (performance.now() - started) / 1000;
   const replaySeconds = loopMs / 1000;
   const highWater = stats.peakHeapSize;
-  const peakLive = engine.peakLive;
+  const counts = engine.counts;
+  const peakLive = counts[PEAK_LIVE];
   return {
     strategy: heap.strategy,
     trace: name,
     format: reader?.format,
     ops,
-    allocs: engine.allocs,
-    frees: engine.frees,
-    reallocs: engine.reallocs,
+    allocs: counts[ALLOCS],
+    frees: counts[FREES],
+    reallocs: counts[REALLOCS],
     peakLiveBytes: peakLive,
-    peakLiveOp: engine.peakLiveOp,
+    peakLiveOp: counts[PEAK_LIVE_OP],
     heapHighWaterBytes: highWater,
     utilization: highWater > 0 ? peakLive / highWater : 0,
     fragmentation: peakLive > 0 ? highWater / peakLive - 1 : 0,
     overheadBytes: overheadAtPeak,
     internalFragmentationBytes: internalAtPeak,
     peakExternalFragmentation: peakExternal,
-    failedAllocations: engine.failed,
+    failedAllocations: counts[FAILED],
     opsPerSecond: replaySeconds > 0 ? ops / replaySeconds : 0,
     endToEndOpsPerSecond: seconds > 0 ? ops / seconds : 0,
     seconds,
@@ -320,6 +321,26 @@ export function replayFile(
   return replay(file, makeAllocator, options);
 }
 
+// the indexes of ReplayLoop's counts
+/** Payload bytes live now. */
+const LIVE = 0;
+/** The most payload bytes live at once. */
+const PEAK_LIVE = 1;
+/** Ops done when the live payload first reached its peak. */
+const PEAK_LIVE_OP = 2;
+/** Allocations replayed. */
+const ALLOCS = 3;
+/** Frees replayed. */
+const FREES = 4;
+/** Reallocs replayed. */
+const REALLOCS = 5;
+/** Allocations and reallocs that failed. */
+const FAILED = 6;
+/** The row being replayed (where an exception came from). */
+const AT = 7;
+/** How many counts there are. */
+const COUNTS = 8;
+
 /**
  * The replay loop proper, apart from the async reading around it (a small plain method that the JIT
  * optimizes early): per op a switch on the op code, the block's pointer and size in typed arrays by
@@ -336,48 +357,16 @@ class ReplayLoop {
    * fraction-capable double (live bytes summed from Float64Array columns) or is first written again
    * (const to mutable), and each change threw away or deoptimized the optimized loop — one cold run
    * of python-json-10k deoptimized it ~200 times at the store of the row reached, another aborted its
-   * compile ("maps became deprecated during optimization").
+   * compile ("maps became deprecated during optimization"). Indexed by the module's constants
+   * {@link LIVE} to {@link AT}; read by `replay()` as they stand between runs.
    */
-  private readonly counts = new Float64Array(COUNTS);
+  readonly counts = new Float64Array(COUNTS);
 
   constructor(
     private readonly heap: Allocator,
     private readonly verify: boolean,
     private readonly name: string,
   ) {}
-
-  /** Allocations replayed. */
-  get allocs(): number {
-    return this.counts[ALLOCS];
-  }
-  /** Frees replayed. */
-  get frees(): number {
-    return this.counts[FREES];
-  }
-  /** Reallocs replayed. */
-  get reallocs(): number {
-    return this.counts[REALLOCS];
-  }
-  /** Allocations and reallocs that failed. */
-  get failed(): number {
-    return this.counts[FAILED];
-  }
-  /** Payload bytes live now. */
-  get live(): number {
-    return this.counts[LIVE];
-  }
-  /** The most payload bytes live at once. */
-  get peakLive(): number {
-    return this.counts[PEAK_LIVE];
-  }
-  /** Ops done when the live payload first reached its peak. */
-  get peakLiveOp(): number {
-    return this.counts[PEAK_LIVE_OP];
-  }
-  /** The row being replayed (where an exception came from). */
-  get at(): number {
-    return this.counts[AT];
-  }
 
   /**
    * Replays rows `[from, upTo)` of `batch`, `opsBefore` ops having been done before row `from`; returns
@@ -548,17 +537,6 @@ class ReplayLoop {
     );
   }
 }
-
-// the indexes of ReplayLoop's counts
-const LIVE = 0;
-const PEAK_LIVE = 1;
-const PEAK_LIVE_OP = 2;
-const ALLOCS = 3;
-const FREES = 4;
-const REALLOCS = 5;
-const FAILED = 6;
-const AT = 7;
-const COUNTS = 8;
 
 function growI32(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
   const larger = new Int32Array(capacity);
