@@ -161,10 +161,7 @@ export const syncGunzip: Gunzip = async function* (blocks) {
     }
     if (failure === undefined) yield* inflate(NO_INPUT, zlibConstants.Z_FINISH);
     if (filled > 0) yield window.subarray(0, filled);
-    if (failure !== undefined) {
-      const truncated = failure.code === "Z_BUF_ERROR" || /unexpected end/i.test(failure.message);
-      throw new GzipProblem(truncated, failure.message);
-    }
+    if (failure !== undefined) throw zlibProblem(failure);
   } finally {
     stream.close();
   }
@@ -276,14 +273,17 @@ export const streamingGunzip: Gunzip = async function* (blocks) {
     }
     yield* output;
     output = [];
-    if (failure !== undefined) {
-      const truncated = failure.code === "Z_BUF_ERROR" || /unexpected end/i.test(failure.message);
-      throw new GzipProblem(truncated, failure.message);
-    }
+    if (failure !== undefined) throw zlibProblem(failure);
   } finally {
     gunzip.destroy();
   }
 };
+
+/** zlib's error as a {@link GzipProblem}: truncated (input ended inside the stream) or corrupt. */
+function zlibProblem(failure: { message: string; code?: string }): GzipProblem {
+  const truncated = failure.code === "Z_BUF_ERROR" || /unexpected end/i.test(failure.message);
+  return new GzipProblem(truncated, failure.message);
+}
 
 /** File access and gunzip through node:fs and node:zlib. */
 export const nodeFiles: TraceFiles = { open: openFile, gunzip: syncGunzip };
