@@ -103,6 +103,8 @@ describe(".rep", () => {
     }
     expect(at).toBe(content.length);
     expect(windows.size).toBe(1);
+    // the window itself, not views of one buffer holding the whole content (what inflating at once hands on)
+    expect([...windows][0].byteLength).toBe(1 << 16);
   });
 
   it("hands on the same bytes, then the same error, as node:zlib's stream, from a truncated or corrupt gzip", async () => {
