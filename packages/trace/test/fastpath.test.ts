@@ -111,8 +111,8 @@ describe("IdSlotMap", () => {
     expect(map.get(5_000_001)).toBe(-1);
   });
 
-  // pages come off one stack, fresh ones put on it 16 at a time: a model check over many pages, given
-  // back and taken again, with the pool reserved ahead and grown as it goes
+  // pages given back go on a stack of free pages, taken again before fresh ones: a model check over many
+  // pages, given back and taken again, with the pool reserved ahead and grown as it goes
   it.each([0, 60_000])("agrees with a Map over random sets and deletes (reserved for %i ids)", (reserved) => {
     const map = new IdSlotMap();
     if (reserved > 0) map.reserve(reserved);

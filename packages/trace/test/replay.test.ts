@@ -58,8 +58,8 @@ describe("replay", () => {
     );
   });
 
-  // a real heap's memory has word and DataView views: a tag whose end is off a word boundary (a 13-byte
-  // block: its last 4 bytes are 9–12) is written and read through the DataView, the start as a word
+  // a real heap's memory has a word view: a tag whose end is off a word boundary (a 13-byte block: its
+  // last 4 bytes are 9–12) is written and read as bytes, the start (word-aligned) as a word
   it.each([
     [12, "last"],
     [9, "last"],
