@@ -71,9 +71,6 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** Bytes of output {@link syncGunzip} inflates into before handing them on: one window, reused. */
-const INFLATE_WINDOW_BYTES = 1 << 16;
-
 /**
  * The zlib handle under a node:zlib stream, as node's own `gunzipSync` drives it (`_handle.writeSync`
  * and the `_writeState` it reports into: internal, and the same in node 12 to 24). Undefined where a
@@ -112,15 +109,16 @@ const NO_INPUT = new Uint8Array(0);
 
 /**
  * Gunzip by node:zlib on this thread, streaming and synchronous: each block of input is inflated at
- * once (no turn of the event loop, which a replay takes only between batches) into one 64 KiB window
- * that is handed on whenever it fills and then filled again. So the content never lands in memory
- * whole: no fresh page is touched for it (a first touch costs 11 µs on the VM measured, and inflating
- * python-json-10k's 17.8 MB into one buffer made 4 350 of them, plus 2 700 for gathering its 4.5 MB
- * of input in a buffer that doubled), and a gzip bomb is bounded by the window. Inflating
- * python-json-10k.rep.gz alone in a fresh process (2026-12-05, 3 runs each): 28–40 ms into the
- * window against 102–114 ms at once into one buffer of the trailer's size, 2 650 page faults in all
- * against 7 930. Every byte zlib produced before an error is handed on, then the error, as with the
- * stream: the same lines from a truncated file whatever the cut.
+ * once (no turn of the event loop, which a replay takes only between batches) into one window of
+ * {@link CHUNK_BYTES} (64 KiB, gunzip's output chunk), reused: handed on whenever it fills and then
+ * filled again. So the content never lands in memory whole: no fresh page is touched for it (a
+ * first touch costs 11 µs on the VM measured, and inflating python-json-10k's 17.8 MB into one buffer
+ * made 4 350 of them, plus 2 700 for gathering its 4.5 MB of input in a buffer that doubled), and a
+ * gzip bomb is bounded by the window. Inflating python-json-10k.rep.gz alone in a fresh process
+ * (2026-12-05, 3 runs each): 28–40 ms into the window against 102–114 ms at once into one buffer of
+ * the trailer's size, 2 650 page faults in all against 7 930. Every byte zlib produced before an
+ * error is handed on, then the error, as with the stream: the same lines from a truncated file
+ * whatever the cut.
  */
 export const syncGunzip: Gunzip = async function* (blocks) {
   const inflater = syncInflater();
@@ -133,14 +131,14 @@ export const syncGunzip: Gunzip = async function* (blocks) {
   handle.onerror = (message, _errno, code) => {
     failure ??= { message, code };
   };
-  const window = new Uint8Array(INFLATE_WINDOW_BYTES);
+  const window = new Uint8Array(CHUNK_BYTES);
   let filled = 0;
   /** Inflates `bytes` into the window, handing the window on each time it fills. */
   const inflate = function* (bytes: Uint8Array, flush: number): Generator<Uint8Array> {
     let at = 0;
     let left = bytes.length;
     for (;;) {
-      const room = INFLATE_WINDOW_BYTES - filled;
+      const room = CHUNK_BYTES - filled;
       handle.writeSync(flush, bytes, at, left, window, filled, room);
       if (failure !== undefined) return;
       const roomAfter = state[0];
