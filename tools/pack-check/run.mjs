@@ -73,6 +73,10 @@ function publicPackages() {
 }
 
 const packages = publicPackages();
+/** The tarball `pnpm pack` writes for a package (`@heapkit/heap`'s is heapkit-heap-VERSION.tgz). */
+function tarballOf(pkg) {
+  return join(tarballs, `${pkg.name.replace(/^@/, "").replace("/", "-")}-${pkg.version}.tgz`);
+}
 const versions = Object.fromEntries(packages.map((pkg) => [pkg.name, pkg.version]));
 const cli = packages.find((pkg) => pkg.name === "heapkit");
 
@@ -85,7 +89,7 @@ await step(`pack ${packages.length} public packages with pnpm`, () => {
     throw new CheckFailed(`expected ${packages.length} tarballs, got ${packed.length}: ${packed.join(", ")}`);
   }
   for (const pkg of packages) {
-    const file = join(tarballs, `${pkg.name.replace(/^@/, "").replace("/", "-")}-${pkg.version}.tgz`);
+    const file = tarballOf(pkg);
     const listing = run("tar", ["tzf", file], scratch);
     for (const needed of [
       "package/package.json",
@@ -224,11 +228,10 @@ await step("the heapkit bin installed with pnpm (its own bin shim): --version an
   mkdirSync(pnpmApp);
   // every package of the workspace from its tarball, the ones heapkit depends on too (else pnpm looks
   // for them in the registry)
-  const tarballOf = (pkg) =>
-    `file:${join(tarballs, `${pkg.name.replace(/^@/, "").replace("/", "-")}-${pkg.version}.tgz`)}`;
-  const manifest = { name: "pack-check-pnpm-app", private: true, dependencies: { heapkit: tarballOf(cli) } };
+  const spec = (pkg) => `file:${tarballOf(pkg)}`;
+  const manifest = { name: "pack-check-pnpm-app", private: true, dependencies: { heapkit: spec(cli) } };
   writeFileSync(join(pnpmApp, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  const overrides = packages.map((pkg) => `  "${pkg.name}": "${tarballOf(pkg)}"`).join("\n");
+  const overrides = packages.map((pkg) => `  "${pkg.name}": "${spec(pkg)}"`).join("\n");
   writeFileSync(join(pnpmApp, "pnpm-workspace.yaml"), `overrides:\n${overrides}\n`);
   run("npx", ["-y", "pnpm@12.4.2", "install", "--prefer-offline", "--reporter=silent"], pnpmApp);
   return checkBin(join(pnpmApp, "node_modules", ".bin", "heapkit"), pnpmApp);
