@@ -205,7 +205,7 @@ function checkBin(bin, cwd) {
   const version = run(bin, ["--version"], cwd).trim();
   if (version !== cli.version)
     throw new CheckFailed(`heapkit --version printed "${version}", package.json says ${cli.version}`);
-  const result = JSON.parse(run(bin, ["replay", REPLAYED_TRACE, "--strategy", "tlsf", "--json"], app));
+  const result = JSON.parse(run(bin, ["replay", REPLAYED_TRACE, "--strategy", "tlsf", "--json"], cwd));
   if (
     result.ops !== REPLAYED_TRACE_OPS ||
     result.failedAllocations !== 0 ||
