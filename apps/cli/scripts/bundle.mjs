@@ -87,14 +87,16 @@ await build({
  * (`":"` does nothing) and execs node on this same file with glibc's malloc tuned for a short process
  * that allocates a lot (see the README): transparent huge pages for what it maps (the heap's buffer and
  * its own heap), one arena for all threads (V8's compiler threads reuse the memory one another freed),
- * its heap grown 64 MiB at a time and never trimmed. Page faults cost ~11 µs each on the VM measured;
- * a python-json-10k replay made ~9,400 with huge pages alone and ~3,700 so. The user's own
+ * its heap grown 64 MiB at a time and not trimmed below 256 MiB. A page first touched cost 11–14 µs
+ * on the VM measured; a python-json-10k replay made 8,600–10,100 page faults with huge pages alone and
+ * 3,640–3,760 so (the README's measurements). The user's own
  * GLIBC_TUNABLES comes last, so it wins (`glibc.malloc.hugetlb=0` turns huge pages off). node reads
  * line 1 as a hashbang and line 2 as a string and a comment. A shell rather than
  * `#!/usr/bin/env -S VAR=… node`: pnpm 12's bin shims take the word after `env -S` for the program
  * (`exec: GLIBC_TUNABLES=…: not found`), while its shim for `#!/bin/sh` runs `/bin/sh bin.js`, and npm
  * links the file. The line added shifts the source map by one line. The tunables are src/lib/launcher.ts's
- * (tsc has built it), which `heapkit record` takes off again for the program it traces.
+ * (tsc has built it), which `heapkit record` and `heapkit gc bench --python` take off again for the
+ * programs they start.
  */
 const { LAUNCHER_TUNABLES } = await import(pathToFileURL(join(dist, "lib", "launcher.js")).href);
 const LAUNCHER = `#!/bin/sh\n":" //; export GLIBC_TUNABLES="${LAUNCHER_TUNABLES}:$GLIBC_TUNABLES"; exec node "$0" "$@"\n`;
