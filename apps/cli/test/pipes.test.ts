@@ -113,20 +113,6 @@ describe.skipIf(!built || process.platform === "win32")(
       }
     });
 
-    it("is taken off again for a program the CLI hands the user's environment (heapkit record's)", () => {
-      const { GLIBC_TUNABLES: _, ...env } = process.env;
-      expect(userEnvironment({ ...env, GLIBC_TUNABLES: `${LAUNCHER_TUNABLES}:` })).toEqual(env);
-      expect(
-        userEnvironment({ ...env, GLIBC_TUNABLES: `${LAUNCHER_TUNABLES}:glibc.malloc.hugetlb=0` })
-          .GLIBC_TUNABLES,
-      ).toBe("glibc.malloc.hugetlb=0");
-      // a value the launcher did not write is the user's, whole
-      expect(userEnvironment({ ...env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" }).GLIBC_TUNABLES).toBe(
-        "glibc.malloc.hugetlb=1",
-      );
-      expect(userEnvironment(env)).toEqual(env);
-    });
-
     it("runs the CLI: dist/bin.js --version and a replay, run as programs", () => {
       const version = spawnSync(BIN, ["--version"], { encoding: "utf8" });
       expect(version.status).toBe(0);
@@ -142,3 +128,20 @@ describe.skipIf(!built || process.platform === "win32")(
     });
   },
 );
+
+// what the launcher adds, taken off again (src/lib/launcher.ts): needs no build
+describe("the launcher's tunables", () => {
+  it("is taken off again for a program the CLI hands the user's environment (heapkit record's)", () => {
+    const { GLIBC_TUNABLES: _, ...env } = process.env;
+    expect(userEnvironment({ ...env, GLIBC_TUNABLES: `${LAUNCHER_TUNABLES}:` })).toEqual(env);
+    expect(
+      userEnvironment({ ...env, GLIBC_TUNABLES: `${LAUNCHER_TUNABLES}:glibc.malloc.hugetlb=0` })
+        .GLIBC_TUNABLES,
+    ).toBe("glibc.malloc.hugetlb=0");
+    // a value the launcher did not write is the user's, whole
+    expect(userEnvironment({ ...env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" }).GLIBC_TUNABLES).toBe(
+      "glibc.malloc.hugetlb=1",
+    );
+    expect(userEnvironment(env)).toEqual(env);
+  });
+});
