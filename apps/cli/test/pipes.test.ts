@@ -74,7 +74,7 @@ describe.skipIf(!built)(
 );
 
 // dist/bin.js run as a program starts with a shell launcher (scripts/bundle.mjs) that execs node with
-// glibc's transparent huge pages on; what node gets is looked at through a copy of its two lines
+// glibc's malloc tuned (src/lib/launcher.ts); what node gets is looked at through a copy of its two lines
 describe.skipIf(!built || process.platform === "win32")(
   "the executable's launcher (the built CLI run as a program)",
   { timeout: 30_000 },
